@@ -1,0 +1,53 @@
+# Every target that needs Python creates .venv on first use: the CPU build of torch first
+# (a plain `torch` requirement would pull a multi-GB CUDA build), then this package, editable.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TORCH_CPU ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: help install test test-fast lint format bench figures clean
+
+help:
+	@echo "make test      set up .venv (first use) and run the test suite"
+	@echo "make lint      ruff check + format check"
+	@echo "make format    ruff format + autofix"
+	@echo "make bench     environment steps per second vs Gymnasium's Pendulum-v1"
+	@echo "make figures   contour plots of every landscape family into docs/figures"
+	@echo "make clean     remove caches (keeps .venv); make distclean also removes .venv"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_CPU)"
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: $(STAMP)
+	$(PY) -m experiments.bench
+
+figures: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m experiments.plots landscapes --out docs/figures
+
+clean:
+	rm -rf .pytest_cache .ruff_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

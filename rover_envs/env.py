@@ -1,0 +1,165 @@
+"""``RoverLandscape-v0``: optimisation as navigation on a partially observed loss landscape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from rover_envs.core import ACTION_HIGH, ACTION_LOW, Engine, EngineConfig
+from rover_envs.directions import make_direction
+
+DEFAULT_DIRECTION = "best_teacher"
+
+
+def make_spaces(grid_size: int, direction: str) -> tuple[spaces.Box, spaces.Box]:
+    """Observation and action spaces of one environment."""
+    obs = spaces.Box(0.0, 1.0, (1, grid_size, grid_size), np.float32)
+    low, high = [ACTION_LOW, ACTION_LOW], [ACTION_HIGH, ACTION_HIGH]
+    if direction == "agent":
+        low, high = [*low, -1.0, -1.0], [*high, 1.0, 1.0]
+    return obs, spaces.Box(np.array(low, np.float32), np.array(high, np.float32))
+
+
+def build_engine(num_slots: int, direction: str, **kwargs) -> Engine:
+    """Validate keyword arguments and build the engine (shared by both env classes)."""
+    valid = (*EngineConfig.__dataclass_fields__, "direction", "render_mode")
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown argument(s) {unknown}; valid: {', '.join(valid)}")
+    for key in ("step_size_range", "resolution_range"):
+        if key in kwargs:
+            kwargs[key] = tuple(float(v) for v in kwargs[key])
+    return Engine(EngineConfig(**kwargs), num_slots, make_direction(direction))
+
+
+class RoverLandscapeEnv(gym.Env):
+    """
+    ## Description
+
+    Minimising a 2-D function as navigation (Faury & Vasile, "Rover Descent"). At iterate
+    ``theta`` the agent sees only an ``n x n`` grid of function samples around ``theta`` at
+    spacing ``delta`` (eq. 1), rescaled to [0, 1]. A direction provider turns the grid into a
+    unit direction; the agent chooses how the step size ``alpha`` and the resolution ``delta``
+    change. Each episode draws a new landscape from a training family (appendix 6.1) or uses
+    an analytic test function (appendix 6.3).
+
+    ## Action Space
+
+    ``Box([-0.5, -0.5], [1, 1], (2,), float32)``: ``(d_alpha, d_delta)``. The transition is
+    eq. 4: ``theta <- theta + alpha * direction``, then ``alpha <- alpha * (1 + d_alpha)`` and
+    ``delta <- delta * (1 + d_delta)``. With ``direction="agent"`` the action is
+    ``Box([-0.5, -0.5, -1, -1], [1, 1, 1, 1])`` and its last two entries, normalised, are the
+    move direction (a zero vector does not move). Actions are clipped to the box.
+
+    ## Observation Space
+
+    ``Box(0, 1, (1, n, n), float32)``: ``obs[0, i, j]`` is the sample at
+    ``theta + delta * (i - (n-1)/2, j - (n-1)/2)``, linearly mapped so the grid's minimum is 0
+    and its maximum 1; a flat grid is all zeros. With ``noise > 0`` samples are noisy draws.
+
+    ## Rewards
+
+    ``reward="running_mean"`` (default, eq. 7, window ``reward_window=5``):
+    ``-(f(theta_t) - f*) / (mean of f over the last k iterates - f*)``; ``"normalized"``
+    (eq. 6): regret over the initial regret; ``"raw"`` (eq. 5): ``-f(theta_t)``; ``"final"``:
+    ``-f(theta_T)`` on the last step only. Rewards use the noiseless ``f``; the normalised
+    variants are clipped below at ``-reward_clip``. ``info["rewards"]`` holds all four.
+
+    ## Starting State
+
+    A fresh landscape per episode; the initial iterate is "far enough" from the minimiser (per
+    family, see ``rover_envs.landscapes.families``); ``alpha0`` and ``delta0`` are log-uniform
+    in ``step_size_range`` and ``resolution_range`` times ``L0``, the initial distance to the
+    minimiser. ``reset(options=...)`` accepts ``landscape`` (any
+    :class:`~rover_envs.landscapes.Landscape`), ``theta``, ``step_size``, ``resolution``.
+
+    ## Episode End
+
+    Truncation after ``horizon`` (30) steps. Termination when the iterate diverges
+    (non-finite, or farther than 1000 ``L0`` from the minimiser: ``info["diverged"]``) or the
+    landscape returns NaN/inf on the grid (``info["nonfinite"]``); the observation is then the
+    last finite one and the reward that of a regret ``reward_clip`` times the initial one.
+
+    ## Arguments
+
+    ``family`` ("all", "quadratic", "valley", "saddle", "plateau_cliff", or an analytic
+    function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang"),
+    ``reward``, ``grid_size`` (7), ``noise`` (0), ``direction`` ("best_teacher" until the angle
+    net ships; "gradient", "newton", "agent"), ``reward_window`` (5), ``reward_clip`` (10),
+    ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
+    ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").
+
+    ``info`` (after ``reset`` and every ``step``): ``f`` (noiseless value), ``regret``,
+    ``f_star``, ``theta``, ``step_size``, ``resolution``, ``n_evals`` (function evaluations so
+    far, grids included: ``n^2`` per observation), ``t``, and after steps ``rewards``,
+    ``diverged``, ``nonfinite``. The episode's landscape is ``env.unwrapped.landscape``.
+
+    >>> import gymnasium as gym
+    >>> env = gym.make("rover_envs:RoverLandscape-v0", family="valley")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape
+    (1, 7, 7)
+    >>> obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+
+    ## Version History
+
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(self, direction: str = DEFAULT_DIRECTION, render_mode: str | None = None, **kwargs):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"unknown render_mode {render_mode!r}; valid: None, 'rgb_array'")
+        self._engine = build_engine(1, direction, **kwargs)
+        self.direction = direction
+        self.render_mode = render_mode
+        self.observation_space, self.action_space = make_spaces(self._engine.n, direction)
+        self._trajectory: list[np.ndarray] = []
+
+    @property
+    def config(self) -> EngineConfig:
+        return self._engine.cfg
+
+    @property
+    def landscape(self):
+        """The current episode's landscape (``None`` before the first reset)."""
+        return self._engine.landscapes[0]
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._engine.reset_slots([0], [self.np_random], options)
+        self._trajectory = [self._engine.theta[0].copy()]
+        return self._engine.obs[0].copy(), self._info()
+
+    def step(self, action):
+        if self.landscape is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        action = np.asarray(action, dtype=float).reshape(1, -1)
+        if action.shape[1] != self.action_space.shape[0]:
+            raise ValueError(f"action must have shape {self.action_space.shape}; got {action.shape[1:]}")
+        out = self._engine.step(action, [self.np_random])
+        self._trajectory.append(self._engine.theta[0].copy())
+        info = self._info()
+        info["rewards"] = {k: float(v[0]) for k, v in out["rewards"].items()}
+        info["diverged"] = bool(out["diverged"][0])
+        info["nonfinite"] = bool(out["nonfinite"][0])
+        return (
+            self._engine.obs[0].copy(), float(out["reward"][0]),
+            bool(out["terminated"][0]), bool(out["truncated"][0]), info,
+        )  # fmt: skip
+
+    def _info(self) -> dict[str, Any]:
+        info = self._engine.info(0)
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v.item()) for k, v in info.items()}
+
+    def render(self):
+        if self.render_mode != "rgb_array":
+            return None
+        from rover_envs.render import render_frame
+
+        e = self._engine
+        return render_frame(self.landscape, np.array(self._trajectory), e.theta[0], e.delta[0], e.n)

@@ -1,0 +1,58 @@
+"""Landscapes: the random training families (appendix 6.1) and analytic test functions (6.3).
+
+>>> import numpy as np
+>>> from rover_envs import landscapes
+>>> f = landscapes.make("valley", rng=np.random.default_rng(0))
+>>> x_star, f_star = f.minimum
+>>> bool(f(x_star) == f_star)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rover_envs.landscapes.analytic import FUNCTIONS, AnalyticLandscape
+from rover_envs.landscapes.base import Landscape, LandscapeBatch, SharedBatch
+from rover_envs.landscapes.families import FAMILIES, FAMILY_NAMES, Family, pick_family
+from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
+
+NAMES: tuple[str, ...] = ("all", *FAMILY_NAMES, *FUNCTIONS)
+"""Every name :func:`make` accepts."""
+
+
+def make(name: str, rng: np.random.Generator | int | None = None, **params) -> Landscape:
+    """Build a landscape by name.
+
+    Args:
+        name: a training family (``"quadratic"``, ``"valley"``, ``"saddle"``,
+            ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family) or an analytic
+            function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
+            ``"beale"``, ``"styblinski_tang"``).
+        rng: generator (or seed) for the random families; ignored by analytic functions.
+        **params: ``noise`` (all), ``dim`` (analytic functions that take any dimension).
+
+    Raises:
+        ValueError: unknown name or parameter, naming the valid ones.
+    """
+    if name in FUNCTIONS:
+        _check_params(name, params, ("noise", "dim"))
+        return FUNCTIONS[name](**params)
+    if name == "all" or name in FAMILIES:
+        _check_params(name, params, ("noise",))
+        generator = np.random.default_rng(rng)
+        return pick_family(name, generator).sample(generator, **params)
+    raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(NAMES)}")
+
+
+def _check_params(name: str, params: dict, valid: tuple[str, ...]) -> None:
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown} for landscape {name!r}; valid: {', '.join(valid)}")
+
+
+__all__ = [
+    "FAMILIES", "FAMILY_NAMES", "FUNCTIONS", "NAMES", "AnalyticLandscape", "Family",
+    "FieldBatch", "FieldLandscape", "FieldParams", "Landscape", "LandscapeBatch",
+    "SharedBatch", "make", "pick_family",
+]  # fmt: skip

@@ -1,0 +1,334 @@
+"""Random 2-D fields: a quadratic bowl plus a Gaussian-process mean, batched over landscapes.
+
+Every training family of appendix 6.1 is one parametrisation of
+
+    f(x) = f0 + 1/2 (x - mu)^T Q (x - mu) + sum_k w_k exp(-1/2 (x - c_k)^T P (x - c_k))
+
+* quadratic bowls ``||Ax - b||^2`` use ``Q = 2 A^T A``, ``mu = A^{-1} b`` and no bumps;
+* valleys, saddles and plateau+cliffs are the posterior mean of a Gaussian process with the
+  Mahalanobis kernel ``k(x, x') = exp(-1/2 (x - x')^T S^{-1} (x - x'))`` conditioned on the
+  values ``v`` at the points ``c``: ``P = S^{-1}`` and ``w = K^{-1} v``.
+
+The paper writes the kernel's exponent as ``x^T S^{-1} x'``; that is not a stationary kernel
+and does not give the pictured shapes, so we read it as the Mahalanobis distance between
+``x`` and ``x'`` (the usual squared-exponential kernel). Its normalising constant
+``|2 pi S|^{-1/2}`` cancels in the posterior mean; for the noise we normalise the posterior
+variance by the prior variance, so ``noise`` is in units of the field's amplitude (the largest
+``|v|``), and noise vanishes at the conditioning points as it should.
+
+All parameters are stacked along a leading batch axis so that ``B`` landscapes are evaluated
+in one numpy call; the 2x2 algebra is written out by hand (faster than ``einsum`` on tiny
+matrices, and bit-for-bit independent of the batch size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from rover_envs.landscapes.base import Landscape, LandscapeBatch
+
+MAX_BUMPS = 4
+_JITTER = 1e-8
+
+
+@dataclass
+class FieldParams:
+    """Parameters of ``B`` fields; every array has the batch axis first."""
+
+    Q: np.ndarray  # (B, 2, 2) symmetric
+    mu: np.ndarray  # (B, 2)
+    f0: np.ndarray  # (B,)
+    w: np.ndarray  # (B, K) bump weights (0 for unused slots)
+    c: np.ndarray  # (B, K, 2) bump centres
+    P: np.ndarray  # (B, 2, 2) symmetric positive definite precision S^{-1}
+    Kinv: np.ndarray  # (B, K, K) inverse Gram matrix (0 for unused slots)
+    amp: np.ndarray  # (B,) noise unit
+    L: np.ndarray  # (B, 2, 2) square root of the kernel's S (Mahalanobis -> coordinates)
+
+    @property
+    def size(self) -> int:
+        return self.f0.shape[0]
+
+    def take(self, index) -> FieldParams:
+        """Sub-batch (``index`` an int keeps the batch axis)."""
+        idx = np.atleast_1d(index)
+        return FieldParams(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+    def put(self, index: int, other: FieldParams) -> None:
+        """Overwrite slot ``index`` with the single field ``other``."""
+        for f in fields(self):
+            getattr(self, f.name)[index] = getattr(other, f.name)[0]
+
+    @staticmethod
+    def concatenate(items: list[FieldParams]) -> FieldParams:
+        return FieldParams(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in items]) for f in fields(FieldParams)}
+        )
+
+
+def quadratic_params(A: np.ndarray, b: np.ndarray) -> FieldParams:
+    """``||A x - b||^2`` as a field (B = 1)."""
+    Q = 2.0 * A.T @ A
+    mu = np.linalg.solve(A, b)
+    k = MAX_BUMPS
+    return FieldParams(
+        Q=Q[None], mu=mu[None], f0=np.zeros(1), w=np.zeros((1, k)), c=np.zeros((1, k, 2)),
+        P=np.eye(2)[None], Kinv=np.zeros((1, k, k)), amp=np.ones(1), L=np.eye(2)[None],
+    )  # fmt: skip
+
+
+def gp_params(points: np.ndarray, values: np.ndarray, lengths: np.ndarray, phi: float) -> FieldParams:
+    """Posterior mean of the zero-mean GP with kernel matrix ``S = R^T diag(lengths^2) R``
+    (``R`` the rotation by ``phi``) given ``values`` at ``points`` (``(k, 2)``,
+    ``k <= MAX_BUMPS``), as a field (B = 1)."""
+    k = len(points)
+    c, s = np.cos(phi), np.sin(phi)
+    Rt = np.array([[c, s], [-s, c]])  # R^T
+    L = Rt * lengths[None, :]  # S = L L^T
+    P = (Rt / lengths[None, :] ** 2) @ Rt.T
+    if k == 1:
+        kinv = np.array([[1.0 / (1.0 + _JITTER)]])
+    else:
+        d = points[:, None, :] - points[None, :, :]
+        gram = np.exp(-0.5 * np.einsum("abi,ij,abj->ab", d, P, d)) + _JITTER * np.eye(k)
+        kinv = np.linalg.inv(gram)
+    w = np.zeros(MAX_BUMPS)
+    w[:k] = kinv @ values
+    cs = np.zeros((MAX_BUMPS, 2))
+    cs[:k] = points
+    Kinv = np.zeros((MAX_BUMPS, MAX_BUMPS))
+    Kinv[:k, :k] = kinv
+    return FieldParams(
+        Q=np.zeros((1, 2, 2)), mu=np.zeros((1, 2)), f0=np.zeros(1), w=w[None], c=cs[None],
+        P=P[None], Kinv=Kinv[None], amp=np.array([np.max(np.abs(values))]), L=L[None],
+    )  # fmt: skip
+
+
+def _quad_form(M: np.ndarray, u0: np.ndarray, u1: np.ndarray) -> np.ndarray:
+    """``u^T M u`` for a symmetric 2x2 ``M`` already broadcast against ``u0``, ``u1``."""
+    return M[0] * u0 * u0 + 2.0 * M[1] * u0 * u1 + M[2] * u1 * u1
+
+
+def _sym(M: np.ndarray, extra_dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entries (m00, m01, m11) of ``(B, 2, 2)`` reshaped to broadcast over ``extra_dims``."""
+    shape = (M.shape[0],) + (1,) * extra_dims
+    return M[:, 0, 0].reshape(shape), M[:, 0, 1].reshape(shape), M[:, 1, 1].reshape(shape)
+
+
+def _bumps(p: FieldParams, x: np.ndarray):
+    """Offsets ``y = x - c`` and kernel values ``e``: ``(B, M, K)`` each (y split in 2)."""
+    y0 = x[:, :, None, 0] - p.c[:, None, :, 0]
+    y1 = x[:, :, None, 1] - p.c[:, None, :, 1]
+    e = np.exp(-0.5 * _quad_form(_sym(p.P, 2), y0, y1))
+    return y0, y1, e
+
+
+def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
+    """``(B, M, 2) -> (B, M)``.
+
+    Landscapes are grouped by their number of bumps (0 for bowls, 1 for valleys and plateaus,
+    4 for saddles) so that a mixed batch pays only for the bumps it has; a bump sum over fewer
+    slots equals the zero-padded one exactly.
+    """
+    d0 = x[..., 0] - p.mu[:, None, 0]
+    d1 = x[..., 1] - p.mu[:, None, 1]
+    out = p.f0[:, None] + 0.5 * _quad_form(_sym(p.Q, 1), d0, d1)
+    used = np.count_nonzero(p.w, axis=1)
+    for k in np.unique(used):
+        if k == 0:
+            continue
+        if k == MAX_BUMPS and used.min() == MAX_BUMPS:
+            idx, sub, xs = slice(None), p, x
+        else:
+            idx = np.flatnonzero(used == k)
+            sub = FieldParams(p.Q[idx], p.mu[idx], p.f0[idx], p.w[idx, :k], p.c[idx, :k], p.P[idx],
+                              p.Kinv[idx], p.amp[idx], p.L[idx])  # fmt: skip
+            xs = x[idx]
+        _, _, e = _bumps(sub, xs)
+        out[idx] += np.sum(e * sub.w[:, None, :], axis=-1)
+    return out
+
+
+def field_grads(p: FieldParams, x: np.ndarray) -> np.ndarray:
+    """``(B, M, 2) -> (B, M, 2)``."""
+    q00, q01, q11 = _sym(p.Q, 1)
+    d0 = x[..., 0] - p.mu[:, None, 0]
+    d1 = x[..., 1] - p.mu[:, None, 1]
+    y0, y1, e = _bumps(p, x)
+    a00, a01, a11 = _sym(p.P, 2)
+    we = e * p.w[:, None, :]
+    g0 = q00 * d0 + q01 * d1 - np.sum(we * (a00 * y0 + a01 * y1), axis=-1)
+    g1 = q01 * d0 + q11 * d1 - np.sum(we * (a01 * y0 + a11 * y1), axis=-1)
+    return np.stack([g0, g1], axis=-1)
+
+
+def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
+    """``(B, M, 2) -> (B, M, 2, 2)``."""
+    y0, y1, e = _bumps(p, x)
+    a00, a01, a11 = _sym(p.P, 2)
+    we = e * p.w[:, None, :]
+    z0 = a00 * y0 + a01 * y1  # P y
+    z1 = a01 * y0 + a11 * y1
+    h00 = p.Q[:, None, 0, 0] + np.sum(we * (z0 * z0 - a00), axis=-1)
+    h01 = p.Q[:, None, 0, 1] + np.sum(we * (z0 * z1 - a01), axis=-1)
+    h11 = p.Q[:, None, 1, 1] + np.sum(we * (z1 * z1 - a11), axis=-1)
+    return np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
+
+
+def field_noise_scales(p: FieldParams, x: np.ndarray) -> np.ndarray:
+    """Posterior standard deviation over prior standard deviation, times the amplitude."""
+    _, _, e = _bumps(p, x)
+    explained = np.einsum("bmk,bkl,bml->bm", e, p.Kinv, e)
+    return p.amp[:, None] * np.sqrt(np.clip(1.0 - explained, 0.0, None))
+
+
+# --------------------------------------------------------------------------- global minimum
+_SEARCH_GRID = 25
+_SEARCH_STARTS = 3
+_NEWTON_ITERS = 30
+_BACKTRACK = 0.5 ** np.arange(10)
+
+
+def field_minimum(p: FieldParams) -> tuple[np.ndarray, np.ndarray]:
+    """Global minimiser and minimum of each field: ``(B, 2)``, ``(B,)``.
+
+    Closed form for a bowl (``mu``) and for a single negative bump (its centre, the only
+    critical point below the plateau). Otherwise a multi-start search: the best points of a
+    25x25 grid covering the bumps and three length scales around them, refined by damped
+    Newton steps with backtracking (vectorised over landscapes and starts).
+    """
+    has_bumps = np.any(p.w != 0.0, axis=1)
+    has_quad = np.any(p.Q != 0.0, axis=(1, 2))
+    n_bumps = np.sum(p.w != 0.0, axis=1)
+    x_star = p.mu.copy()
+    single = has_bumps & ~has_quad & (n_bumps == 1) & (p.w[:, 0] < 0)
+    x_star[single] = p.c[single, 0]
+    hard = np.flatnonzero(has_bumps & ~single)
+    if hard.size:
+        x_star[hard] = _search_minimum(p.take(hard))
+    f_star = field_values(p, x_star[:, None, :])[:, 0]
+    return x_star, f_star
+
+
+def _search_minimum(p: FieldParams) -> np.ndarray:
+    B = p.size
+    used = p.w != 0.0
+    ell = np.max(np.linalg.norm(p.L, axis=1), axis=1)  # longest length scale
+    cmask = np.where(used[..., None], p.c, np.nan)
+    lo = np.nanmin(cmask, axis=1) - 3.0 * ell[:, None]
+    hi = np.nanmax(cmask, axis=1) + 3.0 * ell[:, None]
+    t = np.linspace(0.0, 1.0, _SEARCH_GRID)
+    g0 = lo[:, None, 0] + (hi - lo)[:, None, 0] * t[None, :]
+    g1 = lo[:, None, 1] + (hi - lo)[:, None, 1] * t[None, :]
+    pts = np.stack(np.broadcast_arrays(g0[:, :, None], g1[:, None, :]), -1).reshape(B, -1, 2)
+    vals = field_values(p, pts)
+    best = np.argsort(vals, axis=1)[:, :_SEARCH_STARTS]
+    x = np.take_along_axis(pts, best[..., None], axis=1)  # (B, S, 2)
+    fx = np.take_along_axis(vals, best, axis=1)
+    for _ in range(_NEWTON_ITERS):
+        x_new, fx = _newton_step(p, x, fx)
+        moved = np.max(np.abs(x_new - x))
+        x = x_new
+        if moved <= 1e-12 * max(1.0, float(np.max(np.abs(x)))):
+            break
+    return x[np.arange(B), np.argmin(fx, axis=1)]
+
+
+def _newton_step(p: FieldParams, x: np.ndarray, fx: np.ndarray):
+    """One damped-Newton step with backtracking, for every start at once."""
+    g = field_grads(p, x)
+    H = field_hessians(p, x)
+    lam_min = np.linalg.eigvalsh(H)[..., 0]
+    shift = np.maximum(0.0, -lam_min) + 1e-9 + 1e-6 * np.abs(lam_min)
+    Hd = H + shift[..., None, None] * np.eye(2)
+    step = -np.linalg.solve(Hd, g[..., None])[..., 0]  # (B, S, 2)
+    B, S, _ = x.shape
+    cand = x[:, :, None, :] + _BACKTRACK[None, None, :, None] * step[:, :, None, :]
+    cv = field_values(p, cand.reshape(B, -1, 2)).reshape(B, S, -1)
+    j = np.argmin(cv, axis=-1)
+    fnew = np.take_along_axis(cv, j[..., None], -1)[..., 0]
+    xnew = np.take_along_axis(cand, j[..., None, None], 2)[:, :, 0]
+    better = fnew < fx
+    return np.where(better[..., None], xnew, x), np.where(better, fnew, fx)
+
+
+# --------------------------------------------------------------------------- objects
+class FieldLandscape(Landscape):
+    """One random field (a training-family instance). See the module docstring."""
+
+    dim = 2
+
+    def __init__(self, params: FieldParams, family: str, noise: float = 0.0):
+        if params.size != 1:
+            raise ValueError(f"FieldLandscape holds one field, got a batch of {params.size}")
+        self.params = params
+        self.name = family
+        self.family = family
+        self.noise = float(noise)
+
+    def _flat(self, x: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+        x = np.asarray(x, dtype=float)
+        if x.shape[-1] != 2:
+            raise ValueError(f"{self.name} landscapes are 2-D; got points of shape {x.shape}")
+        return x.reshape(1, -1, 2), x.shape[:-1]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        flat, shape = self._flat(x)
+        return field_values(self.params, flat).reshape(shape)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        flat, shape = self._flat(x)
+        return field_grads(self.params, flat).reshape(*shape, 2)
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        flat, shape = self._flat(x)
+        return field_hessians(self.params, flat).reshape(*shape, 2, 2)
+
+    def noise_scale(self, x: np.ndarray) -> np.ndarray:
+        flat, shape = self._flat(x)
+        return field_noise_scales(self.params, flat).reshape(shape)
+
+    def _find_minimum(self) -> tuple[np.ndarray, float]:
+        x_star, f_star = field_minimum(self.params)
+        return x_star[0], float(f_star[0])
+
+    def set_minimum(self, x_star: np.ndarray, f_star: float) -> None:
+        """Store a minimum computed elsewhere (the vector env computes them in batches)."""
+        self.__dict__["minimum"] = (np.asarray(x_star, dtype=float), float(f_star))
+
+
+class FieldBatch(LandscapeBatch):
+    """``B`` random fields with stacked parameters; slots are replaced on reset."""
+
+    dim = 2
+
+    def __init__(self, landscapes: list[FieldLandscape]):
+        self._items = list(landscapes)
+        self.params = FieldParams.concatenate([item.params for item in landscapes])
+        self.size = len(self._items)
+
+    def values(self, x: np.ndarray) -> np.ndarray:
+        return field_values(self.params, x)
+
+    def grads(self, x: np.ndarray) -> np.ndarray:
+        return field_grads(self.params, x[:, None, :])[:, 0]
+
+    def hessians(self, x: np.ndarray) -> np.ndarray:
+        return field_hessians(self.params, x[:, None, :])[:, 0]
+
+    def noise_scales(self, x: np.ndarray) -> np.ndarray:
+        return field_noise_scales(self.params, x)
+
+    def replace(self, index: int, landscape: Landscape) -> None:
+        if not isinstance(landscape, FieldLandscape):
+            raise TypeError("a FieldBatch slot takes a FieldLandscape")
+        self._items[index] = landscape
+        self.params.put(index, landscape.params)
+
+    def landscape(self, index: int) -> Landscape:
+        return self._items[index]
+
+    def subset(self, indices: np.ndarray) -> FieldBatch:
+        return FieldBatch([self._items[i] for i in indices])

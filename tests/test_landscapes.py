@@ -1,0 +1,146 @@
+"""Unit tests of the landscapes: shapes, vectorisation, derivatives, minima, errors."""
+
+import numpy as np
+import pytest
+
+from rover_envs import landscapes as L
+from rover_envs.landscapes.fields import FieldParams, field_minimum
+
+ALL_NAMES = [n for n in L.NAMES if n != "all"]
+
+
+def _fd_grad(f, x, h=1e-6):
+    E = np.eye(x.size) * h
+    return np.array([(f(x + e) - f(x - e)) / (2 * h) for e in E])
+
+
+def _fd_hess(f, x, h=1e-5):
+    E = np.eye(x.size) * h
+    return np.array([(f.grad(x + e) - f.grad(x - e)) / (2 * h) for e in E])
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_shapes_and_vectorised_equals_looped(name, rng):
+    f = L.make(name, rng=rng)
+    x = f.minimum[0] + rng.normal(size=(3, 4, 2))
+    v = f(x)
+    assert v.shape == (3, 4)
+    looped = np.array([[f(x[i, j]) for j in range(4)] for i in range(3)])
+    np.testing.assert_array_equal(v, looped)
+    assert f.grad(x).shape == (3, 4, 2)
+    assert f.hessian(x).shape == (3, 4, 2, 2)
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_gradient_and_hessian_match_finite_differences(name, rng):
+    f = L.make(name, rng=rng)
+    x_star = f.minimum[0]
+    for _ in range(5):
+        x = x_star + rng.uniform(-1.0, 1.0, size=2)
+        if f.bounds is not None:  # stay inside the domain where the formula is the function
+            x = np.clip(x, f.bounds[:, 0] + 1e-3, f.bounds[:, 1] - 1e-3)
+        scale = max(1.0, np.abs(f.grad(x)).max())
+        np.testing.assert_allclose(f.grad(x), _fd_grad(f, x), atol=1e-5 * scale, rtol=1e-5)
+        hscale = max(1.0, np.abs(f.hessian(x)).max())
+        np.testing.assert_allclose(f.hessian(x), _fd_hess(f, x), atol=1e-5 * hscale, rtol=1e-4)
+        np.testing.assert_allclose(f.hessian(x), np.swapaxes(f.hessian(x), -1, -2))
+
+
+KNOWN_MINIMA = {
+    "rosenbrock": ([1.0, 1.0], 0.0),
+    "ackley": ([0.0, 0.0], 0.0),
+    "rastrigin": ([0.0, 0.0], 0.0),
+    "mccormick": ([-0.54719, -1.54719], -1.9133),
+    "beale": ([3.0, 0.5], 0.0),
+    "styblinski_tang": ([-2.903534, -2.903534], -78.33233),
+}
+
+
+@pytest.mark.parametrize("name", list(KNOWN_MINIMA))
+def test_analytic_minima(name):
+    f = L.make(name)
+    x_star, f_star = f.minimum
+    np.testing.assert_allclose(x_star, KNOWN_MINIMA[name][0], atol=1e-4)
+    np.testing.assert_allclose(f_star, KNOWN_MINIMA[name][1], atol=1e-4)
+    assert np.linalg.norm(f.grad(x_star)) < 1e-6
+    # no point of a dense grid over the domain is lower
+    b = f.bounds
+    g = np.stack(np.meshgrid(*(np.linspace(lo, hi, 401) for lo, hi in b), indexing="ij"), -1)
+    assert f(g).min() >= f_star - 1e-9
+    # the hard start is far from the optimum, in value and in distance
+    assert np.linalg.norm(f.hard_start - x_star) > 1.0
+    assert f(f.hard_start) - f_star > 1.0
+
+
+@pytest.mark.parametrize("family", list(L.FAMILIES))
+def test_random_family_minimum_not_beaten_by_dense_search(family):
+    gen = np.random.default_rng(7)
+    for _ in range(15):
+        f = L.make(family, rng=gen)
+        x_star, f_star = f.minimum
+        assert f(x_star) == f_star
+        centre = x_star
+        for radius in (3.0, 30.0, 200.0):
+            t = np.linspace(-radius, radius, 301)
+            g = centre + np.stack(np.meshgrid(t, t, indexing="ij"), -1)
+            assert f(g).min() >= f_star - 1e-9 * max(1.0, abs(f_star))
+
+
+def test_batched_minimum_equals_single():
+    gen = np.random.default_rng(3)
+    lands = [L.make("saddle", rng=gen) for _ in range(6)]
+    xs, fs = field_minimum(FieldParams.concatenate([f.params for f in lands]))
+    for f, x, v in zip(lands, xs, fs):
+        np.testing.assert_array_equal(f.minimum[0], x)
+        assert f.minimum[1] == v
+
+
+def test_families_have_their_shape():
+    gen = np.random.default_rng(0)
+    valley = L.make("valley", rng=gen)
+    ev = np.linalg.eigvalsh(valley.hessian(valley.minimum[0]))
+    assert ev[1] / ev[0] >= 100  # long and narrow
+    saddle = L.make("saddle", rng=gen)
+    ev = np.linalg.eigvalsh(saddle.hessian(np.zeros(2)))
+    # four alternating-sign values around the origin: curvatures of both signs near the centre
+    assert ev[0] < 0 < ev[1]
+    plateau = L.make("plateau_cliff", rng=gen)
+    far = plateau.minimum[0] + np.array([40.0, 0.0])
+    assert abs(plateau(far)) < 1e-6 * abs(plateau.minimum[1])  # flat far field
+    assert plateau.minimum[1] < 0
+
+
+def test_noise_is_seeded_and_vanishes_at_conditioning_points():
+    f = L.make("valley", rng=1, noise=0.5)
+    x = np.array([[0.0, 0.0], [5.0, 5.0]])
+    a = f.sample(x, np.random.default_rng(0))
+    b = f.sample(x, np.random.default_rng(0))
+    np.testing.assert_array_equal(a, b)
+    assert abs(a[0] - f(x[0])) < 1e-3  # posterior variance ~0 at the data point
+    assert abs(a[1] - f(x[1])) > 0
+    g = L.make("rosenbrock")
+    np.testing.assert_array_equal(g.sample(x, np.random.default_rng(0)), g(x))
+
+
+def test_same_seed_same_landscape():
+    a, b = L.make("all", rng=42), L.make("all", rng=42)
+    x = np.random.default_rng(0).normal(size=(10, 2))
+    np.testing.assert_array_equal(a(x), b(x))
+
+
+def test_bad_names_and_params():
+    with pytest.raises(ValueError, match="valid names: all, quadratic"):
+        L.make("bowl")
+    with pytest.raises(ValueError, match="valid: noise"):
+        L.make("valley", dim=3)
+    with pytest.raises(ValueError, match="2-D only"):
+        L.make("beale", dim=3)
+    f = L.make("rastrigin", dim=5)
+    assert f(np.zeros(5)) == 0.0
+    with pytest.raises(ValueError, match=r"\(\.\.\., 5\)"):
+        f(np.zeros(2))
+
+
+def test_mccormick_is_clipped_to_its_domain():
+    f = L.make("mccormick")
+    assert f(np.array([-10.0, -10.0])) == f(np.array([-1.5, -3.0]))
