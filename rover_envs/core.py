@@ -28,8 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rover_envs import grid as grid_mod
-from rover_envs.landscapes import FAMILIES, FUNCTIONS, AnalyticLandscape, pick_family
+from rover_envs.landscapes import FAMILIES, FUNCTIONS, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
+from rover_envs.landscapes.families import PARAM_DRAWS, START_DRAWS, family_of
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams, field_minimum
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
 
@@ -75,19 +76,6 @@ def _positive_int(name: str, value, minimum: int = 1) -> None:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
 
 
-def _log_uniform(rng: np.random.Generator, lo: float, hi: float) -> float:
-    return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-
-
-def sample_landscape(cfg: EngineConfig, rng: np.random.Generator, shared: dict) -> Landscape:
-    """A new landscape for one episode (analytic functions are built once and shared)."""
-    if cfg.family in FUNCTIONS:
-        if "analytic" not in shared:
-            shared["analytic"] = FUNCTIONS[cfg.family](noise=cfg.noise)
-        return shared["analytic"]
-    return pick_family(cfg.family, rng).sample(rng, noise=cfg.noise)
-
-
 def sample_start(landscape: Landscape, x_star: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Initial iterate for ``landscape`` (see the module docstring)."""
     if isinstance(landscape, FieldLandscape):
@@ -99,6 +87,9 @@ def sample_start(landscape: Landscape, x_star: np.ndarray, rng: np.random.Genera
     )
 
 
+_DRAWS = 1 + PARAM_DRAWS + START_DRAWS  # family choice, parameters, start
+
+
 class Engine:
     """State and dynamics of ``B`` slots (one per sub-environment)."""
 
@@ -107,8 +98,7 @@ class Engine:
         self.B = num_slots
         self.n = cfg.grid_size
         self.direction_fn = direction_fn
-        self.landscapes: list[Landscape | None] = [None] * num_slots
-        self.batch = None
+        self.batch: FieldBatch | SharedBatch | None = None
         self._shared: dict = {}
         B, k = num_slots, cfg.reward_window
         self.theta = np.zeros((B, 2))
@@ -127,37 +117,34 @@ class Engine:
         self.grid = np.zeros((B, self.n, self.n))
 
     # ------------------------------------------------------------------ reset
+    def landscape(self, i: int) -> Landscape | None:
+        """The landscape of slot ``i`` (``None`` before the first reset)."""
+        return None if self.batch is None else self.batch.landscape(i)
+
     def reset_slots(self, slots, rngs, options: dict | None = None) -> None:
         """Start new episodes in ``slots``, each drawing from its own generator."""
         options = dict(options or {})
         _check_options(options)
-        new = []
-        for i in slots:
-            land = options.get("landscape") or sample_landscape(self.cfg, rngs[i], self._shared)
-            new.append((i, land))
-        self._compute_minima([land for _, land in new])
-        for i, land in new:
-            self._install(i, land)
-            x_star, f_star = land.minimum
-            if land.dim != 2:
-                raise ValueError(f"the environment is 2-D; landscape has dim={land.dim}")
-            theta = options.get("theta")
-            theta = sample_start(land, x_star, rngs[i]) if theta is None else theta
-            theta = np.asarray(land.clip(np.asarray(theta, dtype=float)), dtype=float)
-            if theta.shape != (2,) or not np.all(np.isfinite(theta)):
-                raise ValueError(f"options['theta'] must be 2 finite numbers; got {theta!r}")
-            dist = float(np.linalg.norm(theta - x_star))
-            scale = dist if dist > 0 else 1.0
-            alpha = scale * _log_uniform(rngs[i], *self.cfg.step_size_range)
-            delta = scale * _log_uniform(rngs[i], *self.cfg.resolution_range)
-            alpha = float(options.get("step_size", alpha))
-            delta = float(options.get("resolution", delta))
-            if not (alpha > 0 and delta > 0 and np.isfinite(alpha) and np.isfinite(delta)):
-                raise ValueError("options 'step_size' and 'resolution' must be finite and > 0")
-            self.theta[i], self.x_star[i], self.f_star[i] = theta, x_star, f_star
-            self.alpha[i], self.delta[i], self.scale[i] = alpha, delta, scale
-            self.t[i], self.count[i], self.n_evals[i] = 0, 0, 0
-        idx = np.array(slots, dtype=np.int64)
+        idx = np.array(list(slots), dtype=np.int64)
+        if options.get("landscape") is not None:
+            theta = self._reset_custom(idx, rngs, options["landscape"], options.get("theta"))
+        elif self.cfg.family in FUNCTIONS:
+            theta = self._reset_analytic(idx, rngs)
+        else:
+            theta = self._reset_random(idx, rngs)
+        if options.get("theta") is not None:
+            theta = np.broadcast_to(_as_point(options["theta"]), theta.shape).copy()
+        theta = self.batch.subset(idx).clip(theta) if len(idx) < self.B else self.batch.clip(theta)
+        schedule = np.stack([rngs[i].random(2) for i in idx])
+        dist = np.linalg.norm(theta - self.x_star[idx], axis=1)
+        scale = np.where(dist > 0, dist, 1.0)
+        (a_lo, a_hi), (d_lo, d_hi) = self.cfg.step_size_range, self.cfg.resolution_range
+        alpha = scale * np.exp(np.log(a_lo) + schedule[:, 0] * np.log(a_hi / a_lo))
+        delta = scale * np.exp(np.log(d_lo) + schedule[:, 1] * np.log(d_hi / d_lo))
+        alpha = _option_scalar(options, "step_size", alpha)
+        delta = _option_scalar(options, "resolution", delta)
+        self.theta[idx], self.scale[idx], self.alpha[idx], self.delta[idx] = theta, scale, alpha, delta
+        self.t[idx], self.count[idx], self.n_evals[idx] = 0, 0, 0
         grid, f, finite = self._observe(idx, rngs)
         if not np.all(finite):
             raise ValueError(
@@ -168,23 +155,63 @@ class Engine:
         self.f[idx] = self.f0[idx] = f
         self._push_history(idx, f)
 
-    def _compute_minima(self, lands: list[Landscape]) -> None:
-        """Minima of freshly drawn random fields in one batched search."""
-        todo = [lnd for lnd in lands if isinstance(lnd, FieldLandscape) and "minimum" not in lnd.__dict__]
-        if todo:
-            x_star, f_star = field_minimum(FieldParams.concatenate([lnd.params for lnd in todo]))
-            for lnd, xs, fs in zip(todo, x_star, f_star):
-                lnd.set_minimum(xs, fs)
+    def _reset_random(self, idx: np.ndarray, rngs) -> np.ndarray:
+        """New random fields for ``idx``: one ``rng.random`` call per slot, then batched maths."""
+        U = np.stack([rngs[i].random(_DRAWS) for i in idx])
+        fams = [family_of(self.cfg.family, u) for u in U[:, 0]]
+        names = np.array([f.name for f in fams])
+        parts, order, theta_parts, minima = [], [], [], []
+        for fam in {f.name: f for f in fams}.values():
+            rows = np.flatnonzero(names == fam.name)
+            params = fam.build(U[rows, 1 : 1 + fam.n_params])
+            x_star, f_star = field_minimum(params)
+            theta_parts.append(fam.start(U[rows, 1 + PARAM_DRAWS :], params, x_star))
+            parts.append(params)
+            order.append(rows)
+            minima.append((x_star, f_star))
+        perm = np.argsort(np.concatenate(order), kind="stable")
+        params = FieldParams.concatenate(parts).take(perm)
+        x_star = np.concatenate([m[0] for m in minima])[perm]
+        f_star = np.concatenate([m[1] for m in minima])[perm]
+        theta = np.concatenate(theta_parts)[perm]
+        if isinstance(self.batch, FieldBatch):
+            self.batch.put(idx, params, list(names), x_star, f_star)
+        elif len(idx) == self.B:
+            self.batch = FieldBatch(params, list(names), self.cfg.noise, x_star, f_star)
+        else:  # some slots hold custom landscapes: keep the general batch
+            for j, i in enumerate(idx):
+                land = FieldLandscape(params.take(j), names[j], self.cfg.noise)
+                land.set_minimum(x_star[j], f_star[j])
+                self.batch.replace(i, land)
+        self.x_star[idx], self.f_star[idx] = x_star, f_star
+        return theta
 
-    def _install(self, i: int, land: Landscape) -> None:
-        self.landscapes[i] = land
-        if self.batch is None:
-            if all(lnd is not None for lnd in self.landscapes[i:]):  # slots fill in order
-                self.batch = _make_batch(self.landscapes)
-        elif isinstance(self.batch, FieldBatch) and isinstance(land, FieldLandscape):
-            self.batch.replace(i, land)
+    def _reset_analytic(self, idx: np.ndarray, rngs) -> np.ndarray:
+        land = self._shared.get("analytic")
+        if land is None:
+            land = self._shared["analytic"] = FUNCTIONS[self.cfg.family](noise=self.cfg.noise)
+        self._install(idx, land)
+        return np.stack([land.sample_start(rngs[i]) for i in idx])
+
+    def _reset_custom(self, idx: np.ndarray, rngs, land: Landscape, theta) -> np.ndarray:
+        if land.dim != 2:
+            raise ValueError(f"the environment is 2-D; the landscape has dim={land.dim}")
+        self._install(idx, land)
+        if theta is not None:
+            return np.broadcast_to(_as_point(theta), (len(idx), 2)).copy()
+        return np.stack([sample_start(land, land.minimum[0], rngs[i]) for i in idx])
+
+    def _install(self, idx: np.ndarray, land: Landscape) -> None:
+        """Put one landscape object in slots ``idx`` (analytic or user landscapes)."""
+        x_star, f_star = land.minimum
+        if self.batch is None or len(idx) == self.B:
+            self.batch = SharedBatch([land] * self.B)
         else:
-            self.batch = _make_batch(self.landscapes)
+            if not isinstance(self.batch, SharedBatch):
+                self.batch = SharedBatch([self.batch.landscape(i) for i in range(self.B)])
+            for i in idx:
+                self.batch.replace(i, land)
+        self.x_star[idx], self.f_star[idx] = x_star, f_star
 
     # ------------------------------------------------------------------ step pieces
     def _observe(self, idx: np.ndarray, rngs, skip: np.ndarray | None = None):
@@ -295,7 +322,17 @@ def _check_options(options: dict) -> None:
         raise ValueError("options['landscape'] must be a rover_envs.landscapes.Landscape")
 
 
-def _make_batch(landscapes: list[Landscape]):
-    if all(isinstance(lnd, FieldLandscape) for lnd in landscapes):
-        return FieldBatch(landscapes)
-    return SharedBatch(landscapes)
+def _as_point(theta) -> np.ndarray:
+    point = np.asarray(theta, dtype=float)
+    if point.shape != (2,) or not np.all(np.isfinite(point)):
+        raise ValueError(f"options['theta'] must be 2 finite numbers; got {theta!r}")
+    return point
+
+
+def _option_scalar(options: dict, key: str, default: np.ndarray) -> np.ndarray:
+    if options.get(key) is None:
+        return default
+    value = float(options[key])
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"options[{key!r}] must be a finite number > 0; got {options[key]!r}")
+    return np.full_like(default, value)

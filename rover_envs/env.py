@@ -127,7 +127,7 @@ class RoverLandscapeEnv(gym.Env):
     @property
     def landscape(self):
         """The current episode's landscape (``None`` before the first reset)."""
-        return self._engine.landscapes[0]
+        return self._engine.landscape(0)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)

@@ -61,7 +61,7 @@ class RoverLandscapeVectorEnv(VectorEnv):
     @property
     def landscapes(self) -> list:
         """The current landscape of every sub-environment."""
-        return list(self._engine.landscapes)
+        return [self._engine.landscape(i) for i in range(self.num_envs)]
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None):
         if seed is None or isinstance(seed, int | np.integer):

@@ -13,7 +13,7 @@ from rover_envs.landscapes.fields import FieldBatch
 
 
 def _batch(lands):
-    return FieldBatch(lands)
+    return FieldBatch.of(lands)
 
 
 def test_teacher_directions_are_unit_and_correct():
@@ -60,7 +60,7 @@ def test_best_teacher_beats_both_line_searched_teachers():
 def test_best_teacher_picks_newton_on_quadratics_and_gradient_at_saddles():
     q = make("quadratic", rng=0)
     theta = q.minimum[0] + np.array([[2.0, -1.0]])
-    move = best_teacher_move(FieldBatch([q]), theta, q.minimum[0][None])
+    move = best_teacher_move(FieldBatch.of([q]), theta, q.minimum[0][None])
     assert move.use_newton[0]
     assert move.value[0] == pytest.approx(q.minimum[1], abs=1e-12)
     # at a saddle point Newton's full step stays put; only gradient descent decreases f
@@ -68,7 +68,7 @@ def test_best_teacher_picks_newton_on_quadratics_and_gradient_at_saddles():
     H = s.hessian(np.zeros(2))
     assert np.linalg.eigvalsh(H)[0] < 0
     theta = np.array([[0.05, -0.03]])
-    move = best_teacher_move(FieldBatch([s]), theta, s.minimum[0][None])
+    move = best_teacher_move(FieldBatch.of([s]), theta, s.minimum[0][None])
     assert move.value[0] < s(theta[0])
 
 

@@ -1,7 +1,10 @@
 """The random training families of appendix 6.1 and their starting-point distributions.
 
-Each family is a :class:`Family`: a sampler of landscape parameters and a sampler of the
-initial iterate, both drawing only from the ``np.random.Generator`` they are given.
+Each family is a :class:`Family`: a vectorised map from uniform draws to landscape
+parameters and one from uniform draws to initial iterates. A landscape costs one call
+``rng.random(DRAWS)`` on its generator (truncated Gaussians by inverse CDF, no rejection), so
+the vector env draws per sub-environment, as ``N`` single environments would, and then builds
+every new landscape of a step in one batched computation.
 
 Choices where the appendix is silent or contradicts itself (each one produces the shape the
 family is named after; ``make figures`` draws them):
@@ -36,106 +39,119 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
-from rover_envs.landscapes.fields import FieldLandscape, FieldParams, gp_params, quadratic_params
+from rover_envs.landscapes.fields import FieldLandscape, FieldParams, gp_fields, quadratic_fields, rotations
+
+TWO_PI = 2.0 * np.pi
 
 
-def _truncated_normal(rng: np.random.Generator, mean: float, var: float) -> float:
-    """A draw from N(mean, var) conditioned on being positive (rejection; mean > 0 here)."""
+def truncated_normal(u: np.ndarray, mean: float, var: float) -> np.ndarray:
+    """Inverse-CDF draws of N(mean, var) conditioned on being positive, from uniforms ``u``."""
     std = np.sqrt(var)
-    while True:
-        value = rng.normal(mean, std)
-        if value > 0.0:
-            return float(value)
+    low = ndtr(-mean / std)
+    return mean + std * ndtri(low + u * (1.0 - low))
 
 
-def _rotation(phi: float) -> np.ndarray:
-    c, s = np.cos(phi), np.sin(phi)
-    return np.array([[c, -s], [s, c]])
+def _lengths(u: np.ndarray) -> np.ndarray:
+    """Two kernel length scales: square roots of eigenvalues from N(10, 2) truncated at 0."""
+    return np.sqrt(truncated_normal(u, 10.0, 2.0))
 
 
-def sample_quadratic(rng: np.random.Generator) -> FieldParams:
-    s = np.exp(rng.uniform(np.log(0.1), np.log(1.0), size=2))
-    A = _rotation(rng.uniform(0, 2 * np.pi)) @ np.diag(s) @ _rotation(rng.uniform(0, 2 * np.pi))
-    b = rng.standard_normal(2)
-    return quadratic_params(A, b)
+def build_quadratic(u: np.ndarray) -> FieldParams:
+    s = np.exp(np.log(0.1) + u[:, 0:2] * (np.log(1.0) - np.log(0.1)))
+    A = rotations(TWO_PI * u[:, 2]) @ (s[:, :, None] * rotations(TWO_PI * u[:, 3]))
+    b = ndtri(u[:, 4:6])
+    return quadratic_fields(A, b)
 
 
-def sample_valley(rng: np.random.Generator) -> FieldParams:
-    v1 = rng.uniform(-5.0, 0.0)
-    l1 = _truncated_normal(rng, 10.0, 2.0)
-    lam = np.array([l1, rng.uniform(100.0, 200.0) * l1])
-    return gp_params(np.zeros((1, 2)), np.array([v1]), np.sqrt(lam), rng.uniform(0.0, 2.0 * np.pi))
+def build_valley(u: np.ndarray) -> FieldParams:
+    v1 = -5.0 * u[:, 0]
+    l1 = truncated_normal(u[:, 1], 10.0, 2.0)
+    lengths = np.sqrt(np.stack([l1, (100.0 + 100.0 * u[:, 2]) * l1], -1))
+    return gp_fields(np.zeros((len(u), 1, 2)), v1[:, None], lengths, TWO_PI * u[:, 3])
 
 
 _QUADRANTS = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+_ALTERNATING = np.array([1.0, -1.0, 1.0, -1.0])
 
 
-def sample_saddle(rng: np.random.Generator) -> FieldParams:
-    points = _QUADRANTS * rng.uniform(0.0, 1.0, size=(4, 2))
-    sign = rng.choice([-1.0, 1.0])
-    magnitude = np.array([_truncated_normal(rng, 3.0, 1.0) for _ in range(4)])
-    values = sign * np.array([1.0, -1.0, 1.0, -1.0]) * magnitude
-    return gp_params(points, values, _isotropic_lengths(rng), rng.uniform(0.0, 2.0 * np.pi))
+def build_saddle(u: np.ndarray) -> FieldParams:
+    points = _QUADRANTS * u[:, 0:8].reshape(-1, 4, 2)
+    sign = np.where(u[:, 8] < 0.5, -1.0, 1.0)
+    values = sign[:, None] * _ALTERNATING * truncated_normal(u[:, 9:13], 3.0, 1.0)
+    return gp_fields(points, values, _lengths(u[:, 13:15]), TWO_PI * u[:, 15])
 
 
-def sample_plateau_cliff(rng: np.random.Generator) -> FieldParams:
-    v1 = -_truncated_normal(rng, 5.0, 2.0)
-    return gp_params(np.zeros((1, 2)), np.array([v1]), _isotropic_lengths(rng), rng.uniform(0.0, 2.0 * np.pi))
+def build_plateau_cliff(u: np.ndarray) -> FieldParams:
+    v1 = -truncated_normal(u[:, 0], 5.0, 2.0)
+    return gp_fields(np.zeros((len(u), 1, 2)), v1[:, None], _lengths(u[:, 1:3]), TWO_PI * u[:, 3])
 
 
-def _isotropic_lengths(rng: np.random.Generator) -> np.ndarray:
-    """Square roots of two eigenvalues of ``S`` drawn from N(10, 2) truncated to (0, inf)."""
-    return np.sqrt([_truncated_normal(rng, 10.0, 2.0), _truncated_normal(rng, 10.0, 2.0)])
+def _unit(u: np.ndarray) -> np.ndarray:
+    return np.stack([np.cos(TWO_PI * u), np.sin(TWO_PI * u)], -1)
 
 
 def _mahalanobis_start(lo: float, hi: float) -> Callable:
-    def start(rng: np.random.Generator, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
-        u = _unit(rng)
-        return params.c[0, 0] + rng.uniform(lo, hi) * (params.L[0] @ u)
+    def start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
+        r = lo + (hi - lo) * u[:, 0]
+        return params.c[:, 0] + r[:, None] * np.einsum("mij,mj->mi", params.L, _unit(u[:, 1]))
 
     return start
 
 
-def _unit(rng: np.random.Generator) -> np.ndarray:
-    phi = rng.uniform(0.0, 2.0 * np.pi)
-    return np.array([np.cos(phi), np.sin(phi)])
+def _quadratic_start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
+    return x_star + (2.0 + 4.0 * u[:, :1]) * _unit(u[:, 1])
 
 
-def _quadratic_start(rng: np.random.Generator, params: FieldParams, x_star: np.ndarray):
-    return x_star + rng.uniform(2.0, 6.0) * _unit(rng)
-
-
-def _saddle_start(rng: np.random.Generator, params: FieldParams, x_star: np.ndarray):
-    return rng.uniform(-1.0, 1.0, size=2)
+def _saddle_start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
+    return -1.0 + 2.0 * u[:, 0:2]
 
 
 @dataclass(frozen=True)
 class Family:
-    """A random training family: parameter sampler and starting-point sampler."""
+    """A random training family: uniform draws -> parameters, and -> initial iterates.
+
+    ``build(u: (m, n_params)) -> FieldParams`` and ``start(u: (m, 2), params, x_star) -> (m, 2)``
+    are vectorised over ``m`` landscapes.
+    """
 
     name: str
-    sample_params: Callable[[np.random.Generator], FieldParams]
-    sample_start: Callable[[np.random.Generator, FieldParams, np.ndarray], np.ndarray]
+    n_params: int
+    build: Callable[[np.ndarray], FieldParams]
+    start: Callable[[np.ndarray, FieldParams, np.ndarray], np.ndarray]
 
     def sample(self, rng: np.random.Generator, noise: float = 0.0) -> FieldLandscape:
         """A fresh landscape of this family (its minimum computed lazily)."""
-        return FieldLandscape(self.sample_params(rng), self.name, noise=noise)
+        return FieldLandscape(self.build(rng.random((1, self.n_params))), self.name, noise=noise)
+
+    def sample_start(self, rng: np.random.Generator, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
+        """One initial iterate for the single field ``params`` with minimiser ``x_star``."""
+        return self.start(rng.random((1, START_DRAWS)), params, np.asarray(x_star)[None])[0]
 
 
 FAMILIES: dict[str, Family] = {
-    "quadratic": Family("quadratic", sample_quadratic, _quadratic_start),
-    "valley": Family("valley", sample_valley, _mahalanobis_start(1.5, 3.0)),
-    "saddle": Family("saddle", sample_saddle, _saddle_start),
-    "plateau_cliff": Family("plateau_cliff", sample_plateau_cliff, _mahalanobis_start(2.5, 4.0)),
+    "quadratic": Family("quadratic", 6, build_quadratic, _quadratic_start),
+    "valley": Family("valley", 4, build_valley, _mahalanobis_start(1.5, 3.0)),
+    "saddle": Family("saddle", 16, build_saddle, _saddle_start),
+    "plateau_cliff": Family("plateau_cliff", 4, build_plateau_cliff, _mahalanobis_start(2.5, 4.0)),
 }
 """The four training families of appendix 6.1, by name."""
 
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
+START_DRAWS = 2
+PARAM_DRAWS = max(f.n_params for f in FAMILIES.values())
 
 
 def pick_family(name: str, rng: np.random.Generator) -> Family:
     """``name`` itself, or a uniformly drawn family when ``name == "all"``."""
     if name == "all":
         return FAMILIES[FAMILY_NAMES[rng.integers(len(FAMILY_NAMES))]]
+    return FAMILIES[name]
+
+
+def family_of(name: str, u: float) -> Family:
+    """``name`` itself, or the family picked by the uniform ``u`` when ``name == "all"``."""
+    if name == "all":
+        return FAMILIES[FAMILY_NAMES[min(int(u * len(FAMILY_NAMES)), len(FAMILY_NAMES) - 1)]]
     return FAMILIES[name]

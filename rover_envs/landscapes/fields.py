@@ -56,10 +56,10 @@ class FieldParams:
         idx = np.atleast_1d(index)
         return FieldParams(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
 
-    def put(self, index: int, other: FieldParams) -> None:
-        """Overwrite slot ``index`` with the single field ``other``."""
+    def put(self, index, other: FieldParams) -> None:
+        """Overwrite the slots ``index`` (an int or an index array) with ``other``'s fields."""
         for f in fields(self):
-            getattr(self, f.name)[index] = getattr(other, f.name)[0]
+            getattr(self, f.name)[index] = getattr(other, f.name)
 
     @staticmethod
     def concatenate(items: list[FieldParams]) -> FieldParams:
@@ -68,42 +68,51 @@ class FieldParams:
         )
 
 
-def quadratic_params(A: np.ndarray, b: np.ndarray) -> FieldParams:
-    """``||A x - b||^2`` as a field (B = 1)."""
-    Q = 2.0 * A.T @ A
-    mu = np.linalg.solve(A, b)
+def _zeros_bumps(m: int) -> dict:
     k = MAX_BUMPS
-    return FieldParams(
-        Q=Q[None], mu=mu[None], f0=np.zeros(1), w=np.zeros((1, k)), c=np.zeros((1, k, 2)),
-        P=np.eye(2)[None], Kinv=np.zeros((1, k, k)), amp=np.ones(1), L=np.eye(2)[None],
-    )  # fmt: skip
+    return {"w": np.zeros((m, k)), "c": np.zeros((m, k, 2)), "Kinv": np.zeros((m, k, k))}
 
 
-def gp_params(points: np.ndarray, values: np.ndarray, lengths: np.ndarray, phi: float) -> FieldParams:
-    """Posterior mean of the zero-mean GP with kernel matrix ``S = R^T diag(lengths^2) R``
-    (``R`` the rotation by ``phi``) given ``values`` at ``points`` (``(k, 2)``,
-    ``k <= MAX_BUMPS``), as a field (B = 1)."""
-    k = len(points)
+def quadratic_fields(A: np.ndarray, b: np.ndarray) -> FieldParams:
+    """``||A x - b||^2`` for a batch: ``A (m, 2, 2)``, ``b (m, 2)``."""
+    m = len(A)
+    Q = 2.0 * np.einsum("mki,mkj->mij", A, A)
+    mu = np.linalg.solve(A, b[..., None])[..., 0]
+    eye = np.broadcast_to(np.eye(2), (m, 2, 2)).copy()
+    return FieldParams(Q=Q, mu=mu, f0=np.zeros(m), P=eye, amp=np.ones(m), L=eye.copy(), **_zeros_bumps(m))
+
+
+def rotations(phi: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(m, 2, 2)`` by the angles ``phi (m,)``."""
     c, s = np.cos(phi), np.sin(phi)
-    Rt = np.array([[c, s], [-s, c]])  # R^T
-    L = Rt * lengths[None, :]  # S = L L^T
-    P = (Rt / lengths[None, :] ** 2) @ Rt.T
+    return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+
+
+def gp_fields(points: np.ndarray, values: np.ndarray, lengths: np.ndarray, phi: np.ndarray) -> FieldParams:
+    """Posterior means of zero-mean GPs, batched.
+
+    Args:
+        points: ``(m, k, 2)`` conditioning points, ``k <= MAX_BUMPS``.
+        values: ``(m, k)`` values there.
+        lengths: ``(m, 2)`` square roots of the eigenvalues of the kernel's ``S``.
+        phi: ``(m,)`` rotation angles: ``S = R^T diag(lengths^2) R``.
+    """
+    m, k, _ = points.shape
+    Rt = np.swapaxes(rotations(phi), -1, -2)
+    L = Rt * lengths[:, None, :]  # S = L L^T
+    P = np.einsum("mij,mkj->mik", Rt / lengths[:, None, :] ** 2, Rt)
     if k == 1:
-        kinv = np.array([[1.0 / (1.0 + _JITTER)]])
+        kinv = np.full((m, 1, 1), 1.0 / (1.0 + _JITTER))
     else:
-        d = points[:, None, :] - points[None, :, :]
-        gram = np.exp(-0.5 * np.einsum("abi,ij,abj->ab", d, P, d)) + _JITTER * np.eye(k)
+        d = points[:, :, None, :] - points[:, None, :, :]
+        gram = np.exp(-0.5 * np.einsum("mabi,mij,mabj->mab", d, P, d)) + _JITTER * np.eye(k)
         kinv = np.linalg.inv(gram)
-    w = np.zeros(MAX_BUMPS)
-    w[:k] = kinv @ values
-    cs = np.zeros((MAX_BUMPS, 2))
-    cs[:k] = points
-    Kinv = np.zeros((MAX_BUMPS, MAX_BUMPS))
-    Kinv[:k, :k] = kinv
-    return FieldParams(
-        Q=np.zeros((1, 2, 2)), mu=np.zeros((1, 2)), f0=np.zeros(1), w=w[None], c=cs[None],
-        P=P[None], Kinv=Kinv[None], amp=np.array([np.max(np.abs(values))]), L=L[None],
-    )  # fmt: skip
+    out = _zeros_bumps(m)
+    out["w"][:, :k] = np.einsum("mab,mb->ma", kinv, values)
+    out["c"][:, :k] = points
+    out["Kinv"][:, :k, :k] = kinv
+    return FieldParams(Q=np.zeros((m, 2, 2)), mu=np.zeros((m, 2)), f0=np.zeros(m), P=P,
+                       amp=np.max(np.abs(values), axis=1), L=L, **out)  # fmt: skip
 
 
 def _quad_form(M: np.ndarray, u0: np.ndarray, u1: np.ndarray) -> np.ndarray:
@@ -185,10 +194,10 @@ def field_noise_scales(p: FieldParams, x: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- global minimum
-_SEARCH_GRID = 25
+_SEARCH_GRID = 16
 _SEARCH_STARTS = 3
-_NEWTON_ITERS = 30
-_BACKTRACK = 0.5 ** np.arange(10)
+_NEWTON_ITERS = 20
+_BACKTRACK = 0.25 ** np.arange(7)
 
 
 def field_minimum(p: FieldParams) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +205,7 @@ def field_minimum(p: FieldParams) -> tuple[np.ndarray, np.ndarray]:
 
     Closed form for a bowl (``mu``) and for a single negative bump (its centre, the only
     critical point below the plateau). Otherwise a multi-start search: the best points of a
-    25x25 grid covering the bumps and three length scales around them, refined by damped
+    16x16 grid covering the bumps and three length scales around them, refined by damped
     Newton steps with backtracking (vectorised over landscapes and starts).
     """
     has_bumps = np.any(p.w != 0.0, axis=1)
@@ -227,23 +236,34 @@ def _search_minimum(p: FieldParams) -> np.ndarray:
     best = np.argsort(vals, axis=1)[:, :_SEARCH_STARTS]
     x = np.take_along_axis(pts, best[..., None], axis=1)  # (B, S, 2)
     fx = np.take_along_axis(vals, best, axis=1)
+    active = np.arange(B)
+    # Each landscape stops on its own criterion, so its result never depends on which other
+    # landscapes share the batch (the vector env must match single environments exactly).
     for _ in range(_NEWTON_ITERS):
-        x_new, fx = _newton_step(p, x, fx)
-        moved = np.max(np.abs(x_new - x))
-        x = x_new
-        if moved <= 1e-12 * max(1.0, float(np.max(np.abs(x)))):
+        sub = p.take(active) if active.size < B else p
+        x_new, f_new = _newton_step(sub, x[active], fx[active])
+        moved = np.max(np.abs(x_new - x[active]), axis=(1, 2))
+        x[active], fx[active] = x_new, f_new
+        active = active[moved > 1e-13 * np.maximum(1.0, np.max(np.abs(x_new), axis=(1, 2)))]
+        if active.size == 0:
             break
     return x[np.arange(B), np.argmin(fx, axis=1)]
 
 
 def _newton_step(p: FieldParams, x: np.ndarray, fx: np.ndarray):
-    """One damped-Newton step with backtracking, for every start at once."""
+    """One damped-Newton step with backtracking, for every start at once.
+
+    The 2x2 algebra is explicit: numpy's batched ``eigvalsh``/``solve`` cost more in call
+    overhead than the arithmetic on a handful of matrices.
+    """
     g = field_grads(p, x)
     H = field_hessians(p, x)
-    lam_min = np.linalg.eigvalsh(H)[..., 0]
+    a, b, c = H[..., 0, 0], H[..., 0, 1], H[..., 1, 1]
+    lam_min = 0.5 * (a + c) - np.sqrt(0.25 * (a - c) ** 2 + b * b)
     shift = np.maximum(0.0, -lam_min) + 1e-9 + 1e-6 * np.abs(lam_min)
-    Hd = H + shift[..., None, None] * np.eye(2)
-    step = -np.linalg.solve(Hd, g[..., None])[..., 0]  # (B, S, 2)
+    a, c = a + shift, c + shift
+    det = a * c - b * b
+    step = -np.stack([c * g[..., 0] - b * g[..., 1], a * g[..., 1] - b * g[..., 0]], -1) / det[..., None]
     B, S, _ = x.shape
     cand = x[:, :, None, :] + _BACKTRACK[None, None, :, None] * step[:, :, None, :]
     cv = field_values(p, cand.reshape(B, -1, 2)).reshape(B, S, -1)
@@ -300,14 +320,32 @@ class FieldLandscape(Landscape):
 
 
 class FieldBatch(LandscapeBatch):
-    """``B`` random fields with stacked parameters; slots are replaced on reset."""
+    """``B`` random fields with stacked parameters; slots are overwritten on reset.
+
+    The batch owns the parameters; :meth:`landscape` builds a :class:`FieldLandscape` view of
+    a slot only when asked (the vector env resets thousands of slots per second).
+    """
 
     dim = 2
 
-    def __init__(self, landscapes: list[FieldLandscape]):
-        self._items = list(landscapes)
-        self.params = FieldParams.concatenate([item.params for item in landscapes])
-        self.size = len(self._items)
+    def __init__(self, params: FieldParams, families: list[str], noise: float = 0.0,
+                 x_star: np.ndarray | None = None, f_star: np.ndarray | None = None):  # fmt: skip
+        self.params = params
+        self.families = list(families)
+        self.noise = float(noise)
+        self.size = params.size
+        if x_star is None:
+            x_star, f_star = field_minimum(params)
+        self.x_star, self.f_star = np.array(x_star, dtype=float), np.array(f_star, dtype=float)
+        self._views: dict[int, FieldLandscape] = {}
+
+    @staticmethod
+    def of(landscapes: list[FieldLandscape]) -> FieldBatch:
+        """A batch holding copies of the given landscapes' parameters."""
+        params = FieldParams.concatenate([lnd.params for lnd in landscapes])
+        minima = [lnd.minimum for lnd in landscapes]
+        return FieldBatch(params, [lnd.family for lnd in landscapes], landscapes[0].noise,
+                          np.array([m[0] for m in minima]), np.array([m[1] for m in minima]))  # fmt: skip
 
     def values(self, x: np.ndarray) -> np.ndarray:
         return field_values(self.params, x)
@@ -321,14 +359,30 @@ class FieldBatch(LandscapeBatch):
     def noise_scales(self, x: np.ndarray) -> np.ndarray:
         return field_noise_scales(self.params, x)
 
+    def put(self, idx: np.ndarray, params: FieldParams, families: list[str], x_star, f_star) -> None:
+        """Overwrite the slots ``idx`` with new fields and their minima."""
+        self.params.put(idx, params)
+        self.x_star[idx], self.f_star[idx] = x_star, f_star
+        for j, i in enumerate(idx):
+            self.families[i] = families[j]
+            self._views.pop(int(i), None)
+
     def replace(self, index: int, landscape: Landscape) -> None:
         if not isinstance(landscape, FieldLandscape):
             raise TypeError("a FieldBatch slot takes a FieldLandscape")
-        self._items[index] = landscape
-        self.params.put(index, landscape.params)
+        x_star, f_star = landscape.minimum
+        self.put(np.array([index]), landscape.params, [landscape.family], x_star, f_star)
+        self._views[index] = landscape
 
-    def landscape(self, index: int) -> Landscape:
-        return self._items[index]
+    def landscape(self, index: int) -> FieldLandscape:
+        view = self._views.get(index)
+        if view is None:
+            view = FieldLandscape(self.params.take(index), self.families[index], self.noise)
+            view.set_minimum(self.x_star[index], self.f_star[index])
+            self._views[index] = view
+        return view
 
     def subset(self, indices: np.ndarray) -> FieldBatch:
-        return FieldBatch([self._items[i] for i in indices])
+        idx = np.asarray(indices)
+        return FieldBatch(self.params.take(idx), [self.families[i] for i in idx], self.noise,
+                          self.x_star[idx], self.f_star[idx])  # fmt: skip

@@ -1,0 +1,124 @@
+"""Figures of the environment suite.
+
+``python -m experiments.plots landscapes --out docs/figures`` (``make figures``) draws
+
+* ``families.png``: three random instances of each training family (the paper's Figure 3),
+  with the starting-point distribution's samples and the global minimiser;
+* ``test_functions.png``: the six analytic test functions on their domains with the hard
+  start (square) and the minimiser (star), as in appendix 6.3;
+* ``episode.png``: one ``RoverLandscape-v0`` episode per family under the best teacher with a
+  fixed schedule, drawn by the environment's own ``rgb_array`` renderer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from rover_envs import landscapes as L
+from rover_envs.core import EngineConfig, sample_start
+
+
+def _contour(ax, f, box, starts=None, levels=30):
+    u = np.linspace(*box[0], 150)
+    v = np.linspace(*box[1], 150)
+    U, V = np.meshgrid(u, v, indexing="xy")
+    Z = f(np.stack([U, V], -1))
+    lv = np.unique(np.quantile(Z, np.linspace(0, 1, levels)))
+    ax.contourf(U, V, Z, levels=lv, cmap="viridis")
+    ax.contour(U, V, Z, levels=lv, colors="k", linewidths=0.2)
+    x_star, _ = f.minimum
+    if starts is not None:
+        ax.plot(starts[:, 0], starts[:, 1], ".", color="white", ms=3, alpha=0.8)
+    ax.plot(*x_star, "*", color="gold", ms=12, mec="k")
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _family_box(f, starts):
+    pts = np.vstack([starts, f.minimum[0][None]])
+    lo, hi = pts.min(0), pts.max(0)
+    c, h = (lo + hi) / 2, np.max(hi - lo) / 2 * 1.1
+    return np.stack([c - h, c + h], 1)
+
+
+def families_figure(out: Path, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(3, 4, figsize=(13, 10))
+    for col, name in enumerate(L.FAMILY_NAMES):
+        for row in range(3):
+            f = L.make(name, rng=rng)
+            starts = np.array([sample_start(f, f.minimum[0], rng) for _ in range(60)])
+            _contour(axes[row, col], f, _family_box(f, starts), starts)
+            if row == 0:
+                axes[row, col].set_title(name)
+    fig.suptitle("Training families (appendix 6.1): contours, start distribution (dots), minimum (star)")
+    fig.tight_layout()
+    path = out / "families.png"
+    fig.savefig(path, dpi=64)
+    plt.close(fig)
+    return path
+
+
+def test_functions_figure(out: Path) -> Path:
+    fig, axes = plt.subplots(2, 3, figsize=(13, 8.5))
+    for ax, name in zip(axes.ravel(), L.FUNCTIONS):
+        f = L.make(name)
+        box = f.bounds if name != "ackley" else np.array([[-5.0, 5.0], [-5.0, 5.0]])
+        _contour(ax, f, box)
+        ax.plot(*f.hard_start, "s", color="tab:blue", ms=9, mec="white")
+        ax.set_title(f"{name}  (start ({f.hard_start[0]:g}, {f.hard_start[1]:g}))")
+    fig.suptitle("Test functions (appendix 6.3): hard start (square), global minimum (star)")
+    fig.tight_layout()
+    path = out / "test_functions.png"
+    fig.savefig(path, dpi=64)
+    plt.close(fig)
+    return path
+
+
+def episode_figure(out: Path, seed: int = 0) -> Path:
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+
+    fig, axes = plt.subplots(1, 4, figsize=(16, 4.4))
+    for ax, name in zip(axes, L.FAMILY_NAMES):
+        env = gym.make("RoverLandscape-v0", family=name, direction="best_teacher", render_mode="rgb_array")
+        _, info = env.reset(seed=seed)
+        regret0 = info["regret"]
+        for _ in range(EngineConfig().horizon):
+            _, _, term, trunc, info = env.step(np.array([0.0, -0.05]))
+            if term or trunc:
+                break
+        ax.imshow(env.render())
+        ax.set_title(f"{name}: regret {regret0:.3g} -> {info['regret']:.2g}", fontsize=9)
+        ax.set_axis_off()
+    fig.suptitle("RoverLandscape-v0 rgb_array frames: best teacher, constant alpha, shrinking delta")
+    fig.tight_layout()
+    path = out / "episode.png"
+    fig.savefig(path, dpi=64)
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Figures of the environment suite.")
+    parser.add_argument("what", choices=["landscapes"])
+    parser.add_argument("--out", default="docs/figures", type=Path)
+    parser.add_argument("--seed", default=0, type=int)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in (families_figure(args.out, args.seed), test_functions_figure(args.out),
+                 episode_figure(args.out, args.seed)):  # fmt: skip
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
