@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 TORCH_CPU ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-fast lint format bench figures clean
+.PHONY: help install test test-fast lint format bench figures train-angle table1 tensorboard clean distclean
 
 help:
 	@echo "make test      set up .venv (first use) and run the test suite"
@@ -14,6 +14,9 @@ help:
 	@echo "make format    ruff format + autofix"
 	@echo "make bench     environment steps per second vs Gymnasium's Pendulum-v1"
 	@echo "make figures   contour plots of every landscape family into docs/figures"
+	@echo "make train-angle  train the default angle network (writes agents/pretrained/angle_net.pt)"
+	@echo "make table1    reproduce the paper's Table 1 into results/table1.md"
+	@echo "make tensorboard  open TensorBoard on runs/"
 	@echo "make clean     remove caches (keeps .venv); make distclean also removes .venv"
 
 $(STAMP): pyproject.toml
@@ -41,6 +44,15 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+
+train-angle: $(STAMP)
+	$(PY) -m experiments.train_angle --config experiments/configs/angle.yaml
+
+table1: $(STAMP)
+	$(PY) -m experiments.table1 --config experiments/configs/table1.yaml --out results
+
+tensorboard: $(STAMP)
+	$(VENV)/bin/tensorboard --logdir runs
 
 figures: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m experiments.plots landscapes --out docs/figures

@@ -80,7 +80,7 @@ def run(directions: list[str], sizes: list[int], seconds: float) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--directions", nargs="+", default=["gradient", "best_teacher"])
+    parser.add_argument("--directions", nargs="+", default=["gradient", "best_teacher", "angle_net"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[1, 64, 1024])
     parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
     parser.add_argument("--out", help="write the results as JSON to this file")

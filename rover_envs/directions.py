@@ -106,14 +106,19 @@ TEACHERS: dict[str, DirectionFn] = {
 }
 """Teacher direction providers: ``fn(obs, batch, theta, x_star) -> (B, d)`` unit vectors."""
 
-DIRECTION_NAMES: tuple[str, ...] = (*TEACHERS, "agent")
-"""Every ``direction=`` the environment accepts (``"agent"``: the action carries it)."""
+DIRECTION_NAMES: tuple[str, ...] = ("angle_net", *TEACHERS, "agent")
+"""Every ``direction=`` the environment accepts: the frozen angle network (torch, loaded
+lazily from the shipped weights), the teachers, or ``"agent"`` (the action carries it)."""
 
 
-def make_direction(name: str) -> DirectionFn | None:
+def make_direction(name: str, angle_net_path=None) -> DirectionFn | None:
     """The provider called ``name`` (``None`` for ``"agent"``)."""
     if name == "agent":
         return None
+    if name == "angle_net":
+        from rover_envs.angle_net import FrozenAngleNet
+
+        return FrozenAngleNet(angle_net_path)
     if name not in TEACHERS:
         raise ValueError(f"unknown direction {name!r}; valid: {', '.join(DIRECTION_NAMES)}")
     return TEACHERS[name]

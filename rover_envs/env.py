@@ -11,7 +11,7 @@ from gymnasium import spaces
 from rover_envs.core import ACTION_HIGH, ACTION_LOW, Engine, EngineConfig
 from rover_envs.directions import make_direction
 
-DEFAULT_DIRECTION = "best_teacher"
+DEFAULT_DIRECTION = "angle_net"
 
 
 def make_spaces(grid_size: int, direction: str) -> tuple[spaces.Box, spaces.Box]:
@@ -23,16 +23,24 @@ def make_spaces(grid_size: int, direction: str) -> tuple[spaces.Box, spaces.Box]
     return obs, spaces.Box(np.array(low, np.float32), np.array(high, np.float32))
 
 
-def build_engine(num_slots: int, direction: str, **kwargs) -> Engine:
+def build_engine(num_slots: int, direction: str, angle_net_path=None, **kwargs) -> Engine:
     """Validate keyword arguments and build the engine (shared by both env classes)."""
-    valid = (*EngineConfig.__dataclass_fields__, "direction", "render_mode")
+    valid = (*EngineConfig.__dataclass_fields__, "direction", "angle_net_path", "render_mode")
     unknown = sorted(set(kwargs) - set(valid))
     if unknown:
         raise ValueError(f"unknown argument(s) {unknown}; valid: {', '.join(valid)}")
     for key in ("step_size_range", "resolution_range"):
         if key in kwargs:
             kwargs[key] = tuple(float(v) for v in kwargs[key])
-    return Engine(EngineConfig(**kwargs), num_slots, make_direction(direction))
+    cfg = EngineConfig(**kwargs)
+    provider = make_direction(direction, angle_net_path)
+    expected = getattr(provider, "grid_size", cfg.grid_size)
+    if expected != cfg.grid_size:
+        raise ValueError(
+            f"the angle net was trained on {expected}x{expected} grids; got grid_size={cfg.grid_size} "
+            f"(use grid_size={expected}, or train a network for this size)"
+        )
+    return Engine(cfg, num_slots, provider)
 
 
 class RoverLandscapeEnv(gym.Env):
@@ -87,8 +95,10 @@ class RoverLandscapeEnv(gym.Env):
 
     ``family`` ("all", "quadratic", "valley", "saddle", "plateau_cliff", or an analytic
     function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang"),
-    ``reward``, ``grid_size`` (7), ``noise`` (0), ``direction`` ("best_teacher" until the angle
-    net ships; "gradient", "newton", "agent"), ``reward_window`` (5), ``reward_clip`` (10),
+    ``reward``, ``grid_size`` (7), ``noise`` (0), ``direction`` ("angle_net": the shipped frozen
+    angle network, batched over the vector env; "best_teacher", "gradient", "newton" read the
+    landscape's derivatives; "agent"), ``angle_net_path`` (other weights for "angle_net"),
+    ``reward_window`` (5), ``reward_clip`` (10),
     ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").
 

@@ -81,6 +81,6 @@ def test_works_on_analytic_shared_batches():
 
 
 def test_unknown_direction():
-    with pytest.raises(ValueError, match="valid: gradient, newton, best_teacher, agent"):
+    with pytest.raises(ValueError, match="valid: angle_net, gradient, newton, best_teacher, agent"):
         make_direction("up")
     assert make_direction("agent") is None

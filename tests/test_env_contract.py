@@ -78,7 +78,7 @@ def test_pickling_round_trip_continues_identically():
     [
         ({"family": "bowl"}, "valid: all, quadratic, valley"),
         ({"reward": "dense"}, "valid: running_mean, normalized, raw, final"),
-        ({"direction": "north"}, "valid: gradient, newton, best_teacher"),
+        ({"direction": "north"}, "valid: angle_net, gradient, newton, best_teacher, agent"),
         ({"grid_size": 1}, "grid_size"),
         ({"noise": -1.0}, "noise"),
         ({"colour": "red"}, "valid: family"),
@@ -99,7 +99,7 @@ def test_vector_env_does_not_render():
 
 
 def test_info_contents_and_spaces():
-    env = gym.make("RoverLandscape-v0", grid_size=5)
+    env = gym.make("RoverLandscape-v0", grid_size=5, direction="gradient")
     _, info = env.reset(seed=0)
     assert env.observation_space.shape == (1, 5, 5) and env.observation_space.dtype == np.float32
     np.testing.assert_array_equal(env.action_space.low, [-0.5, -0.5])

@@ -14,7 +14,8 @@ def _vec(n, **kw):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, {"noise": 0.2, "reward": "normalized"}, {"family": "rosenbrock", "noise": 0.1},
+    [{"direction": "best_teacher"}, {"noise": 0.2, "reward": "normalized", "direction": "gradient"},
+     {"family": "rosenbrock", "noise": 0.1, "direction": "best_teacher"},
      {"family": "saddle", "direction": "newton"}, {"direction": "agent", "reward": "final"}],
 )  # fmt: skip
 def test_vector_equals_single_envs(kwargs):
