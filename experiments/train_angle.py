@@ -13,6 +13,7 @@ Each run lives in ``runs/angle__{name}__{seed}__{time}/`` with its resolved ``co
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -41,7 +42,8 @@ from rover_envs.landscapes import FAMILY_NAMES
 
 @dataclass
 class DataConfig:
-    """Behaviour-cloning data (see ``agents.angle.dataset``)."""
+    """Behaviour-cloning data: ``agents.angle.dataset.DataSpec`` less the seed, which is the
+    experiment's."""
 
     families: tuple[str, ...] = FAMILY_NAMES
     n_functions: int = 50_000
@@ -89,14 +91,12 @@ class AngleExperiment:
 
 
 def data_spec(cfg: AngleExperiment, held_out: bool = False) -> DataSpec:
-    d = cfg.data
-    return DataSpec(
-        families=FAMILY_NAMES if held_out else d.families,
-        n_functions=cfg.eval.n_functions if held_out else d.n_functions,
-        steps=d.steps, grid_size=d.grid_size, resolution_range=d.resolution_range,
-        step_fraction=d.step_fraction, chunk=d.chunk,
-        seed=cfg.seed + cfg.eval.seed_offset if held_out else cfg.seed,
-    )  # fmt: skip
+    """Training data, or the held-out set: every family, its own size and seed stream."""
+    spec = DataSpec(**dataclasses.asdict(cfg.data), seed=cfg.seed)
+    if not held_out:
+        return spec
+    return dataclasses.replace(spec, families=FAMILY_NAMES, n_functions=cfg.eval.n_functions,
+                               seed=cfg.seed + cfg.eval.seed_offset)  # fmt: skip
 
 
 def git_revision() -> str:

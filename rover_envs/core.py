@@ -30,8 +30,8 @@ import numpy as np
 from rover_envs import grid as grid_mod
 from rover_envs.landscapes import FAMILIES, FUNCTIONS, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
-from rover_envs.landscapes.families import PARAM_DRAWS, START_DRAWS, family_of
-from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams, field_minimum
+from rover_envs.landscapes.families import DRAWS, FAMILY_NAMES, sample_fields
+from rover_envs.landscapes.fields import FieldBatch, FieldLandscape
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
 
 ACTION_LOW, ACTION_HIGH = -0.5, 1.0
@@ -85,9 +85,6 @@ def sample_start(landscape: Landscape, x_star: np.ndarray, rng: np.random.Genera
     raise ValueError(
         "a custom landscape needs an explicit start: reset(options={'landscape': f, 'theta': x0})"
     )
-
-
-_DRAWS = 1 + PARAM_DRAWS + START_DRAWS  # family choice, parameters, start
 
 
 class Engine:
@@ -157,34 +154,19 @@ class Engine:
 
     def _reset_random(self, idx: np.ndarray, rngs) -> np.ndarray:
         """New random fields for ``idx``: one ``rng.random`` call per slot, then batched maths."""
-        U = np.stack([rngs[i].random(_DRAWS) for i in idx])
-        fams = [family_of(self.cfg.family, u) for u in U[:, 0]]
-        names = np.array([f.name for f in fams])
-        parts, order, theta_parts, minima = [], [], [], []
-        for fam in {f.name: f for f in fams}.values():
-            rows = np.flatnonzero(names == fam.name)
-            params = fam.build(U[rows, 1 : 1 + fam.n_params])
-            x_star, f_star = field_minimum(params)
-            theta_parts.append(fam.start(U[rows, 1 + PARAM_DRAWS :], params, x_star))
-            parts.append(params)
-            order.append(rows)
-            minima.append((x_star, f_star))
-        perm = np.argsort(np.concatenate(order), kind="stable")
-        params = FieldParams.concatenate(parts).take(perm)
-        x_star = np.concatenate([m[0] for m in minima])[perm]
-        f_star = np.concatenate([m[1] for m in minima])[perm]
-        theta = np.concatenate(theta_parts)[perm]
+        families = FAMILY_NAMES if self.cfg.family == "all" else (self.cfg.family,)
+        new = sample_fields(np.stack([rngs[i].random(DRAWS) for i in idx]), families)
         if isinstance(self.batch, FieldBatch):
-            self.batch.put(idx, params, list(names), x_star, f_star)
+            self.batch.put(idx, new.params, new.names, new.x_star, new.f_star)
         elif len(idx) == self.B:
-            self.batch = FieldBatch(params, list(names), self.cfg.noise, x_star, f_star)
+            self.batch = FieldBatch(new.params, new.names, self.cfg.noise, new.x_star, new.f_star)
         else:  # some slots hold custom landscapes: keep the general batch
             for j, i in enumerate(idx):
-                land = FieldLandscape(params.take(j), names[j], self.cfg.noise)
-                land.set_minimum(x_star[j], f_star[j])
+                land = FieldLandscape(new.params.take(j), new.names[j], self.cfg.noise)
+                land.set_minimum(new.x_star[j], new.f_star[j])
                 self.batch.replace(i, land)
-        self.x_star[idx], self.f_star[idx] = x_star, f_star
-        return theta
+        self.x_star[idx], self.f_star[idx] = new.x_star, new.f_star
+        return new.theta
 
     def _reset_analytic(self, idx: np.ndarray, rngs) -> np.ndarray:
         land = self._shared.get("analytic")

@@ -34,8 +34,8 @@ import numpy as np
 
 from rover_envs.directions import best_teacher_move
 from rover_envs.grid import grid_points, rescale
-from rover_envs.landscapes.families import FAMILIES, FAMILY_NAMES, PARAM_DRAWS
-from rover_envs.landscapes.fields import FieldBatch, FieldParams, field_minimum
+from rover_envs.landscapes.families import DRAWS, FAMILIES, FAMILY_NAMES, sample_fields
+from rover_envs.landscapes.fields import FieldBatch
 
 
 @dataclass(frozen=True)
@@ -69,35 +69,12 @@ def _rotate(a: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.stack([c * a[:, 0] - s * a[:, 1], s * a[:, 0] + c * a[:, 1]], -1)
 
 
-def _sample_fields(spec: DataSpec, rng: np.random.Generator, m: int):
-    """``m`` landscapes (uniform over ``spec.families``) with their minima and starts."""
-    U = rng.random((m, 1 + PARAM_DRAWS + 2))
-    names = np.array(spec.families)[
-        np.minimum((U[:, 0] * len(spec.families)).astype(int), len(spec.families) - 1)
-    ]
-    parts, order, starts = [], [], []
-    for name in spec.families:
-        rows = np.flatnonzero(names == name)
-        if rows.size == 0:
-            continue
-        fam = FAMILIES[name]
-        params = fam.build(U[rows, 1 : 1 + fam.n_params])
-        x_star, f_star = field_minimum(params)
-        starts.append(fam.start(U[rows, 1 + PARAM_DRAWS :], params, x_star))
-        parts.append((params, x_star, f_star))
-        order.append(rows)
-    perm = np.argsort(np.concatenate(order), kind="stable")
-    params = FieldParams.concatenate([p[0] for p in parts]).take(perm)
-    x_star = np.concatenate([p[1] for p in parts])[perm]
-    f_star = np.concatenate([p[2] for p in parts])[perm]
-    theta = np.concatenate(starts)[perm]
-    return FieldBatch(params, list(names), 0.0, x_star, f_star), theta, names
-
-
 def _chunk(spec: DataSpec, index: int, m: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(index,)))
-    batch, theta, names = _sample_fields(spec, rng, m)
-    family_id = np.array([spec.families.index(n) for n in names], dtype=np.int8)
+    new = sample_fields(rng.random((m, DRAWS)), spec.families)
+    batch = FieldBatch(new.params, new.names, 0.0, new.x_star, new.f_star)
+    theta = new.theta
+    family_id = np.array([spec.families.index(n) for n in new.names], dtype=np.int8)
     lo, hi = spec.resolution_range
     out: dict[str, list] = {
         "grids": [],

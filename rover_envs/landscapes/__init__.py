@@ -14,7 +14,7 @@ import numpy as np
 
 from rover_envs.landscapes.analytic import FUNCTIONS, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, LandscapeBatch, SharedBatch
-from rover_envs.landscapes.families import FAMILIES, FAMILY_NAMES, Family, family_of, pick_family
+from rover_envs.landscapes.families import FAMILIES, FAMILY_NAMES, Family, pick_family, sample_fields
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
 
 NAMES: tuple[str, ...] = ("all", *FAMILY_NAMES, *FUNCTIONS)
@@ -54,5 +54,5 @@ def _check_params(name: str, params: dict, valid: tuple[str, ...]) -> None:
 __all__ = [
     "FAMILIES", "FAMILY_NAMES", "FUNCTIONS", "NAMES", "AnalyticLandscape", "Family",
     "FieldBatch", "FieldLandscape", "FieldParams", "Landscape", "LandscapeBatch",
-    "SharedBatch", "family_of", "make", "pick_family",
+    "SharedBatch", "make", "pick_family", "sample_fields",
 ]  # fmt: skip

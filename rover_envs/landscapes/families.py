@@ -35,13 +35,21 @@ Newton is attracted), and at distance ``U[2, 6]`` from the minimiser of quadrati
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from rover_envs.landscapes.fields import FieldLandscape, FieldParams, gp_fields, quadratic_fields, rotations
+from rover_envs.landscapes.fields import (
+    FieldLandscape,
+    FieldParams,
+    field_minimum,
+    gp_fields,
+    quadratic_fields,
+    rotations,
+)
 
 TWO_PI = 2.0 * np.pi
 
@@ -150,8 +158,36 @@ def pick_family(name: str, rng: np.random.Generator) -> Family:
     return FAMILIES[name]
 
 
-def family_of(name: str, u: float) -> Family:
-    """``name`` itself, or the family picked by the uniform ``u`` when ``name == "all"``."""
-    if name == "all":
-        return FAMILIES[FAMILY_NAMES[min(int(u * len(FAMILY_NAMES)), len(FAMILY_NAMES) - 1)]]
-    return FAMILIES[name]
+DRAWS = 1 + PARAM_DRAWS + START_DRAWS
+"""Uniform draws per landscape: family choice, parameters, start."""
+
+
+class SampledFields(NamedTuple):
+    params: FieldParams  # (m,) fields
+    names: list[str]  # family of each
+    x_star: np.ndarray  # (m, 2)
+    f_star: np.ndarray  # (m,)
+    theta: np.ndarray  # (m, 2) initial iterates
+
+
+def sample_fields(U: np.ndarray, families: Sequence[str]) -> SampledFields:
+    """Landscapes, minima and starts from uniform draws ``U (m, DRAWS)``, batched per family.
+
+    ``U[:, 0]`` picks the family uniformly among ``families``; the rest parametrise it.
+    """
+    k = len(families)
+    names = [families[i] for i in np.minimum((U[:, 0] * k).astype(int), k - 1)]
+    name_arr = np.array(names)
+    parts, order = [], []
+    for name in dict.fromkeys(names):
+        rows = np.flatnonzero(name_arr == name)
+        fam = FAMILIES[name]
+        params = fam.build(U[rows, 1 : 1 + fam.n_params])
+        x_star, f_star = field_minimum(params)
+        theta = fam.start(U[rows, 1 + PARAM_DRAWS :], params, x_star)
+        parts.append((params, x_star, f_star, theta))
+        order.append(rows)
+    perm = np.argsort(np.concatenate(order), kind="stable")
+    params = FieldParams.concatenate([p[0] for p in parts]).take(perm)
+    x_star, f_star, theta = (np.concatenate([p[i] for p in parts])[perm] for i in (1, 2, 3))
+    return SampledFields(params, names, x_star, f_star, theta)
