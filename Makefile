@@ -6,9 +6,11 @@ PY := $(VENV)/bin/python
 TORCH_CPU ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-fast lint format bench figures train-angle table1 tensorboard clean distclean
+.PHONY: help install test test-fast lint format bench figures train-angle train-ddpg evaluate table1 tensorboard clean distclean
 
 help:
+	@echo "make train-ddpg  train the step-size/resolution policy (writes agents/pretrained/rover_policy.pt)"
+	@echo "make evaluate  the learned optimiser against tuned baselines: results/evaluation.md"
 	@echo "make test      set up .venv (first use) and run the test suite"
 	@echo "make lint      ruff check + format check"
 	@echo "make format    ruff format + autofix"
@@ -44,6 +46,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+
+train-ddpg: $(STAMP)
+	$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg.yaml
+
+evaluate: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m experiments.evaluate --out results
 
 train-angle: $(STAMP)
 	$(PY) -m experiments.train_angle --config experiments/configs/angle.yaml

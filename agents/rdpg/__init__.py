@@ -1,0 +1,10 @@
+"""Recurrent DDPG for the step-size and resolution policy (section 3.2.3)."""
+
+from agents.rdpg.buffer import EpisodeBatch, EpisodeBuffer
+from agents.rdpg.networks import Hidden, RecurrentActor, RecurrentCritic, squash
+from agents.rdpg.rdpg import RDPG, RDPGConfig
+
+__all__ = [
+    "RDPG", "EpisodeBatch", "EpisodeBuffer", "Hidden", "RDPGConfig",
+    "RecurrentActor", "RecurrentCritic", "squash",
+]  # fmt: skip

@@ -1,0 +1,66 @@
+"""Episode replay buffer for recurrent DPG: whole episodes in, batches of episodes out."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+
+class EpisodeBatch(NamedTuple):
+    """``B`` episodes padded to the horizon ``T``; ``obs`` has ``T + 1`` steps."""
+
+    obs: torch.Tensor  # (B, T + 1, 1, n, n)
+    actions: torch.Tensor  # (B, T, 2)
+    rewards: torch.Tensor  # (B, T)
+    terminals: torch.Tensor  # (B, T) 1 where the episode terminated (no bootstrap)
+    mask: torch.Tensor  # (B, T) 1 for real steps, 0 for padding after a termination
+
+
+class EpisodeBuffer:
+    """A ring of ``capacity`` episodes of at most ``horizon`` steps (numpy storage)."""
+
+    def __init__(self, capacity: int, horizon: int, grid_size: int):
+        self.capacity, self.horizon = capacity, horizon
+        n = grid_size
+        self.obs = np.zeros((capacity, horizon + 1, 1, n, n), np.float32)
+        self.actions = np.zeros((capacity, horizon, 2), np.float32)
+        self.rewards = np.zeros((capacity, horizon), np.float32)
+        self.terminals = np.zeros((capacity, horizon), np.float32)
+        self.mask = np.zeros((capacity, horizon), np.float32)
+        self.size = 0
+        self.next = 0
+
+    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool) -> None:
+        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)``."""
+        steps = len(actions)
+        if not 1 <= steps <= self.horizon or len(obs) != steps + 1 or len(rewards) != steps:
+            raise ValueError(f"episode of {steps} steps does not fit horizon {self.horizon}")
+        i = self.next
+        self.obs[i] = 0.0
+        self.obs[i, : steps + 1] = obs
+        for arr in (self.actions, self.rewards, self.terminals, self.mask):
+            arr[i] = 0.0
+        self.actions[i, :steps] = actions
+        self.rewards[i, :steps] = rewards
+        self.terminals[i, steps - 1] = float(terminated)
+        self.mask[i, :steps] = 1.0
+        self.next = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> EpisodeBatch:
+        if self.size == 0:
+            raise ValueError("the buffer is empty")
+        idx = rng.integers(0, self.size, size=batch_size)
+        return EpisodeBatch(*(torch.from_numpy(a[idx]) for a in (self.obs, self.actions, self.rewards,
+                                                                  self.terminals, self.mask)))  # fmt: skip
+
+    def state_dict(self) -> dict:
+        return {
+            k: getattr(self, k) for k in ("obs", "actions", "rewards", "terminals", "mask", "size", "next")
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        for k, v in state.items():
+            setattr(self, k, v if k in ("size", "next") else np.asarray(v))

@@ -1,0 +1,143 @@
+"""Recurrent actor and critic for the step-size / resolution policy (section 3.2.3).
+
+Both read the grid through a small convolutional encoder (two 3x3 convolutions, as the angle
+network), append the previous action, run an LSTM over the episode, and finish with two
+hidden layers. The actor outputs ``(d_alpha, d_delta)`` in ``[-0.5, 1]^2``
+(``0.25 + 0.75 tanh``); the critic outputs ``Q(history, action)``.
+
+Recurrent state is explicit: :class:`Hidden` holds the LSTM state and the previous action,
+and ``episode_start`` zeroes it, as in SB3's ``predict(obs, state, episode_start)``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn as nn
+
+ACTION_LOW, ACTION_HIGH = -0.5, 1.0
+ACTION_DIM = 2
+
+
+class Hidden(NamedTuple):
+    h: torch.Tensor  # (1, N, H)
+    c: torch.Tensor  # (1, N, H)
+    prev_action: torch.Tensor  # (N, 2)
+
+
+def squash(z: torch.Tensor) -> torch.Tensor:
+    """Map R to the action interval [-0.5, 1]."""
+    mid, half = (ACTION_HIGH + ACTION_LOW) / 2, (ACTION_HIGH - ACTION_LOW) / 2
+    return mid + half * torch.tanh(z)
+
+
+class Encoder(nn.Module):
+    """Grid ``(..., 1, n, n)`` -> features ``(..., features)``."""
+
+    def __init__(self, grid_size: int = 7, channels: tuple[int, int] = (16, 32), features: int = 64):
+        super().__init__()
+        side = grid_size - 4
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, channels[0], 3),
+            nn.ReLU(),
+            nn.Conv2d(channels[0], channels[1], 3),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.fc = nn.Sequential(nn.Linear(channels[1] * side * side, features), nn.ReLU())
+        self.out_dim = features
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        lead = obs.shape[:-3]
+        x = self.conv(obs.reshape(-1, *obs.shape[-3:]))
+        return self.fc(x).reshape(*lead, -1)
+
+    def load_angle_convolutions(self, angle_net: nn.Module, freeze: bool) -> None:
+        """Copy the angle network's convolution weights (batch-norm folded in) into ours."""
+        from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+        convs = [m for m in angle_net if isinstance(m, nn.Conv2d)]
+        norms = [m for m in angle_net if isinstance(m, nn.BatchNorm2d)]
+        mine = [m for m in self.conv if isinstance(m, nn.Conv2d)]
+        for dst, conv, bn in zip(mine, convs, norms):
+            fused = fuse_conv_bn_eval(conv.eval(), bn.eval())
+            if dst.weight.shape != fused.weight.shape:
+                raise ValueError(
+                    f"encoder conv {tuple(dst.weight.shape)} != angle net {tuple(fused.weight.shape)}"
+                )
+            dst.weight.data.copy_(fused.weight.data)
+            dst.bias.data.copy_(fused.bias.data)
+            dst.requires_grad_(not freeze)
+
+
+class _Recurrent(nn.Module):
+    def __init__(self, grid_size: int, channels: tuple[int, int], features: int, hidden: int):
+        super().__init__()
+        self.encoder = Encoder(grid_size, channels, features)
+        self.lstm = nn.LSTM(features + ACTION_DIM, hidden, batch_first=True)
+        self.hidden_size = hidden
+
+    def initial(self, n: int) -> Hidden:
+        z = torch.zeros(1, n, self.hidden_size)
+        return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM))
+
+    def sequence(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
+        """LSTM outputs for whole episodes: ``obs (B, T, 1, n, n)``, ``prev_actions (B, T, 2)``
+        (zeros at t = 0) -> ``(B, T, hidden)``."""
+        out, _ = self.lstm(torch.cat([self.encoder(obs), prev_actions], dim=-1))
+        return out
+
+    def step(
+        self, obs: torch.Tensor, hidden: Hidden, episode_start: torch.Tensor
+    ) -> tuple[torch.Tensor, Hidden]:
+        """One step for ``N`` streams: ``obs (N, 1, n, n)`` -> LSTM output ``(N, hidden)``."""
+        keep = (~episode_start).float()
+        h, c = hidden.h * keep[None, :, None], hidden.c * keep[None, :, None]
+        prev = hidden.prev_action * keep[:, None]
+        x = torch.cat([self.encoder(obs), prev], dim=-1)[:, None, :]
+        out, (h, c) = self.lstm(x, (h, c))
+        return out[:, 0], Hidden(h, c, prev)
+
+
+class RecurrentActor(_Recurrent):
+    """``(history) -> (d_alpha, d_delta)``."""
+
+    def __init__(
+        self, grid_size: int = 7, channels: tuple[int, int] = (16, 32), features: int = 64, hidden: int = 64
+    ):
+        super().__init__(grid_size, channels, features, hidden)
+        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                                  nn.Linear(hidden, ACTION_DIM))  # fmt: skip
+        nn.init.uniform_(self.head[-1].weight, -3e-3, 3e-3)
+        nn.init.zeros_(self.head[-1].bias)
+
+    def forward_sequence(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
+        return squash(self.head(self.sequence(obs, prev_actions)))
+
+    def act(
+        self, obs: torch.Tensor, hidden: Hidden, episode_start: torch.Tensor
+    ) -> tuple[torch.Tensor, Hidden]:
+        out, hidden = self.step(obs, hidden, episode_start)
+        action = squash(self.head(out))
+        return action, Hidden(hidden.h, hidden.c, action)
+
+
+class RecurrentCritic(_Recurrent):
+    """``(history, action) -> Q``."""
+
+    def __init__(
+        self, grid_size: int = 7, channels: tuple[int, int] = (16, 32), features: int = 64, hidden: int = 64
+    ):
+        super().__init__(grid_size, channels, features, hidden)
+        self.head = nn.Sequential(
+            nn.Linear(hidden + ACTION_DIM, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, 1),
+        )
+
+    def q(self, memory: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """``memory (B, T, hidden)``, ``actions (B, T, 2)`` -> ``(B, T)``."""
+        return self.head(torch.cat([memory, actions], dim=-1))[..., 0]

@@ -1,0 +1,101 @@
+"""Recurrent deterministic policy gradient (Heess et al., 2015) on whole episodes.
+
+Critic: the LSTM reads the history ``(o_0, a_{-1}=0), (o_1, a_0), ...``; ``Q_t = Q(h_t, a_t)``
+is regressed on ``r_t + gamma (1 - terminal_t) Q'(h'_{t+1}, mu'(h''_{t+1}))`` with target
+networks, back-propagating through time over the episode. Truncation at the horizon is not a
+terminal: the last step bootstraps from the final observation, as the issue asks. Actor: the
+actor's own LSTM reads the same history; it ascends ``Q(h_t, mu(h_t))`` with the critic's
+history features held fixed. Targets follow by Polyak averaging (``tau``).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from agents.rdpg.buffer import EpisodeBatch
+from agents.rdpg.networks import RecurrentActor, RecurrentCritic
+
+
+@dataclass
+class RDPGConfig:
+    gamma: float = 1.0
+    tau: float = 0.01
+    actor_lr: float = 3e-4
+    critic_lr: float = 1e-3
+    grad_clip: float = 1.0
+
+
+def _prev_actions(actions: torch.Tensor) -> torch.Tensor:
+    """``a_{t-1}`` for ``t = 0..T`` (zeros at t = 0): ``(B, T, 2) -> (B, T + 1, 2)``."""
+    return torch.cat([torch.zeros_like(actions[:, :1]), actions], dim=1)
+
+
+class RDPG:
+    """Owns the actor, critic, their targets and optimisers; ``update(batch) -> metrics``."""
+
+    def __init__(self, actor: RecurrentActor, critic: RecurrentCritic, cfg: RDPGConfig):
+        self.actor, self.critic, self.cfg = actor, critic, cfg
+        self.actor_target = copy.deepcopy(actor).requires_grad_(False)
+        self.critic_target = copy.deepcopy(critic).requires_grad_(False)
+        self.actor_opt = torch.optim.Adam([p for p in actor.parameters() if p.requires_grad], lr=cfg.actor_lr)
+        self.critic_opt = torch.optim.Adam(
+            [p for p in critic.parameters() if p.requires_grad], lr=cfg.critic_lr
+        )
+
+    def update(self, batch: EpisodeBatch) -> dict[str, float]:
+        cfg = self.cfg
+        prev = _prev_actions(batch.actions)  # (B, T + 1, 2)
+        mask = batch.mask
+        denom = mask.sum().clamp(min=1.0)
+        with torch.no_grad():
+            next_actions = self.actor_target.forward_sequence(batch.obs, prev)[:, 1:]
+            target_memory = self.critic_target.sequence(batch.obs, prev)[:, 1:]
+            q_next = self.critic_target.q(target_memory, next_actions)
+            target = batch.rewards + cfg.gamma * (1.0 - batch.terminals) * q_next
+        memory = self.critic.sequence(batch.obs, prev)  # (B, T + 1, H)
+        q = self.critic.q(memory[:, :-1], batch.actions)
+        critic_loss = (F.smooth_l1_loss(q, target, reduction="none") * mask).sum() / denom
+        self.critic_opt.zero_grad(set_to_none=True)
+        critic_loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), cfg.grad_clip)
+        self.critic_opt.step()
+
+        policy_actions = self.actor.forward_sequence(batch.obs[:, :-1], prev[:, :-1])
+        # the critic's gradients from this loss are discarded by its next zero_grad
+        q_pi = self.critic.q(memory[:, :-1].detach(), policy_actions)
+        actor_loss = -(q_pi * mask).sum() / denom
+        self.actor_opt.zero_grad(set_to_none=True)
+        actor_loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.actor.parameters(), cfg.grad_clip)
+        self.actor_opt.step()
+        self._soft_update()
+        return {
+            "losses/critic": critic_loss.item(),
+            "losses/actor": actor_loss.item(),
+            "losses/q_mean": (q * mask).sum().item() / denom.item(),
+        }
+
+    @torch.no_grad()
+    def _soft_update(self) -> None:
+        for net, target in ((self.actor, self.actor_target), (self.critic, self.critic_target)):
+            for p, tp in zip(net.parameters(), target.parameters()):
+                tp.mul_(1.0 - self.cfg.tau).add_(p, alpha=self.cfg.tau)
+
+    def state_dict(self) -> dict:
+        return {
+            "actor": self.actor.state_dict(), "critic": self.critic.state_dict(),
+            "actor_target": self.actor_target.state_dict(), "critic_target": self.critic_target.state_dict(),
+            "actor_opt": self.actor_opt.state_dict(), "critic_opt": self.critic_opt.state_dict(),
+        }  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        self.actor.load_state_dict(state["actor"])
+        self.critic.load_state_dict(state["critic"])
+        self.actor_target.load_state_dict(state["actor_target"])
+        self.critic_target.load_state_dict(state["critic_target"])
+        self.actor_opt.load_state_dict(state["actor_opt"])
+        self.critic_opt.load_state_dict(state["critic_opt"])

@@ -1,0 +1,355 @@
+"""``make train-ddpg``: train the recurrent DDPG step-size/resolution policy (section 3.2.3).
+
+    python -m experiments.train_ddpg --config experiments/configs/ddpg.yaml [--set train.total_episodes=2000]
+    python -m experiments.train_ddpg --resume runs/RoverLandscape-v0__ddpg__0__20261127-081500
+
+Episodes come from the native vector env (a new training landscape per episode, the frozen
+angle net as direction, the running-mean reward by default); every ``steps_per_iteration``
+vector steps the agent makes ``updates_per_iteration`` recurrent updates on batches of whole
+episodes. Runs live in ``runs/{env}__{experiment}__{seed}__{time}/`` with ``config.yaml``,
+``command.txt``, ``git.txt``, TensorBoard events (``losses/*``, ``charts/*``, ``eval/*``, the
+config as text, alpha/delta trajectories as figures) and ``checkpoint.pt`` (atomic; networks,
+optimisers, replay buffer, counters). ``--resume`` restores all of these; the environment
+stream restarts from a seed derived from the iteration, so a resumed run continues the same
+training statistically, not bit for bit. At the end the policy is evaluated on held-out
+landscapes against a fixed (untrained) schedule and saved with its config and command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+import rover_envs  # noqa: F401
+from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
+from agents.rover import RoverPolicy
+from experiments import config as cfgmod
+from experiments.train_angle import git_revision
+from rover_envs.angle_net import default_weights_path, load_angle_net
+from rover_envs.landscapes import FAMILY_NAMES
+
+
+@dataclass
+class EnvConfig:
+    family: str = "all"
+    reward: str = "running_mean"
+    noise: float = 0.0
+    num_envs: int = 64
+    horizon: int = 30
+
+
+@dataclass
+class AgentConfig:
+    channels: tuple[int, int] = (16, 32)
+    features: int = 64
+    hidden: int = 64
+    gamma: float = 1.0
+    tau: float = 0.01
+    actor_lr: float = 3e-4
+    critic_lr: float = 1e-3
+    exploration_noise: float = 0.2  # std of the Gaussian added to each action component
+    init_from_angle_net: bool = False  # copy the angle net's convolutions into both encoders
+    freeze_encoder: bool = False  # and keep them fixed
+
+
+@dataclass
+class TrainConfig:
+    total_episodes: int = 80_000
+    steps_per_iteration: int = 30
+    updates_per_iteration: int = 8
+    batch_episodes: int = 64
+    buffer_episodes: int = 20_000
+    learning_starts: int = 512  # episodes collected before the first update
+    checkpoint_every: int = 20  # iterations
+    threads: int = 0
+
+
+@dataclass
+class EvalConfig:
+    landscapes_per_family: int = 50
+    seed_offset: int = 1_000_003
+
+
+@dataclass
+class DDPGExperiment:
+    name: str = "ddpg"
+    seed: int = 0
+    env: EnvConfig = field(default_factory=EnvConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    runs_dir: str = "runs"
+    output: str | None = None  # final policy; None: {run}/rover_policy.pt
+
+
+def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None):
+    return gym.make_vec("RoverLandscape-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
+                        family=family or cfg.env.family, reward=cfg.env.reward, noise=cfg.env.noise,
+                        max_episode_steps=cfg.env.horizon)  # fmt: skip
+
+
+def build_agent(cfg: DDPGExperiment) -> tuple[RDPG, dict]:
+    a = cfg.agent
+    arch = {"grid_size": 7, "channels": tuple(a.channels), "features": a.features, "hidden": a.hidden}
+    actor, critic = RecurrentActor(**arch), RecurrentCritic(**arch)
+    if a.init_from_angle_net:
+        angle, _ = load_angle_net()
+        for net in (actor, critic):
+            net.encoder.load_angle_convolutions(angle, freeze=a.freeze_encoder)
+    rdpg = RDPG(
+        actor, critic, RDPGConfig(gamma=a.gamma, tau=a.tau, actor_lr=a.actor_lr, critic_lr=a.critic_lr)
+    )
+    return rdpg, arch
+
+
+class Collector:
+    """Steps the vector env with the noisy actor; hands finished episodes to the buffer."""
+
+    def __init__(self, env, actor: RecurrentActor, noise: float, seed: int):
+        self.env, self.actor, self.noise = env, actor, noise
+        self.rng = np.random.default_rng(seed)
+        n = env.num_envs
+        self.obs, info = env.reset(seed=seed)
+        self.hidden = actor.initial(n)
+        self.start = np.ones(n, bool)
+        self.pending_reset = np.zeros(n, bool)
+        self.episodes = [self._fresh(self.obs[i], info["regret"][i]) for i in range(n)]
+
+    @staticmethod
+    def _fresh(obs, regret0):
+        return {"obs": [obs], "actions": [], "rewards": [], "r0": float(regret0)}
+
+    @torch.no_grad()
+    def step(self, buffer: EpisodeBuffer) -> list[dict]:
+        """One vector step; returns stats of the episodes that finished."""
+        action, self.hidden = self.actor.act(
+            torch.from_numpy(self.obs), self.hidden, torch.from_numpy(self.start)
+        )
+        action = action.numpy().astype(np.float64)
+        if self.noise > 0:
+            action = np.clip(action + self.noise * self.rng.standard_normal(action.shape), -0.5, 1.0)
+        self.hidden = self.hidden._replace(prev_action=torch.from_numpy(action.astype(np.float32)))
+        obs, reward, term, trunc, info = self.env.step(action)
+        finished = []
+        for i in range(self.env.num_envs):
+            if self.pending_reset[i]:  # NEXT_STEP autoreset: this step started a new episode
+                self.episodes[i] = self._fresh(obs[i], info["regret"][i])
+                self.pending_reset[i], self.start[i] = False, True
+                continue
+            ep = self.episodes[i]
+            ep["obs"].append(obs[i])
+            ep["actions"].append(action[i])
+            ep["rewards"].append(reward[i])
+            self.start[i] = False
+            if term[i] or trunc[i]:
+                buffer.add(
+                    np.stack(ep["obs"]), np.stack(ep["actions"]), np.array(ep["rewards"]), bool(term[i])
+                )
+                finished.append(
+                    {
+                        "return": float(np.sum(ep["rewards"])),
+                        "terminated": bool(term[i]),
+                        "final_normalized_regret": float(info["regret"][i] / max(ep["r0"], 1e-300)),
+                    }
+                )
+                self.pending_reset[i] = True
+        self.obs = obs
+        return finished
+
+
+@torch.no_grad()
+def evaluate(cfg: DDPGExperiment, actor: RecurrentActor | None, families=FAMILY_NAMES) -> dict:
+    """Deterministic episodes on held-out landscapes, per family: median final normalised
+    regret (regret_T / regret_0) and the median alpha/alpha0, delta/delta0 trajectories.
+    ``actor=None`` runs the fixed schedule (alpha and delta never change)."""
+    out = {}
+    n = cfg.eval.landscapes_per_family
+    for k, fam in enumerate(families):
+        env = make_env(cfg, n, fam)
+        obs, info = env.reset(seed=cfg.seed + cfg.eval.seed_offset + 10_000 * k)
+        r0, a0, d0 = info["regret"].copy(), info["step_size"].copy(), info["resolution"].copy()
+        hidden = actor.initial(n) if actor is not None else None
+        start = torch.ones(n, dtype=torch.bool)
+        alive = np.ones(n, bool)
+        regret, alphas, deltas = r0.copy(), [np.ones(n)], [np.ones(n)]
+        for _ in range(cfg.env.horizon):
+            if actor is None:
+                action = np.zeros((n, 2))
+            else:
+                a, hidden = actor.act(torch.from_numpy(obs), hidden, start)
+                action = a.numpy().astype(np.float64)
+            start = torch.zeros(n, dtype=torch.bool)
+            obs, _, term, trunc, info = env.step(action)
+            regret = np.where(alive, info["regret"], regret)
+            alphas.append(np.where(alive, info["step_size"] / a0, alphas[-1]))
+            deltas.append(np.where(alive, info["resolution"] / d0, deltas[-1]))
+            alive &= ~(term | trunc)
+        env.close()
+        norm = regret / np.maximum(r0, 1e-300)
+        out[fam] = {"median_final_normalized_regret": float(np.median(norm)),
+                    "mean_log10_final_normalized_regret": float(np.mean(np.log10(np.maximum(norm, 1e-16)))),
+                    "alpha_ratio": np.median(np.stack(alphas), axis=1).tolist(),
+                    "delta_ratio": np.median(np.stack(deltas), axis=1).tolist()}  # fmt: skip
+    return out
+
+
+def _trajectory_figure(result: dict):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for fam, r in result.items():
+        axes[0].semilogy(r["alpha_ratio"], label=fam)
+        axes[1].semilogy(r["delta_ratio"], label=fam)
+    axes[0].set_title("median step size / initial")
+    axes[1].set_title("median resolution / initial")
+    for ax in axes:
+        ax.set_xlabel("step")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def _log_eval(writer: SummaryWriter, result: dict, step: int, prefix: str = "eval") -> None:
+    for fam, r in result.items():
+        writer.add_scalar(
+            f"{prefix}/final_normalized_regret/{fam}", r["median_final_normalized_regret"], step
+        )
+    writer.add_figure(f"{prefix}/alpha_delta_trajectories", _trajectory_figure(result), step)
+
+
+def save_checkpoint(path: Path, rdpg: RDPG, buffer: EpisodeBuffer, counters: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    buf = {
+        k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in buffer.state_dict().items()
+    }
+    torch.save({"rdpg": rdpg.state_dict(), "buffer": buf, **counters}, tmp)
+    os.replace(tmp, path)
+
+
+def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
+    torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
+    torch.manual_seed(cfg.seed)
+    rdpg, arch = build_agent(cfg)
+    buffer = EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, 7)
+    counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0}
+    ckpt_path = run_dir / "checkpoint.pt"
+    if resume and ckpt_path.is_file():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        rdpg.load_state_dict(ckpt["rdpg"])
+        buffer.load_state_dict(
+            {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in ckpt["buffer"].items()}
+        )
+        counters = {k: int(ckpt[k]) for k in counters}
+    writer = SummaryWriter(str(run_dir))
+    writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
+    env = make_env(cfg, cfg.env.num_envs)
+    collector = Collector(
+        env, rdpg.actor, cfg.agent.exploration_noise, cfg.seed + 7919 * counters["iteration"]
+    )
+    rng = np.random.default_rng(cfg.seed + counters["iteration"])
+    recent: list[dict] = []
+    bar = tqdm(total=cfg.train.total_episodes, initial=counters["episodes"], unit="ep", disable=quiet,
+               desc="train-ddpg")  # fmt: skip
+    while counters["episodes"] < cfg.train.total_episodes:
+        for _ in range(cfg.train.steps_per_iteration):
+            done = collector.step(buffer)
+            counters["env_steps"] += env.num_envs
+            counters["episodes"] += len(done)
+            bar.update(len(done))
+            recent = (recent + done)[-500:]
+        if buffer.size >= cfg.train.learning_starts:
+            for _ in range(cfg.train.updates_per_iteration):
+                metrics = rdpg.update(buffer.sample(cfg.train.batch_episodes, rng))
+                counters["updates"] += 1
+            for k, v in metrics.items():
+                writer.add_scalar(k, v, counters["env_steps"])
+        counters["iteration"] += 1
+        if recent:
+            ret = float(np.mean([d["return"] for d in recent]))
+            reg = float(np.median([d["final_normalized_regret"] for d in recent]))
+            writer.add_scalar("charts/episode_return", ret, counters["env_steps"])
+            writer.add_scalar("charts/final_normalized_regret_median", reg, counters["env_steps"])
+            writer.add_scalar(
+                "charts/diverged_fraction", np.mean([d["terminated"] for d in recent]), counters["env_steps"]
+            )
+            bar.set_postfix(ret=f"{ret:.2f}", regret=f"{reg:.3g}")
+        if counters["iteration"] % cfg.train.checkpoint_every == 0:
+            save_checkpoint(ckpt_path, rdpg, buffer, counters)
+    bar.close()
+    save_checkpoint(ckpt_path, rdpg, buffer, counters)
+    env.close()
+    rdpg.actor.eval()
+    trained = evaluate(cfg, rdpg.actor)
+    fixed = evaluate(cfg, None)
+    _log_eval(writer, trained, counters["env_steps"])
+    _log_eval(writer, fixed, counters["env_steps"], prefix="eval_fixed_schedule")
+    writer.close()
+    key = "median_final_normalized_regret"
+    summary = {fam: {"trained": trained[fam][key], "fixed_schedule": fixed[fam][key]} for fam in trained}
+    metrics = {"held_out_median_final_normalized_regret": summary, **counters,
+               "trained": trained, "fixed_schedule": fixed}  # fmt: skip
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    angle, angle_ckpt = load_angle_net(default_weights_path())
+    meta = {
+        "config": cfgmod.to_dict(cfg), "command": (run_dir / "command.txt").read_text().strip(),
+        "git": git_revision(), "held_out_median_final_normalized_regret": summary, **counters,
+    }  # fmt: skip
+    policy = RoverPolicy(angle, angle_ckpt["arch"], rdpg.actor, arch, meta)
+    output = Path(cfg.output) if cfg.output else run_dir / "rover_policy.pt"
+    policy.save(output)
+    if cfg.output:
+        cfgmod.dump(cfg, output.with_suffix(".yaml"))
+        output.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=str))
+    return metrics
+
+
+def new_run_dir(cfg: DDPGExperiment) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(cfg.runs_dir) / f"RoverLandscape-v0__{cfg.name}__{cfg.seed}__{stamp}"
+    run_dir.mkdir(parents=True, exist_ok=False)
+    cfgmod.dump(cfg, run_dir / "config.yaml")
+    (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
+    (run_dir / "git.txt").write_text(git_revision() + "\n")
+    return run_dir
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description="Train the recurrent DDPG step-size/resolution policy.")
+    parser.add_argument("--config", default="experiments/configs/ddpg.yaml")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
+    parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    args = parser.parse_args(argv)
+    if args.resume:
+        run_dir = Path(args.resume)
+        cfg = cfgmod.load(DDPGExperiment, run_dir / "config.yaml")
+    else:
+        cfg = cfgmod.load(DDPGExperiment, args.config, cfgmod.parse_overrides(args.set))
+        run_dir = new_run_dir(cfg)
+    start = time.perf_counter()
+    metrics = train(cfg, run_dir, resume=bool(args.resume))
+    minutes = (time.perf_counter() - start) / 60
+    print(f"run folder (TensorBoard logs, checkpoint): {run_dir}  ({minutes:.1f} min)")
+    print(f"policy weights: {cfg.output or run_dir / 'rover_policy.pt'}")
+    print("held-out median final normalised regret (trained vs fixed schedule):")
+    for fam, r in metrics["held_out_median_final_normalized_regret"].items():
+        print(f"  {fam:14s} {r['trained']:.3g}  vs  {r['fixed_schedule']:.3g}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
