@@ -48,6 +48,10 @@ class EnvConfig:
     noise: float = 0.0
     num_envs: int = 64
     horizon: int = 30
+    # initial alpha0 / L0 and delta0 / L0 of *training* episodes (held-out evaluation always
+    # uses the environment's defaults); wider ranges teach the policy to recover (appendix 6.2)
+    step_size_range: tuple[float, float] = (0.01, 0.3)
+    resolution_range: tuple[float, float] = (0.005, 0.1)
 
 
 @dataclass
@@ -94,10 +98,11 @@ class DDPGExperiment:
     output: str | None = None  # final policy; None: {run}/rover_policy.pt
 
 
-def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None):
+def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None, training: bool = False):
+    ranges = {"step_size_range": cfg.env.step_size_range, "resolution_range": cfg.env.resolution_range}
     return gym.make_vec("RoverLandscape-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
                         family=family or cfg.env.family, reward=cfg.env.reward, noise=cfg.env.noise,
-                        max_episode_steps=cfg.env.horizon)  # fmt: skip
+                        max_episode_steps=cfg.env.horizon, **(ranges if training else {}))  # fmt: skip
 
 
 def build_agent(cfg: DDPGExperiment) -> tuple[RDPG, dict]:
@@ -257,7 +262,7 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
         counters = {k: int(ckpt[k]) for k in counters}
     writer = SummaryWriter(str(run_dir))
     writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
-    env = make_env(cfg, cfg.env.num_envs)
+    env = make_env(cfg, cfg.env.num_envs, training=True)
     collector = Collector(
         env, rdpg.actor, cfg.agent.exploration_noise, cfg.seed + 7919 * counters["iteration"]
     )
