@@ -77,7 +77,8 @@ class TrainConfig:
     buffer_episodes: int = 20_000
     learning_starts: int = 512  # episodes collected before the first update
     checkpoint_every: int = 20  # iterations
-    threads: int = 0
+    threads: int = 0  # 0: min(cores, 4); the networks are too small to use more
+    device: str = "cpu"  # "cuda" puts the networks and updates on the GPU (the env stays numpy)
 
 
 @dataclass
@@ -105,7 +106,7 @@ def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None, trai
                         max_episode_steps=cfg.env.horizon, **(ranges if training else {}))  # fmt: skip
 
 
-def build_agent(cfg: DDPGExperiment) -> tuple[RDPG, dict]:
+def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tuple[RDPG, dict]:
     a = cfg.agent
     arch = {"grid_size": 7, "channels": tuple(a.channels), "features": a.features, "hidden": a.hidden}
     actor, critic = RecurrentActor(**arch), RecurrentCritic(**arch)
@@ -113,6 +114,7 @@ def build_agent(cfg: DDPGExperiment) -> tuple[RDPG, dict]:
         angle, _ = load_angle_net()
         for net in (actor, critic):
             net.encoder.load_angle_convolutions(angle, freeze=a.freeze_encoder)
+    actor, critic = actor.to(device or "cpu"), critic.to(device or "cpu")
     rdpg = RDPG(
         actor, critic, RDPGConfig(gamma=a.gamma, tau=a.tau, actor_lr=a.actor_lr, critic_lr=a.critic_lr)
     )
@@ -139,13 +141,14 @@ class Collector:
     @torch.no_grad()
     def step(self, buffer: EpisodeBuffer) -> list[dict]:
         """One vector step; returns stats of the episodes that finished."""
-        action, self.hidden = self.actor.act(
-            torch.from_numpy(self.obs), self.hidden, torch.from_numpy(self.start)
-        )
-        action = action.numpy().astype(np.float64)
+        device = self.hidden.h.device
+        obs = torch.from_numpy(self.obs).to(device)
+        action, self.hidden = self.actor.act(obs, self.hidden, torch.from_numpy(self.start))
+        action = action.cpu().numpy().astype(np.float64)
         if self.noise > 0:
             action = np.clip(action + self.noise * self.rng.standard_normal(action.shape), -0.5, 1.0)
-        self.hidden = self.hidden._replace(prev_action=torch.from_numpy(action.astype(np.float32)))
+        prev = torch.from_numpy(action.astype(np.float32)).to(device)
+        self.hidden = self.hidden._replace(prev_action=prev)
         obs, reward, term, trunc, info = self.env.step(action)
         finished = []
         for i in range(self.env.num_envs):
@@ -193,8 +196,8 @@ def evaluate(cfg: DDPGExperiment, actor: RecurrentActor | None, families=FAMILY_
             if actor is None:
                 action = np.zeros((n, 2))
             else:
-                a, hidden = actor.act(torch.from_numpy(obs), hidden, start)
-                action = a.numpy().astype(np.float64)
+                a, hidden = actor.act(torch.from_numpy(obs).to(hidden.h.device), hidden, start)
+                action = a.cpu().numpy().astype(np.float64)
             start = torch.zeros(n, dtype=torch.bool)
             obs, _, term, trunc, info = env.step(action)
             regret = np.where(alive, info["regret"], regret)
@@ -247,14 +250,14 @@ def save_checkpoint(path: Path, rdpg: RDPG, buffer: EpisodeBuffer, counters: dic
 
 
 def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
+    torch.set_num_threads(cfg.train.threads or min(os.cpu_count() or 1, 4))
     torch.manual_seed(cfg.seed)
-    rdpg, arch = build_agent(cfg)
+    rdpg, arch = build_agent(cfg, torch.device(cfg.train.device))
     buffer = EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, 7)
     counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0}
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        ckpt = torch.load(ckpt_path, map_location=cfg.train.device, weights_only=True)
         rdpg.load_state_dict(ckpt["rdpg"])
         buffer.load_state_dict(
             {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in ckpt["buffer"].items()}
@@ -314,7 +317,7 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
         "config": cfgmod.to_dict(cfg), "command": (run_dir / "command.txt").read_text().strip(),
         "git": git_revision(), "held_out_median_final_normalized_regret": summary, **counters,
     }  # fmt: skip
-    policy = RoverPolicy(angle, angle_ckpt["arch"], rdpg.actor, arch, meta)
+    policy = RoverPolicy(angle, angle_ckpt["arch"], rdpg.actor.cpu(), arch, meta)
     output = Path(cfg.output) if cfg.output else run_dir / "rover_policy.pt"
     policy.save(output)
     if cfg.output:

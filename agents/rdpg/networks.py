@@ -79,8 +79,10 @@ class _Recurrent(nn.Module):
         self.hidden_size = hidden
 
     def initial(self, n: int) -> Hidden:
-        z = torch.zeros(1, n, self.hidden_size)
-        return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM))
+        """Zero state for ``n`` streams, on the network's device."""
+        device = next(self.parameters()).device
+        z = torch.zeros(1, n, self.hidden_size, device=device)
+        return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
 
     def sequence(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
         """LSTM outputs for whole episodes: ``obs (B, T, 1, n, n)``, ``prev_actions (B, T, 2)``
@@ -92,7 +94,7 @@ class _Recurrent(nn.Module):
         self, obs: torch.Tensor, hidden: Hidden, episode_start: torch.Tensor
     ) -> tuple[torch.Tensor, Hidden]:
         """One step for ``N`` streams: ``obs (N, 1, n, n)`` -> LSTM output ``(N, hidden)``."""
-        keep = (~episode_start).float()
+        keep = (~episode_start.to(obs.device)).float()
         h, c = hidden.h * keep[None, :, None], hidden.c * keep[None, :, None]
         prev = hidden.prev_action * keep[:, None]
         x = torch.cat([self.encoder(obs), prev], dim=-1)[:, None, :]

@@ -48,6 +48,8 @@ class RDPG:
 
     def update(self, batch: EpisodeBatch) -> dict[str, float]:
         cfg = self.cfg
+        device = next(self.critic.parameters()).device
+        batch = EpisodeBatch(*(t.to(device, non_blocking=True) for t in batch))
         prev = _prev_actions(batch.actions)  # (B, T + 1, 2)
         mask = batch.mask
         denom = mask.sum().clamp(min=1.0)
