@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from experiments import config as cfgmod
-from experiments.train_angle import AngleExperiment, new_run_dir, train
+from experiments.runs import new_run_dir
+from experiments.train_angle import AngleExperiment, train
 from rover_envs.landscapes import FAMILY_NAMES
 
 PAPER = {  # Table 1 of the paper: rows = training set, columns = test family (degrees)
@@ -36,7 +37,7 @@ def run(cfg: AngleExperiment) -> dict[str, dict[str, float]]:
         families = FAMILY_NAMES if label == "all" else (label,)
         data = dataclasses.replace(cfg.data, families=families)
         row_cfg = dataclasses.replace(cfg, name=f"{cfg.name}_{label}", data=data, output=None)
-        run_dir = new_run_dir(row_cfg)
+        run_dir = new_run_dir(row_cfg.runs_dir, "angle", row_cfg)
         print(f"training on {label} ({run_dir})")
         rows[label] = train(row_cfg, run_dir)["held_out_angle_error_deg"]
     return rows

@@ -12,13 +12,9 @@ Each run lives in ``runs/angle__{name}__{seed}__{time}/`` with its resolved ``co
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
-import shlex
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +31,7 @@ from agents.angle import (
     load_or_generate,
     mean_angle_error_by_family,
 )
-from experiments import config as cfgmod
+from experiments.runs import run_metadata, save_beside, start_run
 from rover_envs.angle_net import save_checkpoint
 from rover_envs.landscapes import FAMILY_NAMES
 
@@ -99,17 +95,6 @@ def data_spec(cfg: AngleExperiment, held_out: bool = False) -> DataSpec:
                                seed=cfg.seed + cfg.eval.seed_offset)  # fmt: skip
 
 
-def git_revision() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"], capture_output=True, text=True
-        ).stdout.strip()
-        return out.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def _load_data(spec: DataSpec, cache_dir: str, label: str) -> dict[str, np.ndarray]:
     with tqdm(total=spec.n_functions, desc=f"{label} data", unit="fn", leave=False) as bar:
         return load_or_generate(spec, cache_dir, progress=lambda n: bar.update(n - bar.n))
@@ -170,40 +155,21 @@ def train(cfg: AngleExperiment, run_dir: Path, resume: bool = False, quiet: bool
     writer.close()
     metrics = {"held_out_angle_error_deg": errors, "train_states": int(n), "train_tuples": int(2 * n)}
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    meta = {"config": cfgmod.to_dict(cfg), "command": (run_dir / "command.txt").read_text().strip(),
-            "git": git_revision(), **metrics}  # fmt: skip
+    meta = run_metadata(cfg, run_dir, **metrics)
     output = Path(cfg.output) if cfg.output else run_dir / "angle_net.pt"
     save_checkpoint(output, model, arch, meta)
     if cfg.output:
-        cfgmod.dump(cfg, output.with_suffix(".yaml"))
-        output.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=str))
+        save_beside(cfg, meta, output)
     return metrics
 
 
-def new_run_dir(cfg: AngleExperiment) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(cfg.runs_dir) / f"angle__{cfg.name}__{cfg.seed}__{stamp}"
-    run_dir.mkdir(parents=True, exist_ok=False)
-    cfgmod.dump(cfg, run_dir / "config.yaml")
-    (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
-    (run_dir / "git.txt").write_text(git_revision() + "\n")
-    return run_dir
-
-
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description="Train the angle network by behaviour cloning.")
-    parser.add_argument("--config", default="experiments/configs/angle.yaml")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
-    args = parser.parse_args(argv)
-    if args.resume:
-        run_dir = Path(args.resume)
-        cfg = cfgmod.load(AngleExperiment, run_dir / "config.yaml")
-    else:
-        cfg = cfgmod.load(AngleExperiment, args.config, cfgmod.parse_overrides(args.set))
-        run_dir = new_run_dir(cfg)
+    description = "Train the angle network by behaviour cloning."
+    cfg, run_dir, resume = start_run(
+        AngleExperiment, "angle", description, "experiments/configs/angle.yaml", argv
+    )
     start = time.perf_counter()
-    metrics = train(cfg, run_dir, resume=bool(args.resume))
+    metrics = train(cfg, run_dir, resume=resume)
     minutes = (time.perf_counter() - start) / 60
     print(f"run folder: {run_dir}  ({minutes:.1f} min)")
     print(f"weights: {cfg.output or run_dir / 'angle_net.pt'}")

@@ -17,11 +17,8 @@ landscapes against a fixed (untrained) schedule and saved with its config and co
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shlex
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +32,7 @@ from tqdm import tqdm
 import rover_envs  # noqa: F401
 from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
 from agents.rover import RoverPolicy
-from experiments import config as cfgmod
-from experiments.train_angle import git_revision
+from experiments.runs import run_metadata, save_beside, start_run
 from rover_envs.angle_net import default_weights_path, load_angle_net
 from rover_envs.landscapes import FAMILY_NAMES
 
@@ -313,43 +309,21 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
                "trained": trained, "fixed_schedule": fixed}  # fmt: skip
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     angle, angle_ckpt = load_angle_net(default_weights_path())
-    meta = {
-        "config": cfgmod.to_dict(cfg), "command": (run_dir / "command.txt").read_text().strip(),
-        "git": git_revision(), "held_out_median_final_normalized_regret": summary, **counters,
-    }  # fmt: skip
+    meta = run_metadata(cfg, run_dir, held_out_median_final_normalized_regret=summary, **counters)
     policy = RoverPolicy(angle, angle_ckpt["arch"], rdpg.actor.cpu(), arch, meta)
     output = Path(cfg.output) if cfg.output else run_dir / "rover_policy.pt"
     policy.save(output)
     if cfg.output:
-        cfgmod.dump(cfg, output.with_suffix(".yaml"))
-        output.with_suffix(".json").write_text(json.dumps(meta, indent=2, default=str))
+        save_beside(cfg, meta, output)
     return metrics
 
 
-def new_run_dir(cfg: DDPGExperiment) -> Path:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(cfg.runs_dir) / f"RoverLandscape-v0__{cfg.name}__{cfg.seed}__{stamp}"
-    run_dir.mkdir(parents=True, exist_ok=False)
-    cfgmod.dump(cfg, run_dir / "config.yaml")
-    (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
-    (run_dir / "git.txt").write_text(git_revision() + "\n")
-    return run_dir
-
-
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description="Train the recurrent DDPG step-size/resolution policy.")
-    parser.add_argument("--config", default="experiments/configs/ddpg.yaml")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
-    parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
-    args = parser.parse_args(argv)
-    if args.resume:
-        run_dir = Path(args.resume)
-        cfg = cfgmod.load(DDPGExperiment, run_dir / "config.yaml")
-    else:
-        cfg = cfgmod.load(DDPGExperiment, args.config, cfgmod.parse_overrides(args.set))
-        run_dir = new_run_dir(cfg)
+    cfg, run_dir, resume = start_run(DDPGExperiment, "RoverLandscape-v0",
+                                     "Train the recurrent DDPG step-size/resolution policy.",
+                                     "experiments/configs/ddpg.yaml", argv)  # fmt: skip
     start = time.perf_counter()
-    metrics = train(cfg, run_dir, resume=bool(args.resume))
+    metrics = train(cfg, run_dir, resume=resume)
     minutes = (time.perf_counter() - start) / 60
     print(f"run folder (TensorBoard logs, checkpoint): {run_dir}  ({minutes:.1f} min)")
     print(f"policy weights: {cfg.output or run_dir / 'rover_policy.pt'}")
