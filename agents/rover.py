@@ -99,8 +99,11 @@ class RoverPolicy:
 class RoverDescent:
     """The learned zeroth-order optimiser with SciPy's ``minimize`` API."""
 
-    def __init__(self, policy: RoverPolicy):
+    def __init__(self, policy: RoverPolicy, direction=None):
+        """``direction(obs, theta) -> (2,)`` replaces the angle network when given (diagnostics:
+        e.g. the steepest-descent direction of a landscape, to separate direction from schedule)."""
         self.policy = policy
+        self.direction = direction
 
     @classmethod
     def pretrained(cls, path: str | Path | None = None) -> RoverDescent:
@@ -151,7 +154,10 @@ class RoverDescent:
                     resolution=delta,
                 )
                 obs = rescale(values)[:, None].astype(np.float32)
-                direction = self.policy.direction(obs)[0]
+                if self.direction is None:
+                    direction = self.policy.direction(obs)[0]
+                else:
+                    direction = np.asarray(self.direction(obs, theta), dtype=float).reshape(2)
                 action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start)
                 start = torch.zeros(1, dtype=torch.bool)
                 d_alpha, d_delta = np.clip(action[0].double().numpy(), ACTION_LOW, ACTION_HIGH)

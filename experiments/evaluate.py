@@ -229,6 +229,25 @@ def angle_errors_on_functions(
     return out
 
 
+def oracle_direction_regrets(rover: RoverDescent, runs: int, seed: int) -> dict[str, tuple[float, float]]:
+    """Median final regret on each test function with the angle network and with the
+    landscape's steepest-descent direction in its place (same actor, same starts)."""
+    out = {}
+    for name in FUNCTIONS:
+        probs = problems(name, runs, np.random.default_rng(seed))
+
+        def steepest(obs, theta, f=probs[0][0]):
+            g = f.grad(theta)
+            n = np.linalg.norm(g)
+            return -g / n if n > 0 else g
+
+        oracle = RoverDescent(rover.policy, direction=steepest)
+        net = [rover.minimize(f, x0, bounds=b, vectorized=True).fun - fs for f, x0, fs, b in probs]
+        grad = [oracle.minimize(f, x0, bounds=b, vectorized=True).fun - fs for f, x0, fs, b in probs]
+        out[name] = (float(np.median(net)), float(np.median(grad)))
+    return out
+
+
 PAPER_CLAIMS = {
     "rastrigin": "only Rover Descent finds the global minimum from every perturbed start (Fig. 5f)",
     "ackley": "CMA-ES, Nelder-Mead and Rover Descent find the global minimum (Fig. 5e)",
@@ -303,6 +322,16 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
             for n, z in extra["angles"].items()
         ],
         "",
+        "With a perfect local direction instead (the landscape's steepest descent; same actor, same "
+        "starts), the optimiser does no better: median final regret, angle net vs oracle direction:",
+        "",
+        "| function | angle net | oracle steepest descent |",
+        "|---|---:|---:|",
+        *[f"| {n} | {a:.3g} | {g:.3g} |" for n, (a, g) in extra["oracle"].items()],
+        "",
+        "On the multimodal functions the learned schedule (alpha and delta shrinking every step) settles "
+        "in the nearest local minimum whatever the direction: the policy never zooms out.",
+        "",
         "![families](fig_families.png)",
         "![functions](fig_functions.png)",
         "![schedules](fig_schedules.png)",
@@ -339,7 +368,8 @@ def main(argv: list[str] | None = None) -> None:
         _envelope_figure(results, funcs, args.out / "fig_functions.png", "Test functions (Figure 5 analogue)")
     schedules_figure(rover, args.out / "fig_schedules.png", EVAL_SEED)
     extra = {"recovery": recovery_figure(rover, args.out / "fig_recovery.png", EVAL_SEED),
-             "angles": angle_errors_on_functions(rover, EVAL_SEED)}  # fmt: skip
+             "angles": angle_errors_on_functions(rover, EVAL_SEED),
+             "oracle": oracle_direction_regrets(rover, args.runs, EVAL_SEED)}  # fmt: skip
     contours_figure(rover, args.out / "fig_contours.png", EVAL_SEED)
     write_report(results, args.out, extra, time.perf_counter() - start, args.runs)
     print((args.out / "evaluation.md").read_text())

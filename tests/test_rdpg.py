@@ -147,3 +147,10 @@ def test_train_ddpg_smoke_and_resume(tmp_path):
     assert res.nit == 3
     again = train_ddpg.main(["--resume", str(run_dir)])
     assert again["episodes"] == metrics["episodes"] and again["updates"] == metrics["updates"]
+
+
+def test_direction_override_replaces_the_angle_net(tmp_path):
+    policy = RoverPolicy.load(_policy(tmp_path))
+    opt = RoverDescent(policy, direction=lambda obs, theta: np.array([1.0, 0.0]))
+    res = opt.minimize(make("beale"), [0.0, 0.0], max_iter=1, step_size=0.5, resolution=0.1, vectorized=True)
+    np.testing.assert_allclose(res.history["x"][1], [0.5, 0.0])
