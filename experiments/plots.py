@@ -42,6 +42,14 @@ def _contour(ax, f, box, starts=None, levels=30):
     ax.set_yticks([])
 
 
+def _save(fig, path: Path, title: str) -> Path:
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=64)
+    plt.close(fig)
+    return path
+
+
 def _family_box(f, starts):
     pts = np.vstack([starts, f.minimum[0][None]])
     lo, hi = pts.min(0), pts.max(0)
@@ -59,12 +67,11 @@ def families_figure(out: Path, seed: int = 0) -> Path:
             _contour(axes[row, col], f, _family_box(f, starts), starts)
             if row == 0:
                 axes[row, col].set_title(name)
-    fig.suptitle("Training families (appendix 6.1): contours, start distribution (dots), minimum (star)")
-    fig.tight_layout()
-    path = out / "families.png"
-    fig.savefig(path, dpi=64)
-    plt.close(fig)
-    return path
+    return _save(
+        fig,
+        out / "families.png",
+        "Training families (appendix 6.1): contours, start distribution (dots), minimum (star)",
+    )
 
 
 def test_functions_figure(out: Path) -> Path:
@@ -75,12 +82,11 @@ def test_functions_figure(out: Path) -> Path:
         _contour(ax, f, box)
         ax.plot(*f.hard_start, "s", color="tab:blue", ms=9, mec="white")
         ax.set_title(f"{name}  (start ({f.hard_start[0]:g}, {f.hard_start[1]:g}))")
-    fig.suptitle("Test functions (appendix 6.3): hard start (square), global minimum (star)")
-    fig.tight_layout()
-    path = out / "test_functions.png"
-    fig.savefig(path, dpi=64)
-    plt.close(fig)
-    return path
+    return _save(
+        fig,
+        out / "test_functions.png",
+        "Test functions (appendix 6.3): hard start (square), global minimum (star)",
+    )
 
 
 def episode_figure(out: Path, seed: int = 0) -> Path:
@@ -100,12 +106,11 @@ def episode_figure(out: Path, seed: int = 0) -> Path:
         ax.imshow(env.render())
         ax.set_title(f"{name}: regret {regret0:.3g} -> {info['regret']:.2g}", fontsize=9)
         ax.set_axis_off()
-    fig.suptitle("RoverLandscape-v0 rgb_array frames: best teacher, constant alpha, shrinking delta")
-    fig.tight_layout()
-    path = out / "episode.png"
-    fig.savefig(path, dpi=64)
-    plt.close(fig)
-    return path
+    return _save(
+        fig,
+        out / "episode.png",
+        "RoverLandscape-v0 rgb_array frames: best teacher, constant alpha, shrinking delta",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -131,7 +131,8 @@ class Engine:
             theta = self._reset_random(idx, rngs)
         if options.get("theta") is not None:
             theta = np.broadcast_to(_as_point(options["theta"]), theta.shape).copy()
-        theta = self.batch.subset(idx).clip(theta) if len(idx) < self.B else self.batch.clip(theta)
+        batch = self.batch if len(idx) == self.B else self.batch.subset(idx)
+        theta = batch.clip(theta)
         schedule = np.stack([rngs[i].random(2) for i in idx])
         dist = np.linalg.norm(theta - self.x_star[idx], axis=1)
         scale = np.where(dist > 0, dist, 1.0)
@@ -142,7 +143,7 @@ class Engine:
         delta = _option_scalar(options, "resolution", delta)
         self.theta[idx], self.scale[idx], self.alpha[idx], self.delta[idx] = theta, scale, alpha, delta
         self.t[idx], self.count[idx], self.n_evals[idx] = 0, 0, 0
-        grid, f, finite = self._observe(idx, rngs)
+        grid, f, finite = self._observe(idx, rngs, batch=batch)
         if not np.all(finite):
             raise ValueError(
                 "the landscape returned NaN or inf on the initial grid; choose another start "
@@ -196,13 +197,15 @@ class Engine:
         self.x_star[idx], self.f_star[idx] = x_star, f_star
 
     # ------------------------------------------------------------------ step pieces
-    def _observe(self, idx: np.ndarray, rngs, skip: np.ndarray | None = None):
+    def _observe(self, idx: np.ndarray, rngs, skip: np.ndarray | None = None, batch=None):
         """Raw grids, noiseless values at the iterates and a finiteness flag for slots ``idx``.
 
         Slots flagged in ``skip`` (about to be reset) draw no noise from their generator.
+        ``batch`` is the landscapes of ``idx`` when the caller already has them.
         """
         pts = grid_mod.grid_points(self.theta[idx], self.delta[idx], self.n)
-        batch = self.batch if len(idx) == self.B else self.batch.subset(idx)
+        if batch is None:
+            batch = self.batch if len(idx) == self.B else self.batch.subset(idx)
         flat = pts.reshape(len(idx), -1, 2)
         values = batch.values(flat)
         c = self.n // 2
