@@ -34,11 +34,18 @@ def git_revision() -> str:
         return "unknown"
 
 
-def new_run_dir(runs_dir: str, env: str, cfg) -> Path:
-    """Create ``{runs_dir}/{env}__{cfg.name}__{cfg.seed}__{time}/`` with config, command, git."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(runs_dir) / f"{env}__{cfg.name}__{cfg.seed}__{stamp}"
-    run_dir.mkdir(parents=True, exist_ok=False)
+def run_name(env: str, experiment: str, seed: int, stamp: str | None = None) -> str:
+    """``{env}__{experiment}__{seed}__{time}``, the name of every run folder."""
+    return f"{env}__{experiment}__{seed}__{stamp or time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def new_run_dir(runs_dir: str, env: str, cfg, run_dir: str | Path | None = None) -> Path:
+    """Create ``{runs_dir}/{env}__{cfg.name}__{cfg.seed}__{time}/`` (or ``run_dir`` when given,
+    as sweeps do) with the resolved config, the command line and the git revision."""
+    run_dir = Path(run_dir) if run_dir else Path(runs_dir) / run_name(env, cfg.name, cfg.seed)
+    if run_dir.exists() and any(run_dir.iterdir()):
+        raise FileExistsError(f"run folder {run_dir} is not empty; continue it with --resume {run_dir}")
+    run_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(cfg, run_dir / "config.yaml")
     (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
     (run_dir / "git.txt").write_text(git_revision() + "\n")
@@ -64,9 +71,12 @@ def start_run(cls: type[T], env: str, description: str, default_config: str,
     parser.add_argument("--config", default=default_config)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
     parser.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its checkpoint")
+    parser.add_argument("--run-dir", help="use this (new or empty) folder instead of a timestamped one")
     args = parser.parse_args(argv)
     if args.resume:
         run_dir = Path(args.resume)
+        if not (run_dir / "config.yaml").is_file():
+            raise cfgmod.ConfigError(f"{run_dir} is not a run folder (no config.yaml); nothing to resume")
         return cfgmod.load(cls, run_dir / "config.yaml"), run_dir, True
     cfg = cfgmod.load(cls, args.config, cfgmod.parse_overrides(args.set))
-    return cfg, new_run_dir(cfg.runs_dir, env, cfg), False
+    return cfg, new_run_dir(cfg.runs_dir, env, cfg, args.run_dir), False

@@ -22,6 +22,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -32,15 +33,20 @@ from tqdm import tqdm
 import rover_envs  # noqa: F401
 from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
 from agents.rover import RoverPolicy
+from experiments import heldout
 from experiments.runs import run_metadata, save_beside, start_run
 from rover_envs.angle_net import default_weights_path, load_angle_net
-from rover_envs.landscapes import FAMILY_NAMES
+from rover_envs.landscapes import FAMILY_NAMES, NAMES
+from rover_envs.rewards import REWARDS
+
+Family = Literal[NAMES]  # a training family, "all", or an analytic test function
+Reward = Literal[tuple(REWARDS)]
 
 
 @dataclass
 class EnvConfig:
-    family: str = "all"
-    reward: str = "running_mean"
+    family: Family = "all"
+    reward: Reward = "running_mean"
     noise: float = 0.0
     num_envs: int = 64
     horizon: int = 30
@@ -173,75 +179,21 @@ class Collector:
         return finished
 
 
-@torch.no_grad()
 def evaluate(cfg: DDPGExperiment, actor: RecurrentActor | None, families=FAMILY_NAMES) -> dict:
-    """Deterministic episodes on held-out landscapes, per family: median final normalised
-    regret (regret_T / regret_0) and the median alpha/alpha0, delta/delta0 trajectories.
-    ``actor=None`` runs the fixed schedule (alpha and delta never change)."""
-    out = {}
-    n = cfg.eval.landscapes_per_family
-    for k, fam in enumerate(families):
-        env = make_env(cfg, n, fam)
-        obs, info = env.reset(seed=cfg.seed + cfg.eval.seed_offset + 10_000 * k)
-        r0, a0, d0 = info["regret"].copy(), info["step_size"].copy(), info["resolution"].copy()
-        hidden = actor.initial(n) if actor is not None else None
-        start = torch.ones(n, dtype=torch.bool)
-        alive = np.ones(n, bool)
-        regret, alphas, deltas = r0.copy(), [np.ones(n)], [np.ones(n)]
-        for _ in range(cfg.env.horizon):
-            if actor is None:
-                action = np.zeros((n, 2))
-            else:
-                a, hidden = actor.act(torch.from_numpy(obs).to(hidden.h.device), hidden, start)
-                action = a.cpu().numpy().astype(np.float64)
-            start = torch.zeros(n, dtype=torch.bool)
-            obs, _, term, trunc, info = env.step(action)
-            regret = np.where(alive, info["regret"], regret)
-            alphas.append(np.where(alive, info["step_size"] / a0, alphas[-1]))
-            deltas.append(np.where(alive, info["resolution"] / d0, deltas[-1]))
-            alive &= ~(term | trunc)
-        env.close()
-        norm = regret / np.maximum(r0, 1e-300)
-        out[fam] = {"median_final_normalized_regret": float(np.median(norm)),
-                    "mean_log10_final_normalized_regret": float(np.mean(np.log10(np.maximum(norm, 1e-16)))),
-                    "alpha_ratio": np.median(np.stack(alphas), axis=1).tolist(),
-                    "delta_ratio": np.median(np.stack(deltas), axis=1).tolist()}  # fmt: skip
-    return out
+    """Held-out episodes per family (:func:`experiments.heldout.evaluate`); ``actor=None`` runs
+    the fixed schedule (alpha and delta never change)."""
+    return heldout.evaluate(None if actor is None else heldout.actor_policy(actor), reward=cfg.env.reward,
+                            noise=cfg.env.noise, horizon=cfg.env.horizon,
+                            landscapes=cfg.eval.landscapes_per_family,
+                            seed=cfg.seed + cfg.eval.seed_offset, families=families)  # fmt: skip
 
 
-def _trajectory_figure(result: dict):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-    for fam, r in result.items():
-        axes[0].semilogy(r["alpha_ratio"], label=fam)
-        axes[1].semilogy(r["delta_ratio"], label=fam)
-    axes[0].set_title("median step size / initial")
-    axes[1].set_title("median resolution / initial")
-    for ax in axes:
-        ax.set_xlabel("step")
-    axes[1].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def _log_eval(writer: SummaryWriter, result: dict, step: int, prefix: str = "eval") -> None:
-    for fam, r in result.items():
-        writer.add_scalar(
-            f"{prefix}/final_normalized_regret/{fam}", r["median_final_normalized_regret"], step
-        )
-    writer.add_figure(f"{prefix}/alpha_delta_trajectories", _trajectory_figure(result), step)
-
-
-def save_checkpoint(path: Path, rdpg: RDPG, buffer: EpisodeBuffer, counters: dict) -> None:
+def save_checkpoint(path: Path, rdpg: RDPG, buffer: EpisodeBuffer, counters: dict, curve: list) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     buf = {
         k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in buffer.state_dict().items()
     }
-    torch.save({"rdpg": rdpg.state_dict(), "buffer": buf, **counters}, tmp)
+    torch.save({"rdpg": rdpg.state_dict(), "buffer": buf, "curve": curve, **counters}, tmp)
     os.replace(tmp, path)
 
 
@@ -250,7 +202,8 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
     torch.manual_seed(cfg.seed)
     rdpg, arch = build_agent(cfg, torch.device(cfg.train.device))
     buffer = EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, 7)
-    counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0}
+    counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0, "train_ms": 0}
+    curve: list[list[float]] = []  # [env_steps, mean return, median final normalised regret]
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=cfg.train.device, weights_only=True)
@@ -258,7 +211,8 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
         buffer.load_state_dict(
             {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in ckpt["buffer"].items()}
         )
-        counters = {k: int(ckpt[k]) for k in counters}
+        counters = {k: int(ckpt.get(k, 0)) for k in counters}
+        curve = [list(map(float, row)) for row in ckpt.get("curve", [])]
     writer = SummaryWriter(str(run_dir))
     writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
     env = make_env(cfg, cfg.env.num_envs, training=True)
@@ -269,6 +223,7 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
     recent: list[dict] = []
     bar = tqdm(total=cfg.train.total_episodes, initial=counters["episodes"], unit="ep", disable=quiet,
                desc="train-ddpg")  # fmt: skip
+    clock = time.perf_counter()
     while counters["episodes"] < cfg.train.total_episodes:
         for _ in range(cfg.train.steps_per_iteration):
             done = collector.step(buffer)
@@ -292,21 +247,28 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
                 "charts/diverged_fraction", np.mean([d["terminated"] for d in recent]), counters["env_steps"]
             )
             bar.set_postfix(ret=f"{ret:.2f}", regret=f"{reg:.3g}")
+            curve.append([counters["env_steps"], ret, reg])
         if counters["iteration"] % cfg.train.checkpoint_every == 0:
-            save_checkpoint(ckpt_path, rdpg, buffer, counters)
+            counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
+            clock = time.perf_counter()
+            save_checkpoint(ckpt_path, rdpg, buffer, counters, curve)
     bar.close()
-    save_checkpoint(ckpt_path, rdpg, buffer, counters)
+    counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
+    save_checkpoint(ckpt_path, rdpg, buffer, counters, curve)
+    train_seconds = counters["train_ms"] / 1000
     env.close()
     rdpg.actor.eval()
     trained = evaluate(cfg, rdpg.actor)
     fixed = evaluate(cfg, None)
-    _log_eval(writer, trained, counters["env_steps"])
-    _log_eval(writer, fixed, counters["env_steps"], prefix="eval_fixed_schedule")
+    heldout.log_to_tensorboard(writer, trained, counters["env_steps"])
+    heldout.log_to_tensorboard(writer, fixed, counters["env_steps"], prefix="eval_fixed_schedule")
     writer.close()
-    key = "median_final_normalized_regret"
-    summary = {fam: {"trained": trained[fam][key], "fixed_schedule": fixed[fam][key]} for fam in trained}
-    metrics = {"held_out_median_final_normalized_regret": summary, **counters,
-               "trained": trained, "fixed_schedule": fixed}  # fmt: skip
+    summary = heldout.summary(trained, fixed)
+    metrics = {"held_out_median_final_normalized_regret": summary,
+               "log10_score": heldout.log10_score(trained),
+               "fixed_schedule_log10_score": heldout.log10_score(fixed), **counters,
+               "train_seconds": train_seconds, "curve": curve, "trained": trained,
+               "fixed_schedule": fixed}  # fmt: skip
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     angle, angle_ckpt = load_angle_net(default_weights_path())
     meta = run_metadata(cfg, run_dir, held_out_median_final_normalized_regret=summary, **counters)

@@ -1,0 +1,128 @@
+"""Held-out evaluation shared by every trainer (our recurrent DDPG and the SB3 agents).
+
+A *policy* here is anything with SB3's ``predict`` shape, ``act(obs, state, episode_start) ->
+(actions, state)`` on a batch: our recurrent actor (:func:`actor_policy`), a Stable-Baselines3
+model (``model.predict(..., deterministic=True)``, :func:`sb3_policy`) or the fixed schedule
+(``None``: alpha and delta never change). Each family gets ``landscapes`` held-out landscapes,
+seeded away from every training stream, one deterministic episode each.
+
+The headline number is the *final normalised regret* ``regret_T / regret_0``: its median per
+family, and ``log10_score``, the mean over families of ``log10`` of those medians (one number
+per run; lower is better; -13 means the median run closed 13 decades of its initial regret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import rover_envs  # noqa: F401
+from rover_envs.landscapes import FAMILY_NAMES
+
+Act = Callable[[np.ndarray, Any, np.ndarray], tuple[np.ndarray, Any]]
+FLOOR = 1e-16  # normalised regrets below this count as solved (log10 floor)
+
+
+def actor_policy(actor) -> Act:
+    """Our :class:`~agents.rdpg.RecurrentActor` as a batched ``act`` (explicit hidden state)."""
+    import torch
+
+    device = next(actor.parameters()).device
+
+    @torch.no_grad()
+    def act(obs, hidden, start):
+        if hidden is None:
+            hidden = actor.initial(len(obs))
+        a, hidden = actor.act(torch.from_numpy(obs).to(device), hidden, torch.from_numpy(start))
+        return a.cpu().numpy().astype(np.float64), hidden
+
+    return act
+
+
+def sb3_policy(model) -> Act:
+    """A Stable-Baselines3 model (recurrent or not) as a batched deterministic ``act``."""
+
+    def act(obs, state, start):
+        action, state = model.predict(obs, state=state, episode_start=start, deterministic=True)
+        return np.asarray(action, dtype=np.float64), state
+
+    return act
+
+
+def evaluate(act: Act | None, *, reward: str = "running_mean", noise: float = 0.0, horizon: int = 30,
+             landscapes: int = 50, seed: int = 1_000_003,
+             families: Sequence[str] = FAMILY_NAMES) -> dict:  # fmt: skip
+    """Per family: the median final normalised regret, its mean log10, and the median
+    alpha/alpha0 and delta/delta0 trajectories; plus ``log10_score`` over families."""
+    out: dict[str, Any] = {}
+    for k, fam in enumerate(families):
+        env = gym.make_vec("RoverLandscape-v0", num_envs=landscapes, vectorization_mode="vector_entry_point",
+                           family=fam, reward=reward, noise=noise, max_episode_steps=horizon)  # fmt: skip
+        obs, info = env.reset(seed=seed + 10_000 * k)
+        r0, a0, d0 = info["regret"].copy(), info["step_size"].copy(), info["resolution"].copy()
+        state, start = None, np.ones(landscapes, bool)
+        alive = np.ones(landscapes, bool)
+        regret, alphas, deltas = r0.copy(), [np.ones(landscapes)], [np.ones(landscapes)]
+        for _ in range(horizon):
+            if act is None:
+                action = np.zeros((landscapes, 2))
+            else:
+                action, state = act(obs, state, start)
+            start = np.zeros(landscapes, bool)
+            obs, _, term, trunc, info = env.step(action)
+            regret = np.where(alive, info["regret"], regret)
+            alphas.append(np.where(alive, info["step_size"] / a0, alphas[-1]))
+            deltas.append(np.where(alive, info["resolution"] / d0, deltas[-1]))
+            alive &= ~(term | trunc)
+        env.close()
+        norm = regret / np.maximum(r0, 1e-300)
+        out[fam] = {"median_final_normalized_regret": float(np.median(norm)),
+                    "mean_log10_final_normalized_regret": float(np.mean(np.log10(np.maximum(norm, FLOOR)))),
+                    "alpha_ratio": np.median(np.stack(alphas), axis=1).tolist(),
+                    "delta_ratio": np.median(np.stack(deltas), axis=1).tolist()}  # fmt: skip
+    return out
+
+
+def log10_score(result: dict) -> float:
+    """Mean over families of log10(median final normalised regret), floored at 1e-16."""
+    meds = [r["median_final_normalized_regret"] for r in result.values()]
+    return float(np.mean(np.log10(np.maximum(meds, FLOOR))))
+
+
+def summary(trained: dict, fixed: dict | None = None) -> dict:
+    """``{family: {"trained": median, "fixed_schedule": median}}`` as written to metrics.json."""
+    key = "median_final_normalized_regret"
+    return {fam: {"trained": trained[fam][key], **({"fixed_schedule": fixed[fam][key]} if fixed else {})}
+            for fam in trained}  # fmt: skip
+
+
+def trajectory_figure(result: dict):
+    """Median alpha/alpha0 and delta/delta0 per step, one line per family."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for fam, r in result.items():
+        axes[0].semilogy(r["alpha_ratio"], label=fam)
+        axes[1].semilogy(r["delta_ratio"], label=fam)
+    axes[0].set_title("median step size / initial")
+    axes[1].set_title("median resolution / initial")
+    for ax in axes:
+        ax.set_xlabel("step")
+    axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def log_to_tensorboard(writer, result: dict, step: int, prefix: str = "eval") -> None:
+    for fam, r in result.items():
+        writer.add_scalar(
+            f"{prefix}/final_normalized_regret/{fam}", r["median_final_normalized_regret"], step
+        )
+    writer.add_scalar(f"{prefix}/log10_score", log10_score(result), step)
+    writer.add_figure(f"{prefix}/alpha_delta_trajectories", trajectory_figure(result), step)
