@@ -1,0 +1,148 @@
+"""Stable-Baselines3 on ``RoverLandscape-v0``: an SB3 ``VecEnv`` over the batched engine and a
+feature extractor sized for the 7x7 grid.
+
+SB3 takes its own ``VecEnv`` (same-step autoreset, ``terminal_observation`` in ``infos``), not
+a Gymnasium vector env, so :class:`RoverVecEnv` drives the same batched engine as the native
+Gymnasium vector env (one angle-net forward per step for all sub-environments) with SB3's
+conventions, and records what ``VecMonitor`` would (``info["episode"]``) plus the episode's
+``final_normalized_regret``. Sub-environment ``i`` is seeded ``seed + i`` like SB3's
+``DummyVecEnv``, so a seeded SB3 run is reproducible.
+
+SB3's ``NatureCNN`` needs images of at least 36x36; :class:`GridCNN` is the two-convolution
+encoder of our own networks (3x3 kernels, no pooling). Use it with ``normalize_images=False``
+(the grid is already in [0, 1])::
+
+    from stable_baselines3 import SAC
+    from agents.sb3 import RoverVecEnv, policy_kwargs
+    env = RoverVecEnv(16, family="all", seed=0)
+    model = SAC("CnnPolicy", env, policy_kwargs=policy_kwargs(), seed=0).learn(100_000)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium.utils import seeding
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.vec_env import VecEnv
+from torch import nn
+
+from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces
+
+
+class GridCNN(BaseFeaturesExtractor):
+    """Two 3x3 convolutions (padding 1) and a linear layer: ``(B, 1, n, n) -> (B, features_dim)``."""
+
+    def __init__(self, observation_space: gym.spaces.Box, features_dim: int = 64,
+                 channels: tuple[int, int] = (16, 32)):  # fmt: skip
+        super().__init__(observation_space, features_dim)
+        c, n, m = observation_space.shape
+        self.net = nn.Sequential(
+            nn.Conv2d(c, channels[0], 3, padding=1), nn.ReLU(),
+            nn.Conv2d(channels[0], channels[1], 3, padding=1), nn.ReLU(),
+            nn.Flatten(), nn.Linear(channels[1] * n * m, features_dim), nn.ReLU(),
+        )  # fmt: skip
+
+    def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        return self.net(observations)
+
+
+def policy_kwargs(features_dim: int = 64, channels: tuple[int, int] = (16, 32), **extra) -> dict:
+    """``policy_kwargs`` for SB3's ``CnnPolicy`` / ``CnnLstmPolicy`` with :class:`GridCNN`."""
+    return {
+        "features_extractor_class": GridCNN,
+        "features_extractor_kwargs": {"features_dim": features_dim, "channels": tuple(channels)},
+        "normalize_images": False,
+        **extra,
+    }
+
+
+class RoverVecEnv(VecEnv):
+    """``num_envs`` rover environments as one SB3 ``VecEnv`` (same-step autoreset).
+
+    Takes the single env's keyword arguments (``family``, ``reward``, ``noise``, ``direction``,
+    ``horizon`` ...) and ``seed`` for the first reset.
+    """
+
+    def __init__(self, num_envs: int, *, direction: str = DEFAULT_DIRECTION, seed: int | None = None,
+                 **kwargs):  # fmt: skip
+        if not isinstance(num_envs, int | np.integer) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
+        self._engine = build_engine(int(num_envs), direction, **kwargs)
+        obs_space, act_space = make_spaces(self._engine.n, direction)
+        self.render_mode = None  # read back by VecEnv.__init__ through get_attr
+        super().__init__(int(num_envs), obs_space, act_space)
+        self._rngs: list[np.random.Generator] = []
+        self._actions: np.ndarray | None = None
+        self._returns = np.zeros(self.num_envs)
+        self._r0 = np.ones(self.num_envs)
+        self._start = time.perf_counter()
+        if seed is not None:
+            self.seed(seed)
+
+    # -- SB3 VecEnv API --------------------------------------------------------------------------
+    def reset(self) -> np.ndarray:
+        if not self._rngs or any(s is not None for s in self._seeds):
+            self._rngs = [seeding.np_random(s)[0] for s in self._seeds]
+        slots = np.arange(self.num_envs)
+        options = self._options[0] if all(o == self._options[0] for o in self._options) else None
+        self._engine.reset_slots(slots, self._rngs, options or None)
+        self._after_reset(slots)
+        self._reset_seeds()
+        self._reset_options()
+        return self._engine.obs.copy()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions, dtype=float).reshape(self.num_envs, -1)
+
+    def step_wait(self):
+        if not self._rngs:
+            raise RuntimeError("call reset() before step()")
+        out = self._engine.step(self._actions, self._rngs)
+        reward = out["reward"].astype(np.float32)
+        done = out["terminated"] | out["truncated"]
+        self._returns += reward
+        info = self._engine.info(slice(None))
+        infos: list[dict[str, Any]] = [
+            {"regret": float(info["regret"][i]), "n_evals": int(info["n_evals"][i])}
+            for i in range(self.num_envs)
+        ]
+        ended = np.flatnonzero(done)
+        if ended.size:
+            final_obs = self._engine.obs[ended].copy()
+            for j, i in enumerate(ended):
+                infos[i].update({
+                    "terminal_observation": final_obs[j],
+                    "TimeLimit.truncated": bool(out["truncated"][i] and not out["terminated"][i]),
+                    "episode": {"r": float(self._returns[i]), "l": int(info["t"][i]),
+                                "t": round(time.perf_counter() - self._start, 6)},
+                    "final_normalized_regret": float(info["regret"][i] / max(self._r0[i], 1e-300)),
+                })  # fmt: skip
+            self._engine.reset_slots(ended, self._rngs)
+            self._after_reset(ended)
+        return self._engine.obs.copy(), reward, done, infos
+
+    def _after_reset(self, slots: np.ndarray) -> None:
+        self._returns[slots] = 0.0
+        self._r0[slots] = self._engine.info(slots)["regret"]
+        for i in slots:
+            self.reset_infos[i] = {}
+
+    def close(self) -> None:
+        pass
+
+    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
+        return [getattr(self, attr_name) for _ in self._get_indices(indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
+        raise AttributeError(f"RoverVecEnv has no per-environment attribute {attr_name!r} to set")
+
+    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
+        raise AttributeError(f"RoverVecEnv sub-environments have no method {method_name!r}")
+
+    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+        return [False for _ in self._get_indices(indices)]
