@@ -6,11 +6,18 @@ PY := $(VENV)/bin/python
 TORCH_CPU ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test test-fast lint format bench figures train-angle train-ddpg evaluate table1 tensorboard clean distclean
+SWEEP ?= experiments/configs/sweeps/reward_variants.yaml
+COMPARE ?= experiments/configs/compare_rl.yaml
+BACKEND ?= local
+LOGDIR ?= runs
+
+.PHONY: help install test test-fast lint format bench figures train-angle train-ddpg evaluate table1 sweep compare-rl tensorboard clean distclean
 
 help:
 	@echo "make train-ddpg  train the step-size/resolution policy (writes agents/pretrained/rover_policy.pt)"
 	@echo "make evaluate  the learned optimiser against tuned baselines: results/evaluation.md"
+	@echo "make sweep SWEEP=file [BACKEND=ray]  a grid of training runs in parallel, with summary.md"
+	@echo "make compare-rl [COMPARE=file] [BACKEND=ray]  our recurrent DDPG vs SB3 agents on one env"
 	@echo "make test      set up .venv (first use) and run the test suite"
 	@echo "make lint      ruff check + format check"
 	@echo "make format    ruff format + autofix"
@@ -18,14 +25,14 @@ help:
 	@echo "make figures   contour plots of every landscape family into docs/figures"
 	@echo "make train-angle  train the default angle network (writes agents/pretrained/angle_net.pt)"
 	@echo "make table1    reproduce the paper's Table 1 into results/table1.md"
-	@echo "make tensorboard  open TensorBoard on runs/"
+	@echo "make tensorboard [LOGDIR=runs/sweeps/NAME]  open TensorBoard (default: every run under runs/)"
 	@echo "make clean     remove caches (keeps .venv); make distclean also removes .venv"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_CPU)"
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev,ray]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -59,8 +66,14 @@ train-angle: $(STAMP)
 table1: $(STAMP)
 	$(PY) -m experiments.table1 --config experiments/configs/table1.yaml --out results
 
+sweep: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m experiments.sweep $(SWEEP) --backend $(BACKEND)
+
+compare-rl: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m experiments.compare_rl --config $(COMPARE) --backend $(BACKEND)
+
 tensorboard: $(STAMP)
-	$(VENV)/bin/tensorboard --logdir runs
+	$(VENV)/bin/tensorboard --logdir $(LOGDIR)
 
 figures: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m experiments.plots landscapes --out docs/figures
