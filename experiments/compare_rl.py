@@ -1,0 +1,115 @@
+"""``make compare-rl``: our recurrent DDPG against Stable-Baselines3 agents on one env config.
+
+    python -m experiments.compare_rl --config experiments/configs/compare_rl.yaml [--backend ray]
+
+Every algorithm trains on the same ``RoverLandscape-v0`` configuration (training family,
+reward variant, noise, horizon, initial alpha/delta ranges; the frozen angle net gives the
+direction), for the same number of environment steps, with the same seeds, and is evaluated
+on the same held-out landscapes (the held-out set depends on the seed only). ``rdpg`` is
+``experiments.train_ddpg`` (its budget in episodes is ``total_steps // horizon``); ``ddpg``,
+``td3``, ``sac``, ``ppo`` (Stable-Baselines3) and ``recurrent_ppo`` (sb3-contrib) are
+``experiments.train_sb3`` with :class:`agents.sb3.GridCNN` on SB3's own ``VecEnv``. Each keeps
+its own number of parallel environments (a property of the agent, not of the env).
+
+All runs live in ``{runs_dir}/{name}/`` and log ``charts/final_normalized_regret_median`` and
+``charts/episode_return`` against environment steps, so ``tensorboard --logdir
+{runs_dir}/{name}`` overlays them. The runs go through the sweep runner (parallel, failures
+isolated, finished runs skipped, interrupted runs resumed, Ray Tune as an option); the result
+is ``summary.md`` (held-out log10 final normalised regret mean +- std over seeds, per family,
+training wall-clock) and ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from experiments import config as cfgmod
+from experiments.sweep import RunSpec, aggregate, execute
+from experiments.train_ddpg import DDPGExperiment, EnvConfig, EvalConfig
+from experiments.train_sb3 import SB3Experiment
+
+Algorithm = Literal["rdpg", "ddpg", "td3", "sac", "ppo", "recurrent_ppo"]
+
+
+@dataclass
+class CompareConfig:
+    name: str = "compare_rl"
+    env: EnvConfig = field(default_factory=EnvConfig)  # num_envs is each agent's own; ignored here
+    total_steps: int = 300_000
+    seeds: list[int] = field(default_factory=lambda: [0, 1])
+    algorithms: list[Algorithm] = field(
+        default_factory=lambda: ["rdpg", "ddpg", "td3", "sac", "ppo", "recurrent_ppo"]
+    )
+    rdpg_config: str = "experiments/configs/ddpg.yaml"
+    sb3_config: str = "experiments/configs/sb3.yaml"
+    workers: int = 0  # parallel runs; 0: cores // threads
+    threads: int = 1
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    runs_dir: str = "runs/compare"
+
+
+def specs_for(cfg: CompareConfig, source: str = "compare") -> list[RunSpec]:
+    """One validated :class:`RunSpec` per algorithm x seed."""
+    if not cfg.algorithms or not cfg.seeds:
+        raise cfgmod.ConfigError(f"{source}: list at least one algorithm and one seed")
+    env = {f"env.{k}": v for k, v in cfgmod.to_dict(cfg.env).items() if k != "num_envs"}
+    ev = {f"eval.{k}": v for k, v in cfgmod.to_dict(cfg.eval).items()}
+    sweep_dir = str((Path(cfg.runs_dir) / cfg.name).resolve())
+    specs = []
+    for algo in cfg.algorithms:
+        for seed in cfg.seeds:
+            experiment = f"{cfg.name}-{algo}"
+            common = {**env, **ev, "name": experiment, "seed": seed}
+            if algo == "rdpg":
+                module, cls, base = "experiments.train_ddpg", DDPGExperiment, cfg.rdpg_config
+                overrides = {**common, "train.total_episodes": max(1, cfg.total_steps // cfg.env.horizon),
+                             "train.threads": cfg.threads, "output": None}  # fmt: skip
+            else:
+                module, cls, base = "experiments.train_sb3", SB3Experiment, cfg.sb3_config
+                overrides = {**common, "algo": algo, "total_steps": cfg.total_steps, "threads": cfg.threads}
+            try:
+                cfgmod.load(cls, base, overrides)
+            except cfgmod.ConfigError as exc:
+                raise cfgmod.ConfigError(f"{source}: {algo} seed {seed}: {exc}") from exc
+            specs.append(RunSpec(module, base, overrides, experiment, seed, {"algorithm": algo}, sweep_dir,
+                                 cfg.threads))  # fmt: skip
+    return specs
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description="Compare RL algorithms on one RoverLandscape-v0 config.")
+    parser.add_argument("--config", default="experiments/configs/compare_rl.yaml")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument(
+        "--workers", type=int, help="parallel runs (default: the config's, else cores // threads)"
+    )
+    args = parser.parse_args(argv)
+    cfg = cfgmod.load(CompareConfig, args.config, cfgmod.parse_overrides(args.set))
+    specs = specs_for(cfg, args.config)
+    workers = args.workers or cfg.workers or max(1, (os.cpu_count() or 1) // cfg.threads)
+    sweep_dir = Path(cfg.runs_dir) / cfg.name
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    cfgmod.dump(cfg, sweep_dir / "compare.yaml")
+    start = time.perf_counter()
+    results, failures = execute(specs, backend=args.backend, workers=workers, name=cfg.name)
+    title = (f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
+             f"{cfg.total_steps:,} steps)")  # fmt: skip
+    print(aggregate(sweep_dir, ["algorithm"], results, title))
+    print(f"comparison folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
+          f"({(time.perf_counter() - start) / 60:.1f} min); tensorboard --logdir {sweep_dir}")  # fmt: skip
+    if failures:
+        for spec, err in failures:
+            lines = [x for x in (err or "").splitlines() if x.strip()]
+            print(f"FAILED: {spec.experiment if spec else '?'}: {lines[-1] if lines else ''}")
+        raise SystemExit(f"{len(failures)} of {len(specs)} runs failed; fix and run again to finish them")
+    return {"results": results}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Sweeps, the SB3 adapter and trainer, and compare-rl."""
+
+import json
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from agents.sb3 import GridCNN, RoverVecEnv, policy_kwargs
+from experiments import heldout, sweep
+from experiments.config import ConfigError, load
+from experiments.sweep import SweepConfig, expand
+
+
+def _sweep_file(tmp_path: Path, **fields) -> Path:
+    data = {"name": "t", "base": "experiments/configs/ddpg_small.yaml", "runs_dir": str(tmp_path / "runs"),
+            "grid": {"env.family": ["quadratic", "all"], "env.reward": ["running_mean", "final"]},
+            "seeds": [0], **fields}  # fmt: skip
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+# -- sweep expansion -----------------------------------------------------------------------------------
+def test_expand_is_the_grid_product_with_labels_and_groups(tmp_path):
+    grid = {"landscape": [{"env.family": "all"}, {"label": "noisy", "env.family": "all", "env.noise": 0.1}],
+            "env.reward": ["running_mean", "final"]}  # fmt: skip
+    path = _sweep_file(tmp_path, grid=grid, seeds=[0, 3], overrides={"train.total_episodes": 16})
+    specs = expand(load(SweepConfig, path), str(path))
+    assert len(specs) == 2 * 2 * 2
+    names = {s.experiment for s in specs}
+    assert names == {"t-all-running_mean", "t-all-final", "t-noisy-running_mean", "t-noisy-final"}
+    noisy = next(s for s in specs if s.experiment == "t-noisy-final" and s.seed == 3)
+    assert noisy.overrides["env.noise"] == 0.1 and noisy.overrides["env.reward"] == "final"
+    assert noisy.overrides["train.total_episodes"] == 16 and noisy.overrides["seed"] == 3
+    assert noisy.overrides["output"] is None  # sweeps never overwrite the shipped policy
+    assert noisy.labels == {"landscape": "noisy", "env.reward": "final"}
+    assert Path(noisy.sweep_dir).is_absolute() and noisy.sweep_dir.endswith("runs/t")
+    cmd = noisy.command(Path("/x/run"), resume=False)
+    assert cmd[1:3] == ["-m", "experiments.train_ddpg"] and "--run-dir" in cmd and "env.noise=0.1" in cmd
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"grid": {"env.reward": ["running_mean", "bogus"]}}, "bogus"),
+        ({"grid": {"env.familly": ["all"]}}, "familly"),
+        ({"grid": {"env.reward": []}}, "non-empty"),
+        ({"grid": {"env.reward": ["final", "final"]}}, "distinct"),
+        ({"base": "missing.yaml"}, "does not exist"),
+        ({"trainer": "dqn"}, "dqn"),
+        ({"gird": {}}, "gird"),
+    ],
+)
+def test_bad_sweep_files_fail_before_any_run(tmp_path, fields, message):
+    path = _sweep_file(tmp_path, **fields)
+    with pytest.raises(ConfigError, match=message):
+        expand(load(SweepConfig, path), str(path))
+    assert not (tmp_path / "runs").exists()
+
+
+# -- held-out evaluation ---------------------------------------------------------------------------------
+def test_heldout_fixed_schedule_is_deterministic_and_scored():
+    a = heldout.evaluate(None, landscapes=4, horizon=3, families=("quadratic", "valley"))
+    b = heldout.evaluate(None, landscapes=4, horizon=3, families=("quadratic", "valley"))
+    assert a == b and set(a) == {"quadratic", "valley"}
+    assert a["quadratic"]["alpha_ratio"] == [1.0] * 4  # the fixed schedule never changes alpha
+    meds = [a[f]["median_final_normalized_regret"] for f in a]
+    assert heldout.log10_score(a) == pytest.approx(np.mean(np.log10(np.maximum(meds, 1e-16))))
+
+
+# -- SB3 adapter -----------------------------------------------------------------------------------------
+def test_rover_vec_env_follows_sb3_conventions_and_matches_the_gymnasium_vector_env():
+    n, horizon = 3, 4
+    env = RoverVecEnv(n, direction="gradient", family="all", horizon=horizon, seed=5)
+    ref = gym.make_vec("RoverLandscape-v0", num_envs=n, vectorization_mode="vector_entry_point",
+                       direction="gradient", family="all", max_episode_steps=horizon)  # fmt: skip
+    obs = env.reset()
+    ref_obs, _ = ref.reset(seed=5)
+    np.testing.assert_array_equal(obs, ref_obs)
+    rng = np.random.default_rng(0)
+    for t in range(horizon):
+        action = rng.uniform(-0.5, 1.0, (n, 2))
+        obs, reward, done, infos = env.step(action)
+        ref_obs, ref_reward, *_ = ref.step(action)
+        np.testing.assert_allclose(reward, ref_reward, rtol=1e-6)
+        if t < horizon - 1:
+            np.testing.assert_array_equal(obs, ref_obs)
+            assert not done.any()
+    assert done.all()  # same-step autoreset: obs is already the next episode's first grid
+    for i, info in enumerate(infos):
+        np.testing.assert_array_equal(info["terminal_observation"], ref_obs[i])
+        assert info["TimeLimit.truncated"] and info["episode"]["l"] == horizon
+        assert info["final_normalized_regret"] >= 0
+    assert not np.array_equal(obs, ref_obs)
+    with pytest.raises(ValueError, match="unknown argument"):
+        RoverVecEnv(2, familly="all")
+
+
+def test_grid_cnn_handles_the_small_grid():
+    space = gym.spaces.Box(0, 1, (1, 7, 7), np.float32)
+    net = GridCNN(space, features_dim=8, channels=(2, 4))
+    assert net(torch.rand(5, 1, 7, 7)).shape == (5, 8)
+    assert policy_kwargs(8)["normalize_images"] is False
+
+
+# -- runs: slow smoke tier ----------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_train_sb3_smoke_and_resume(tmp_path):
+    from experiments import train_sb3
+
+    args = ["--config", "experiments/configs/sb3_small.yaml", "--set", f"runs_dir={tmp_path}", "algo=sac"]
+    metrics = train_sb3.main(args)
+    (run_dir,) = tmp_path.iterdir()
+    for name in (
+        "config.yaml",
+        "command.txt",
+        "git.txt",
+        "checkpoint.zip",
+        "replay_buffer.pkl",
+        "metrics.json",
+    ):
+        assert (run_dir / name).is_file(), name
+    assert metrics["env_steps"] >= 400 and metrics["curve"]
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    again = train_sb3.main(["--resume", str(run_dir)])
+    assert again["env_steps"] == metrics["env_steps"]  # nothing left to train: evaluation only
+    with pytest.raises(FileExistsError, match="--resume"):
+        train_sb3.main([*args, "--run-dir", str(run_dir)])
+
+
+@pytest.mark.slow
+def test_local_sweep_isolates_failures_skips_finished_and_resumes(tmp_path, capsys):
+    grid = {"env.reward": ["running_mean", "final"], "train.device": ["cpu", "no-such-device"]}
+    path = _sweep_file(tmp_path, grid=grid)
+    with pytest.raises(SystemExit, match="2 of 4 runs failed"):
+        sweep.main([str(path)])
+    root = tmp_path / "runs" / "t"
+    done = sorted(d.name for d in root.iterdir() if (d / "metrics.json").is_file())
+    assert len(done) == 2 and all("-cpu__" in d for d in done)
+    summary = (root / "summary.md").read_text()
+    assert "running_mean | cpu | 1 |" in summary and (root / "summary.csv").is_file()
+    assert (root / "curves.png").is_file() and (root / "scores.png").is_file()
+    assert list((root / "logs").glob("*no-such-device*.log"))
+    # an interrupted run (checkpoint, no metrics) is resumed; finished runs are skipped
+    spec = next(s for s in expand(load(SweepConfig, path)) if s.labels["train.device"] == "cpu")
+    finished = spec.finished()
+    (finished / "metrics.json").unlink()
+    assert sweep.prepare(spec) == (finished, True)
+    capsys.readouterr()
+    fixed = _sweep_file(tmp_path, grid={"env.reward": ["running_mean", "final"], "train.device": ["cpu"]})
+    sweep.main([str(fixed)])
+    assert "2 runs: 1 finished earlier, 1 to run" in capsys.readouterr().out
+    assert json.loads((finished / "metrics.json").read_text())["episodes"] >= 40
+
+
+@pytest.mark.slow
+def test_ray_backend_runs_the_same_runs(tmp_path):
+    ray = pytest.importorskip("ray")
+    path = _sweep_file(tmp_path, grid={"env.reward": ["running_mean", "final"]})
+    try:
+        out = sweep.main([str(path), "--backend", "ray", "--workers", "2"])
+    finally:
+        ray.shutdown()
+    assert len(out["results"]) == 2 and not out["failures"]
+    root = tmp_path / "runs" / "t"
+    runs = [d for d in root.iterdir() if d.name.startswith("RoverLandscape-v0__t-")]
+    assert len(runs) == 2 and all((d / "metrics.json").is_file() for d in runs)
+    assert "| final | 1 |" in (root / "summary.md").read_text()
+
+
+@pytest.mark.slow
+def test_compare_rl_smoke(tmp_path):
+    from experiments import compare_rl
+
+    compare_rl.main(
+        ["--config", "experiments/configs/compare_rl_small.yaml", "--set", f"runs_dir={tmp_path}"]
+    )
+    root = tmp_path / "compare_rl_small"
+    summary = (root / "summary.md").read_text()
+    for algo in ("rdpg", "ddpg", "td3", "sac", "ppo", "recurrent_ppo"):
+        assert f"| {algo} | 1 |" in summary
+    assert (root / "curves.png").is_file()
+    # every run logs the same chart tags into the one folder, so TensorBoard overlays them
+    for run in (d for d in root.iterdir() if d.name.startswith("RoverLandscape-v0__")):
+        assert (
+            list(run.glob("events.out.tfevents.*"))
+            and json.loads((run / "metrics.json").read_text())["curve"]
+        )
