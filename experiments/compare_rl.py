@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--workers", type=int, help="parallel runs (default: the config's, else cores // threads)"
     )
+    parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
     args = parser.parse_args(argv)
     cfg = cfgmod.load(CompareConfig, args.config, cfgmod.parse_overrides(args.set))
     specs = specs_for(cfg, args.config)
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> dict:
     sweep_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(cfg, sweep_dir / "compare.yaml")
     start = time.perf_counter()
-    results, failures = execute(specs, backend=args.backend, workers=workers, name=cfg.name)
+    backend = "none" if args.summarize else args.backend
+    results, failures = execute(specs, backend=backend, workers=workers, name=cfg.name)
     title = (f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
              f"{cfg.total_steps:,} steps)")  # fmt: skip
     print(aggregate(sweep_dir, ["algorithm"], results, title))

@@ -2,6 +2,7 @@
 
     python -m experiments.sweep experiments/configs/sweeps/reward_variants.yaml [--backend ray]
     python -m experiments.sweep SWEEP --dry-run          # list the runs and exit
+    python -m experiments.sweep SWEEP --summarize        # aggregate the runs finished so far
 
 A sweep file is a base config, overrides for every run, a grid and seeds::
 
@@ -396,13 +397,14 @@ def plot_scores(groups: dict[tuple, list[dict]], families: list[str], path: Path
 # -- entry point -------------------------------------------------------------------------------------
 def execute(specs: list[RunSpec], *, backend: str, workers: int, name: str, quiet: bool = False,
             report: Callable[[str], None] = print) -> tuple[list, list]:  # fmt: skip
-    """Skip finished runs, run the rest on ``backend``; return all results and the failures."""
+    """Skip finished runs, run the rest on ``backend`` (``"none"``: run nothing); return all
+    results and the failures."""
     done = [(s, {"run_dir": str(d), "metrics": json.loads((d / "metrics.json").read_text())})
             for s in specs if (d := s.finished()) is not None]  # fmt: skip
     todo = [s for s in specs if s.finished() is None]
-    how = f"{backend}, {workers} at a time"
+    how = "summarising only" if backend == "none" else f"{backend}, {workers} at a time"
     report(f"{len(specs)} runs: {len(done)} finished earlier, {len(todo)} to run ({how})")
-    if not todo:
+    if not todo or backend == "none":
         return done, []
     if backend == "ray":
         new, failures = run_ray(todo, workers, name, quiet)
@@ -422,6 +424,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override sweep-file keys")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and exit")
+    parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
     args = parser.parse_args(argv)
     sweep = cfgmod.load(SweepConfig, args.sweep, cfgmod.parse_overrides(args.set))
     specs = expand(sweep, args.sweep)
@@ -434,7 +437,8 @@ def main(argv: list[str] | None = None) -> dict:
     sweep_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(sweep, sweep_dir / "sweep.yaml")
     start = time.perf_counter()
-    results, failures = execute(specs, backend=args.backend, workers=workers, name=sweep.name)
+    backend = "none" if args.summarize else args.backend
+    results, failures = execute(specs, backend=backend, workers=workers, name=sweep.name)
     text = aggregate(sweep_dir, list(sweep.grid), results, f"Sweep {sweep.name}")
     print(text)
     print(f"sweep folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
