@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rover_envs import grid as grid_mod
-from rover_envs.landscapes import FAMILIES, FUNCTIONS, AnalyticLandscape
+from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
-from rover_envs.landscapes.families import DRAWS, FAMILY_NAMES, sample_fields
+from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample_fields
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
 
@@ -53,7 +53,7 @@ class EngineConfig:
     resolution_range: tuple[float, float] = (0.005, 0.1)
 
     def __post_init__(self):
-        valid_families = ("all", *FAMILIES, *FUNCTIONS)
+        valid_families = NAMES
         if self.family not in valid_families:
             raise ValueError(f"unknown family {self.family!r}; valid: {', '.join(valid_families)}")
         if self.reward not in REWARDS:
@@ -79,7 +79,7 @@ def _positive_int(name: str, value, minimum: int = 1) -> None:
 def sample_start(landscape: Landscape, x_star: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Initial iterate for ``landscape`` (see the module docstring)."""
     if isinstance(landscape, FieldLandscape):
-        return FAMILIES[landscape.family].sample_start(rng, landscape.params, x_star)
+        return ALL_FAMILIES[landscape.family].sample_start(rng, landscape.params, x_star)
     if isinstance(landscape, AnalyticLandscape):
         return landscape.sample_start(rng)
     raise ValueError(
@@ -155,7 +155,7 @@ class Engine:
 
     def _reset_random(self, idx: np.ndarray, rngs) -> np.ndarray:
         """New random fields for ``idx``: one ``rng.random`` call per slot, then batched maths."""
-        families = FAMILY_NAMES if self.cfg.family == "all" else (self.cfg.family,)
+        families = MIXTURES.get(self.cfg.family, (self.cfg.family,))
         new = sample_fields(np.stack([rngs[i].random(DRAWS) for i in idx]), families)
         if isinstance(self.batch, FieldBatch):
             self.batch.put(idx, new.params, new.names, new.x_star, new.f_star)

@@ -6,7 +6,7 @@ import pytest
 from rover_envs import landscapes as L
 from rover_envs.landscapes.fields import FieldParams, field_minimum, field_values
 
-ALL_NAMES = [n for n in L.NAMES if n != "all"]
+ALL_NAMES = [n for n in L.NAMES if n not in L.MIXTURES]
 
 
 def _fd_grad(f, x, h=1e-6):
@@ -72,7 +72,7 @@ def test_analytic_minima(name):
     assert f(f.hard_start) - f_star > 1.0
 
 
-@pytest.mark.parametrize("family", list(L.FAMILIES))
+@pytest.mark.parametrize("family", list(L.ALL_FAMILIES))
 def test_random_family_minimum_not_beaten_by_dense_search(family):
     gen = np.random.default_rng(7)
     for _ in range(15):
@@ -84,6 +84,25 @@ def test_random_family_minimum_not_beaten_by_dense_search(family):
             t = np.linspace(-radius, radius, 301)
             g = centre + np.stack(np.meshgrid(t, t, indexing="ij"), -1)
             assert f(g).min() >= f_star - 1e-9 * max(1.0, abs(f_star))
+
+
+def test_rippled_family_is_multimodal_and_only_in_its_own_mixture():
+    gen = np.random.default_rng(3)
+    drawn = {L.make("all", rng=gen).family for _ in range(200)}
+    assert drawn == set(L.FAMILY_NAMES)
+    drawn = {L.make("all_rippled", rng=gen).family for _ in range(200)}
+    assert drawn == {*L.FAMILY_NAMES, "rippled"}
+    stuck = 0
+    for _ in range(20):
+        f = L.make("rippled", rng=gen)
+        x_star, f_star = f.minimum
+        np.testing.assert_array_equal(x_star, f.params.mu[0])
+        # gradient descent from two wavelengths away mostly stops in a local minimum
+        x = x_star + 2.0 * f.params.lam[0] * np.array([1.0, 1.0])
+        for _ in range(500):
+            x = x - 0.2 / np.abs(np.linalg.eigvalsh(f.hessian(x))).max() * f.grad(x)
+        stuck += f(x) > f_star + 1e-3
+    assert stuck >= 15
 
 
 def test_saddle_minimum_survives_ill_conditioned_fields():

@@ -14,10 +14,19 @@ import numpy as np
 
 from rover_envs.landscapes.analytic import FUNCTIONS, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, LandscapeBatch, SharedBatch
-from rover_envs.landscapes.families import FAMILIES, FAMILY_NAMES, Family, pick_family, sample_fields
+from rover_envs.landscapes.families import (
+    ALL_FAMILIES,
+    EXTRA_FAMILIES,
+    FAMILIES,
+    FAMILY_NAMES,
+    MIXTURES,
+    Family,
+    pick_family,
+    sample_fields,
+)
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
 
-NAMES: tuple[str, ...] = ("all", *FAMILY_NAMES, *FUNCTIONS)
+NAMES: tuple[str, ...] = ("all", *FAMILY_NAMES, *FUNCTIONS, "all_rippled", *EXTRA_FAMILIES)
 """Every name :func:`make` accepts."""
 
 
@@ -26,7 +35,8 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
 
     Args:
         name: a training family (``"quadratic"``, ``"valley"``, ``"saddle"``,
-            ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family) or an analytic
+            ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family; beyond the paper,
+            ``"rippled"`` and the mixture ``"all_rippled"``) or an analytic
             function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
             ``"beale"``, ``"styblinski_tang"``).
         rng: generator (or seed) for the random families; ignored by analytic functions.
@@ -38,7 +48,7 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
     if name in FUNCTIONS:
         _check_params(name, params, ("noise", "dim"))
         return FUNCTIONS[name](**params)
-    if name == "all" or name in FAMILIES:
+    if name in MIXTURES or name in ALL_FAMILIES:
         _check_params(name, params, ("noise",))
         generator = np.random.default_rng(rng)
         return pick_family(name, generator).sample(generator, **params)
@@ -52,7 +62,8 @@ def _check_params(name: str, params: dict, valid: tuple[str, ...]) -> None:
 
 
 __all__ = [
-    "FAMILIES", "FAMILY_NAMES", "FUNCTIONS", "NAMES", "AnalyticLandscape", "Family",
+    "ALL_FAMILIES", "EXTRA_FAMILIES", "FAMILIES", "FAMILY_NAMES", "FUNCTIONS", "MIXTURES", "NAMES",
+    "AnalyticLandscape", "Family",
     "FieldBatch", "FieldLandscape", "FieldParams", "Landscape", "LandscapeBatch",
     "SharedBatch", "make", "pick_family", "sample_fields",
 ]  # fmt: skip

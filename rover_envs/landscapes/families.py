@@ -26,6 +26,17 @@ family is named after; ``make figures`` draws them):
   negate it: a single isotropic-ish well (``S`` as for saddles) in an almost flat plane. The
   plateau is the flat far field and the cliff the well's steep rim.
 
+Beyond the paper, an optional fifth family (not part of ``"all"``; mixed in by
+``"all_rippled"``):
+
+* **rippled** — a quadratic bowl as above plus Rastrigin-like ripples ``r sum_i (1 -
+  cos(2 pi (x - mu)_i / lam))`` centred on its minimiser: wavelength ``lam`` log-uniform in
+  [0.4, 1.6] and ``r = kappa * mean_eig(Q) * lam^2 / (4 pi^2)`` with ``kappa`` log-uniform in
+  [3, 100], so the ripples' curvature is 3-100 times the bowl's and every start (at distance
+  ``U[2, 6]``) lies several local minima away from the global one. The four paper families
+  are unimodal at the scale of an episode, so a policy trained on them learns to zoom in at
+  once; this family is where keeping a coarse view pays.
+
 Starting points are "far enough" from the optimum: at a Mahalanobis distance ``r`` from the
 well's centre (valley ``r ~ U[1.5, 3]``, up the valley's walls or far along its floor;
 plateau ``r ~ U[2.5, 4]``, out on the plateau where the slope per length scale is 0.1%-11%
@@ -71,6 +82,16 @@ def build_quadratic(u: np.ndarray) -> FieldParams:
     A = rotations(TWO_PI * u[:, 2]) @ (s[:, :, None] * rotations(TWO_PI * u[:, 3]))
     b = ndtri(u[:, 4:6])
     return quadratic_fields(A, b)
+
+
+def build_rippled(u: np.ndarray) -> FieldParams:
+    bowl = build_quadratic(u[:, :6])
+    lam = np.exp(np.log(0.4) + u[:, 6] * (np.log(1.6) - np.log(0.4)))
+    kappa = np.exp(np.log(3.0) + u[:, 7] * (np.log(100.0) - np.log(3.0)))
+    mean_eig = 0.5 * (bowl.Q[:, 0, 0] + bowl.Q[:, 1, 1])
+    bowl.r[:] = kappa * mean_eig * lam**2 / (4.0 * np.pi**2)
+    bowl.lam[:] = lam
+    return bowl
 
 
 def build_valley(u: np.ndarray) -> FieldParams:
@@ -147,15 +168,29 @@ FAMILIES: dict[str, Family] = {
 """The four training families of appendix 6.1, by name."""
 
 FAMILY_NAMES: tuple[str, ...] = tuple(FAMILIES)
+
+EXTRA_FAMILIES: dict[str, Family] = {
+    "rippled": Family("rippled", 8, build_rippled, _quadratic_start),
+}
+"""Families beyond the paper's (see the module docstring); never part of ``"all"``."""
+
+ALL_FAMILIES: dict[str, Family] = {**FAMILIES, **EXTRA_FAMILIES}
+MIXTURES: dict[str, tuple[str, ...]] = {
+    "all": FAMILY_NAMES,
+    "all_rippled": (*FAMILY_NAMES, "rippled"),
+}
+"""Names that draw a family uniformly per landscape."""
+
 START_DRAWS = 2
-PARAM_DRAWS = max(f.n_params for f in FAMILIES.values())
+PARAM_DRAWS = max(f.n_params for f in ALL_FAMILIES.values())
 
 
 def pick_family(name: str, rng: np.random.Generator) -> Family:
-    """``name`` itself, or a uniformly drawn family when ``name == "all"``."""
-    if name == "all":
-        return FAMILIES[FAMILY_NAMES[rng.integers(len(FAMILY_NAMES))]]
-    return FAMILIES[name]
+    """``name`` itself, or a uniformly drawn family of a mixture (``"all"``, ``"all_rippled"``)."""
+    if name in MIXTURES:
+        names = MIXTURES[name]
+        return ALL_FAMILIES[names[rng.integers(len(names))]]
+    return ALL_FAMILIES[name]
 
 
 DRAWS = 1 + PARAM_DRAWS + START_DRAWS
@@ -181,7 +216,7 @@ def sample_fields(U: np.ndarray, families: Sequence[str]) -> SampledFields:
     parts, order = [], []
     for name in dict.fromkeys(names):
         rows = np.flatnonzero(name_arr == name)
-        fam = FAMILIES[name]
+        fam = ALL_FAMILIES[name]
         params = fam.build(U[rows, 1 : 1 + fam.n_params])
         x_star, f_star = field_minimum(params)
         theta = fam.start(U[rows, 1 + PARAM_DRAWS :], params, x_star)

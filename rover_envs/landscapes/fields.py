@@ -3,11 +3,15 @@
 Every training family of appendix 6.1 is one parametrisation of
 
     f(x) = f0 + 1/2 (x - mu)^T Q (x - mu) + sum_k w_k exp(-1/2 (x - c_k)^T P (x - c_k))
+                                          + r sum_i (1 - cos(2 pi (x - mu)_i / lam))
 
 * quadratic bowls ``||Ax - b||^2`` use ``Q = 2 A^T A``, ``mu = A^{-1} b`` and no bumps;
 * valleys, saddles and plateau+cliffs are the posterior mean of a Gaussian process with the
   Mahalanobis kernel ``k(x, x') = exp(-1/2 (x - x')^T S^{-1} (x - x'))`` conditioned on the
   values ``v`` at the points ``c``: ``P = S^{-1}`` and ``w = K^{-1} v``.
+* the last term (``r > 0``) is not the paper's: it puts Rastrigin-like ripples of wavelength
+  ``lam`` on a bowl (the optional ``rippled`` family); they vanish at ``mu``, so the bowl's
+  minimiser stays the global one.
 
 The paper writes the kernel's exponent as ``x^T S^{-1} x'``; that is not a stationary kernel
 and does not give the pictured shapes, so we read it as the Mahalanobis distance between
@@ -30,6 +34,7 @@ import numpy as np
 from rover_envs.landscapes.base import Landscape, LandscapeBatch
 
 MAX_BUMPS = 4
+TWO_PI = 2.0 * np.pi
 _JITTER = 1e-8
 
 
@@ -46,6 +51,8 @@ class FieldParams:
     Kinv: np.ndarray  # (B, K, K) inverse Gram matrix (0 for unused slots)
     amp: np.ndarray  # (B,) noise unit
     L: np.ndarray  # (B, 2, 2) square root of the kernel's S (Mahalanobis -> coordinates)
+    r: np.ndarray  # (B,) ripple amplitude (0: none)
+    lam: np.ndarray  # (B,) ripple wavelength
 
     @property
     def size(self) -> int:
@@ -70,16 +77,22 @@ class FieldParams:
 
 def _zeros_bumps(m: int) -> dict:
     k = MAX_BUMPS
-    return {"w": np.zeros((m, k)), "c": np.zeros((m, k, 2)), "Kinv": np.zeros((m, k, k))}
+    return {"w": np.zeros((m, k)), "c": np.zeros((m, k, 2)), "Kinv": np.zeros((m, k, k)),
+            "r": np.zeros(m), "lam": np.ones(m)}  # fmt: skip
 
 
-def quadratic_fields(A: np.ndarray, b: np.ndarray) -> FieldParams:
-    """``||A x - b||^2`` for a batch: ``A (m, 2, 2)``, ``b (m, 2)``."""
+def quadratic_fields(A: np.ndarray, b: np.ndarray, r: np.ndarray | None = None,
+                     lam: np.ndarray | None = None) -> FieldParams:  # fmt: skip
+    """``||A x - b||^2`` for a batch: ``A (m, 2, 2)``, ``b (m, 2)``; plus ripples of amplitude
+    ``r (m,)`` and wavelength ``lam (m,)`` centred on the minimiser when given."""
     m = len(A)
     Q = 2.0 * np.einsum("mki,mkj->mij", A, A)
     mu = np.linalg.solve(A, b[..., None])[..., 0]
     eye = np.broadcast_to(np.eye(2), (m, 2, 2)).copy()
-    return FieldParams(Q=Q, mu=mu, f0=np.zeros(m), P=eye, amp=np.ones(m), L=eye.copy(), **_zeros_bumps(m))
+    out = _zeros_bumps(m)
+    if r is not None:
+        out["r"], out["lam"] = np.asarray(r, dtype=float), np.asarray(lam, dtype=float)
+    return FieldParams(Q=Q, mu=mu, f0=np.zeros(m), P=eye, amp=np.ones(m), L=eye.copy(), **out)
 
 
 def rotations(phi: np.ndarray) -> np.ndarray:
@@ -158,11 +171,24 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
         else:
             idx = np.flatnonzero(used == k)
             sub = FieldParams(p.Q[idx], p.mu[idx], p.f0[idx], p.w[idx, :k], p.c[idx, :k], p.P[idx],
-                              p.Kinv[idx], p.amp[idx], p.L[idx])  # fmt: skip
+                              p.Kinv[idx], p.amp[idx], p.L[idx], p.r[idx], p.lam[idx])  # fmt: skip
             xs = x[idx]
         _, _, e = _bumps(sub, xs)
         out[idx] += np.sum(e * sub.w[:, None, :], axis=-1)
+    rip = np.flatnonzero(p.r != 0.0)
+    if rip.size:
+        k = (TWO_PI / p.lam[rip])[:, None, None]
+        d = x[rip] - p.mu[rip, None, :]
+        out[rip] += p.r[rip, None] * np.sum(1.0 - np.cos(k * d), axis=-1)
     return out
+
+
+def _ripple_terms(p: FieldParams, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ripple gradient ``(B, M, 2)`` and Hessian diagonal ``(B, M, 2)`` (zeros without ripples)."""
+    k = (TWO_PI / p.lam)[:, None, None]
+    kd = k * (x - p.mu[:, None, :])
+    r = p.r[:, None, None]
+    return r * k * np.sin(kd), r * k * k * np.cos(kd)
 
 
 def field_grads(p: FieldParams, x: np.ndarray) -> np.ndarray:
@@ -175,7 +201,10 @@ def field_grads(p: FieldParams, x: np.ndarray) -> np.ndarray:
     we = e * p.w[:, None, :]
     g0 = q00 * d0 + q01 * d1 - np.sum(we * (a00 * y0 + a01 * y1), axis=-1)
     g1 = q01 * d0 + q11 * d1 - np.sum(we * (a01 * y0 + a11 * y1), axis=-1)
-    return np.stack([g0, g1], axis=-1)
+    grad = np.stack([g0, g1], axis=-1)
+    if np.any(p.r != 0.0):
+        grad = grad + _ripple_terms(p, x)[0]
+    return grad
 
 
 def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
@@ -188,6 +217,9 @@ def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
     h00 = p.Q[:, None, 0, 0] + np.sum(we * (z0 * z0 - a00), axis=-1)
     h01 = p.Q[:, None, 0, 1] + np.sum(we * (z0 * z1 - a01), axis=-1)
     h11 = p.Q[:, None, 1, 1] + np.sum(we * (z1 * z1 - a11), axis=-1)
+    if np.any(p.r != 0.0):
+        diag = _ripple_terms(p, x)[1]
+        h00, h11 = h00 + diag[..., 0], h11 + diag[..., 1]
     return np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
 
 
@@ -209,8 +241,8 @@ _GRADIENT_TRIES = 0.25 ** np.arange(14)
 def field_minimum(p: FieldParams) -> tuple[np.ndarray, np.ndarray]:
     """Global minimiser and minimum of each field: ``(B, 2)``, ``(B,)``.
 
-    Closed form for a bowl (``mu``) and for a single negative bump (its centre, the only
-    critical point below the plateau). Otherwise a multi-start search (see
+    Closed form for a bowl, rippled or not (``mu``: the ripples vanish there), and for a single
+    negative bump (its centre, the only critical point below the plateau). Otherwise a multi-start search (see
     :func:`_search_minimum`), vectorised over landscapes and starts.
     """
     has_bumps = np.any(p.w != 0.0, axis=1)
