@@ -74,6 +74,18 @@ def families_figure(out: Path, seed: int = 0) -> Path:
     )
 
 
+def rippled_figure(out: Path, seed: int = 0) -> Path:
+    """The optional ``rippled`` family (not the paper's): bowls with Rastrigin-like ripples."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4))
+    for ax in axes:
+        f = L.make("rippled", rng=rng)
+        starts = np.array([sample_start(f, f.minimum[0], rng) for _ in range(60)])
+        _contour(ax, f, _family_box(f, starts), starts)
+        ax.set_title(f"wavelength {f.params.lam[0]:.2f}, amplitude {f.params.r[0]:.2g}", fontsize=9)
+    return _save(fig, out / "rippled.png", "Optional rippled family: contours, starts (dots), minimum (star)")
+
+
 def test_functions_figure(out: Path) -> Path:
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.5))
     for ax, name in zip(axes.ravel(), L.FUNCTIONS):
@@ -121,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for path in (families_figure(args.out, args.seed), test_functions_figure(args.out),
-                 episode_figure(args.out, args.seed)):  # fmt: skip
+                 episode_figure(args.out, args.seed), rippled_figure(args.out, args.seed)):  # fmt: skip
         print(f"wrote {path}")
 
 
