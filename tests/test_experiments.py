@@ -133,28 +133,44 @@ def test_train_sb3_smoke_and_resume(tmp_path):
 
 
 @pytest.mark.slow
-def test_local_sweep_isolates_failures_skips_finished_and_resumes(tmp_path, capsys):
-    grid = {"env.reward": ["running_mean", "final"], "train.device": ["cpu", "no-such-device"]}
-    path = _sweep_file(tmp_path, grid=grid)
-    with pytest.raises(SystemExit, match="2 of 4 runs failed"):
+def test_shipped_smoke_sweep_runs_a_2x2_grid_and_summarises(tmp_path, capsys):
+    args = ["experiments/configs/sweeps/smoke.yaml", "--set", f"runs_dir={tmp_path}"]
+    out = sweep.main([*args, "--publish", str(tmp_path / "published")])
+    assert len(out["results"]) == 4 and not out["failures"]
+    root = tmp_path / "smoke"
+    summary = (root / "summary.md").read_text()
+    for family in ("quadratic", "all"):
+        for reward in ("running_mean", "final"):
+            assert f"| {family} | {reward} | 1 |" in summary
+    assert "by env.family (rows) × env.reward (columns)" in summary
+    for name in ("summary.md", "summary.csv", "curves.png", "scores.png", "sweep.yaml"):
+        assert (tmp_path / "published" / name).is_file()
+    capsys.readouterr()
+    sweep.main(args)  # everything finished: nothing runs again
+    assert "4 runs: 4 finished earlier, 0 to run" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_local_sweep_isolates_failures_and_resumes_interrupted_runs(tmp_path, capsys):
+    path = _sweep_file(tmp_path, grid={"train.device": ["cpu", "no-such-device"]})
+    with pytest.raises(SystemExit, match="1 of 2 runs failed"):
         sweep.main([str(path)])
     root = tmp_path / "runs" / "t"
-    done = sorted(d.name for d in root.iterdir() if (d / "metrics.json").is_file())
-    assert len(done) == 2 and all("-cpu__" in d for d in done)
-    summary = (root / "summary.md").read_text()
-    assert "running_mean | cpu | 1 |" in summary and (root / "summary.csv").is_file()
-    assert (root / "curves.png").is_file() and (root / "scores.png").is_file()
-    assert list((root / "logs").glob("*no-such-device*.log"))
+    done = [d.name for d in root.iterdir() if (d / "metrics.json").is_file()]
+    assert len(done) == 1 and "t-cpu__0__" in done[0]
+    assert "| cpu | 1 |" in (root / "summary.md").read_text()
+    (log,) = (root / "logs").glob("*no-such-device*.log")
+    assert "no-such-device" in log.read_text()
     # an interrupted run (checkpoint, no metrics) is resumed; finished runs are skipped
     spec = next(s for s in expand(load(SweepConfig, path)) if s.labels["train.device"] == "cpu")
     finished = spec.finished()
     (finished / "metrics.json").unlink()
     assert sweep.prepare(spec) == (finished, True)
     capsys.readouterr()
-    fixed = _sweep_file(tmp_path, grid={"env.reward": ["running_mean", "final"], "train.device": ["cpu"]})
-    sweep.main([str(fixed)])
-    assert "2 runs: 1 finished earlier, 1 to run" in capsys.readouterr().out
+    sweep.main([str(path), "--set", 'grid={"train.device": ["cpu"]}'])
+    assert "1 runs: 0 finished earlier, 1 to run" in capsys.readouterr().out
     assert json.loads((finished / "metrics.json").read_text())["episodes"] >= 40
+    assert "--resume" in (root / "logs" / f"{finished.name}.log").read_text()
 
 
 @pytest.mark.slow
