@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from experiments import config as cfgmod
-from experiments.sweep import RunSpec, aggregate, execute
+from experiments.sweep import RunSpec, aggregate, execute, publish
 from experiments.train_ddpg import DDPGExperiment, EnvConfig, EvalConfig
 from experiments.train_sb3 import SB3Experiment
 
@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
         "--workers", type=int, help="parallel runs (default: the config's, else cores // threads)"
     )
     parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
+    parser.add_argument("--publish", metavar="DIR", help="also copy the summary and plots into DIR")
     args = parser.parse_args(argv)
     cfg = cfgmod.load(CompareConfig, args.config, cfgmod.parse_overrides(args.set))
     specs = specs_for(cfg, args.config)
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> dict:
     title = (f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
              f"{cfg.total_steps:,} steps)")  # fmt: skip
     print(aggregate(sweep_dir, ["algorithm"], results, title))
+    if args.publish:
+        print(f"summary copied to {publish(sweep_dir, args.publish)}")
     print(f"comparison folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
           f"({(time.perf_counter() - start) / 60:.1f} min); tensorboard --logdir {sweep_dir}")  # fmt: skip
     if failures:

@@ -394,6 +394,16 @@ def plot_scores(groups: dict[tuple, list[dict]], families: list[str], path: Path
     plt.close(fig)
 
 
+def publish(sweep_dir: str | Path, dest: str | Path) -> Path:
+    """Copy a sweep's summary (markdown, csv, plots, the sweep file) into ``dest``, e.g. results/."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("summary.md", "summary.csv", "curves.png", "scores.png", "sweep.yaml", "compare.yaml"):
+        if (Path(sweep_dir) / name).is_file():
+            shutil.copy2(Path(sweep_dir) / name, dest / name)
+    return dest
+
+
 # -- entry point -------------------------------------------------------------------------------------
 def execute(specs: list[RunSpec], *, backend: str, workers: int, name: str, quiet: bool = False,
             report: Callable[[str], None] = print) -> tuple[list, list]:  # fmt: skip
@@ -425,6 +435,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override sweep-file keys")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and exit")
     parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
+    parser.add_argument("--publish", metavar="DIR", help="also copy the summary and plots into DIR")
     args = parser.parse_args(argv)
     sweep = cfgmod.load(SweepConfig, args.sweep, cfgmod.parse_overrides(args.set))
     specs = expand(sweep, args.sweep)
@@ -441,6 +452,8 @@ def main(argv: list[str] | None = None) -> dict:
     results, failures = execute(specs, backend=backend, workers=workers, name=sweep.name)
     text = aggregate(sweep_dir, list(sweep.grid), results, f"Sweep {sweep.name}")
     print(text)
+    if args.publish:
+        print(f"summary copied to {publish(sweep_dir, args.publish)}")
     print(f"sweep folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
           f"({(time.perf_counter() - start) / 60:.1f} min)")  # fmt: skip
     for spec, err in failures:
