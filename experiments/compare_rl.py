@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Literal
 
 from experiments import config as cfgmod
-from experiments.sweep import RunSpec, aggregate, execute, publish
+from experiments.summary import aggregate, publish
+from experiments.sweep import RunSpec, execute
 from experiments.train_ddpg import DDPGExperiment, EnvConfig, EvalConfig
 from experiments.train_sb3 import SB3Experiment
 
