@@ -206,3 +206,21 @@ def test_compare_rl_smoke(tmp_path):
             list(run.glob("events.out.tfevents.*"))
             and json.loads((run / "metrics.json").read_text())["curve"]
         )
+
+
+def test_schedule_actor_drives_the_learned_optimiser_loop():
+    from types import SimpleNamespace
+
+    from agents import RoverDescent
+    from experiments.evaluate import ScheduleActor
+    from rover_envs.landscapes import make
+
+    policy = SimpleNamespace(
+        grid_size=7, direction=lambda obs: np.array([[1.0, 0.0]]), actor=ScheduleActor(2)
+    )
+    f = make("rastrigin")
+    res = RoverDescent(policy).minimize(f, [0.0, 0.0], max_iter=4, step_size=1.0, resolution=1.0,
+                                        bounds=f.bounds, vectorized=True)  # fmt: skip
+    np.testing.assert_allclose(res.history["step_size"], [1.0, 0.9, 0.81, 0.81 * 0.65, 0.81 * 0.65**2])
+    np.testing.assert_allclose(res.history["resolution"], [1.0, 1.0, 1.0, 0.6, 0.36])
+    np.testing.assert_allclose(res.history["x"][:, 0], [0.0, 1.0, 1.9, 2.71, 2.71 + 0.81 * 0.65])
