@@ -23,14 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from experiments import config as cfgmod
-from experiments.summary import aggregate, publish
-from experiments.sweep import RunSpec, execute
+from experiments.sweep import RunSpec, add_run_arguments, run_and_summarise
 from experiments.train_ddpg import DDPGExperiment, EnvConfig, EvalConfig
 from experiments.train_sb3 import SB3Experiment
 
@@ -85,13 +83,7 @@ def specs_for(cfg: CompareConfig, source: str = "compare") -> list[RunSpec]:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="Compare RL algorithms on one RoverLandscape-v0 config.")
     parser.add_argument("--config", default="experiments/configs/compare_rl.yaml")
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override config keys")
-    parser.add_argument("--backend", choices=("local", "ray"), default="local")
-    parser.add_argument(
-        "--workers", type=int, help="parallel runs (default: the config's, else cores // threads)"
-    )
-    parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
-    parser.add_argument("--publish", metavar="DIR", help="also copy the summary and plots into DIR")
+    add_run_arguments(parser, "config")
     args = parser.parse_args(argv)
     cfg = cfgmod.load(CompareConfig, args.config, cfgmod.parse_overrides(args.set))
     specs = specs_for(cfg, args.config)
@@ -99,22 +91,10 @@ def main(argv: list[str] | None = None) -> dict:
     sweep_dir = Path(cfg.runs_dir) / cfg.name
     sweep_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(cfg, sweep_dir / "compare.yaml")
-    start = time.perf_counter()
-    backend = "none" if args.summarize else args.backend
-    results, failures = execute(specs, backend=backend, workers=workers, name=cfg.name)
     title = (f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
              f"{cfg.total_steps:,} steps)")  # fmt: skip
-    print(aggregate(sweep_dir, ["algorithm"], results, title))
-    if args.publish:
-        print(f"summary copied to {publish(sweep_dir, args.publish)}")
-    print(f"comparison folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
-          f"({(time.perf_counter() - start) / 60:.1f} min); tensorboard --logdir {sweep_dir}")  # fmt: skip
-    if failures:
-        for spec, err in failures:
-            lines = [x for x in (err or "").splitlines() if x.strip()]
-            print(f"FAILED: {spec.experiment if spec else '?'}: {lines[-1] if lines else ''}")
-        raise SystemExit(f"{len(failures)} of {len(specs)} runs failed; fix and run again to finish them")
-    return {"results": results}
+    return run_and_summarise(specs, args, sweep_dir=sweep_dir, name=cfg.name, workers=workers,
+                             axes=["algorithm"], title=title)  # fmt: skip
 
 
 if __name__ == "__main__":

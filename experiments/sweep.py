@@ -291,17 +291,43 @@ def execute(specs: list[RunSpec], *, backend: str, workers: int, name: str, quie
     return results, failures
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, source: str) -> None:
+    """Options shared by ``sweep`` and ``compare_rl`` (``source``: what ``--set`` overrides)."""
+    parser.add_argument("--backend", choices=("local", "ray"), default="local")
+    parser.add_argument(
+        "--workers", type=int, help=f"parallel runs (default: the {source}'s, else cores // threads)"
+    )
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help=f"override {source} keys")
+    parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
+    parser.add_argument("--publish", metavar="DIR", help="also copy the summary and plots into DIR")
+
+
+def run_and_summarise(specs: list[RunSpec], args: argparse.Namespace, *, sweep_dir: Path, name: str,
+                      workers: int, axes: list[str], title: str) -> dict:  # fmt: skip
+    """Run (or, with ``--summarize``, only collect) ``specs``, write the summary, report failures;
+    exits non-zero when a run failed, after the summary of the others is written."""
+    start = time.perf_counter()
+    backend = "none" if args.summarize else args.backend
+    results, failures = execute(specs, backend=backend, workers=workers, name=name)
+    print(aggregate(sweep_dir, axes, results, title))
+    if args.publish:
+        print(f"summary copied to {publish(sweep_dir, args.publish)}")
+    print(f"folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
+          f"({(time.perf_counter() - start) / 60:.1f} min); tensorboard --logdir {sweep_dir}")  # fmt: skip
+    for spec, err in failures:
+        what = f"{spec.experiment} seed {spec.seed}" if spec else "a run"
+        lines = [x for x in (err or "").splitlines() if x.strip()]
+        print(f"FAILED: {what}: {lines[-1] if lines else 'no error message'}", file=sys.stderr)
+    if failures:
+        raise SystemExit(f"{len(failures)} of {len(specs)} runs failed; fix and run again to finish them")
+    return {"results": results, "failures": failures}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description="Run a sweep of training runs from a YAML file.")
     parser.add_argument("sweep", help="sweep file, e.g. experiments/configs/sweeps/reward_variants.yaml")
-    parser.add_argument("--backend", choices=("local", "ray"), default="local")
-    parser.add_argument(
-        "--workers", type=int, help="parallel runs (default: the file's, else cores // threads)"
-    )
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="override sweep-file keys")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and exit")
-    parser.add_argument("--summarize", action="store_true", help="only aggregate the runs finished so far")
-    parser.add_argument("--publish", metavar="DIR", help="also copy the summary and plots into DIR")
+    add_run_arguments(parser, "sweep file")
     args = parser.parse_args(argv)
     sweep = cfgmod.load(SweepConfig, args.sweep, cfgmod.parse_overrides(args.set))
     specs = expand(sweep, args.sweep)
@@ -313,24 +339,8 @@ def main(argv: list[str] | None = None) -> dict:
     sweep_dir = Path(sweep.runs_dir) / sweep.name
     sweep_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(sweep, sweep_dir / "sweep.yaml")
-    start = time.perf_counter()
-    backend = "none" if args.summarize else args.backend
-    results, failures = execute(specs, backend=backend, workers=workers, name=sweep.name)
-    text = aggregate(sweep_dir, list(sweep.grid), results, f"Sweep {sweep.name}")
-    print(text)
-    if args.publish:
-        print(f"summary copied to {publish(sweep_dir, args.publish)}")
-    print(f"sweep folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
-          f"({(time.perf_counter() - start) / 60:.1f} min)")  # fmt: skip
-    for spec, err in failures:
-        what = f"{spec.experiment} seed {spec.seed}" if spec else "a run"
-        lines = [x for x in (err or "").splitlines() if x.strip()]
-        print(f"FAILED: {what}: {lines[-1] if lines else 'no error message'}", file=sys.stderr)
-    if failures:
-        raise SystemExit(
-            f"{len(failures)} of {len(specs)} runs failed; fix and run the sweep again to finish them"
-        )
-    return {"results": results, "failures": failures}
+    return run_and_summarise(specs, args, sweep_dir=sweep_dir, name=sweep.name, workers=workers,
+                             axes=list(sweep.grid), title=f"Sweep {sweep.name}")  # fmt: skip
 
 
 if __name__ == "__main__":
