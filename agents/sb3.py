@@ -88,9 +88,14 @@ class RoverVecEnv(VecEnv):
     def reset(self) -> np.ndarray:
         if not self._rngs or any(s is not None for s in self._seeds):
             self._rngs = [seeding.np_random(s)[0] for s in self._seeds]
+        if any(o != self._options[0] for o in self._options):
+            self._reset_options()
+            raise ValueError(
+                "RoverVecEnv resets every sub-environment with one options dict (as the Gymnasium "
+                "vector env does); call set_options(dict) rather than a list of different dicts"
+            )
         slots = np.arange(self.num_envs)
-        options = self._options[0] if all(o == self._options[0] for o in self._options) else None
-        self._engine.reset_slots(slots, self._rngs, options or None)
+        self._engine.reset_slots(slots, self._rngs, self._options[0] or None)
         self._after_reset(slots)
         self._reset_seeds()
         self._reset_options()

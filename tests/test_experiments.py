@@ -224,3 +224,14 @@ def test_schedule_actor_drives_the_learned_optimiser_loop():
     np.testing.assert_allclose(res.history["step_size"], [1.0, 0.9, 0.81, 0.81 * 0.65, 0.81 * 0.65**2])
     np.testing.assert_allclose(res.history["resolution"], [1.0, 1.0, 1.0, 0.6, 0.36])
     np.testing.assert_allclose(res.history["x"][:, 0], [0.0, 1.0, 1.9, 2.71, 2.71 + 0.81 * 0.65])
+
+
+def test_rover_vec_env_reset_options():
+    env = RoverVecEnv(2, direction="gradient", family="quadratic", seed=0)
+    env.set_options({"resolution": 0.1})
+    env.reset()
+    np.testing.assert_allclose(env._engine.info(slice(None))["resolution"], [0.1, 0.1])
+    env.set_options([{"step_size": 0.5}, {"step_size": 0.25}])
+    with pytest.raises(ValueError, match="one options dict"):
+        env.reset()
+    env.reset()  # the rejected options were dropped
