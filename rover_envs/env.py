@@ -94,7 +94,8 @@ class RoverLandscapeEnv(gym.Env):
     ## Arguments
 
     ``family`` ("all", "quadratic", "valley", "saddle", "plateau_cliff", or an analytic
-    function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang"),
+    function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang";
+    beyond the paper, "rippled" and the mixture "all_rippled"),
     ``reward``, ``grid_size`` (7), ``noise`` (0), ``direction`` ("angle_net": the shipped frozen
     angle network, batched over the vector env; "best_teacher", "gradient", "newton" read the
     landscape's derivatives; "agent"), ``angle_net_path`` (other weights for "angle_net"),
