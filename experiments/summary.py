@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from experiments.heldout import FLOOR
+
 
 def _mean_std(xs: Sequence[float]) -> tuple[float, float]:
     a = np.asarray(xs, dtype=float)
@@ -50,7 +52,7 @@ def aggregate(sweep_dir: str | Path, axes: Sequence[str], results: Sequence[tupl
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     rows = []
     for key, runs in groups.items():
-        fam_logs = {f: [np.log10(max(r["trained"][f]["median_final_normalized_regret"], 1e-16)) for r in runs]
+        fam_logs = {f: [_log_regret(r, f) for r in runs]
                     for f in families}  # fmt: skip
         fixed = [r["fixed_schedule_log10_score"] for r in runs if "fixed_schedule_log10_score" in r]
         minutes = [r.get("train_seconds", float("nan")) / 60 for r in runs]
@@ -101,17 +103,13 @@ def plot_curves(groups: dict[tuple, list[dict]], path: Path, title: str) -> None
         if not curves:
             continue
         steps = np.linspace(max(c[0, 0] for c in curves), min(c[-1, 0] for c in curves), 100)
-        logs = np.stack([np.interp(steps, c[:, 0], np.log10(np.maximum(c[:, 2], 1e-16))) for c in curves])
+        logs = np.stack([np.interp(steps, c[:, 0], np.log10(np.maximum(c[:, 2], FLOOR))) for c in curves])
         (line,) = ax.plot(steps, logs.mean(0), label="-".join(key))
         if len(curves) > 1:
             ax.fill_between(steps, logs.min(0), logs.max(0), color=line.get_color(), alpha=0.15)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("log10 median final normalised regret\n(training episodes)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(fig, ax, path, title)
 
 
 def plot_scores(groups: dict[tuple, list[dict]], families: list[str], path: Path, title: str) -> None:
@@ -125,13 +123,23 @@ def plot_scores(groups: dict[tuple, list[dict]], families: list[str], path: Path
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(keys) + 2), 4))
     width = 0.8 / max(len(families), 1)
     for j, fam in enumerate(families):
-        vals = [[np.log10(max(r["trained"][fam]["median_final_normalized_regret"], 1e-16)) for r in groups[k]]
-                for k in keys]  # fmt: skip
+        vals = [[_log_regret(r, fam) for r in groups[k]] for k in keys]
         ax.bar(np.arange(len(keys)) + j * width, [np.mean(v) for v in vals], width,
                yerr=[np.std(v) for v in vals], label=fam, capsize=2)  # fmt: skip
     ticks = np.arange(len(keys)) + 0.4 - width / 2
     ax.set_xticks(ticks, ["-".join(k) for k in keys], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("held-out log10 median\nfinal normalised regret")
+    _finish(fig, ax, path, title)
+
+
+def _log_regret(run: dict, family: str) -> float:
+    """log10 of a run's held-out median final normalised regret on ``family`` (floored)."""
+    return float(np.log10(max(run["trained"][family]["median_final_normalized_regret"], FLOOR)))
+
+
+def _finish(fig, ax, path: Path, title: str) -> None:
+    import matplotlib.pyplot as plt
+
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     fig.tight_layout()

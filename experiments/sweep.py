@@ -227,7 +227,7 @@ def run_local(specs: Sequence[RunSpec], workers: int, quiet: bool = False) -> tu
 def run_ray(
     specs: Sequence[RunSpec], workers: int, sweep_name: str, quiet: bool = False
 ) -> tuple[list, list]:
-    """The same runs as Ray Tune trials: one trial per spec, each running :func:`run_one`.
+    """The same runs as Ray Tune trials: one trial per spec (at least one), each running :func:`run_one`.
 
     Ray starts a local instance unless ``RAY_ADDRESS`` names a cluster; on a cluster every node
     needs the project installed at the same path, and ``runs_dir`` should be shared storage
@@ -246,13 +246,13 @@ def run_ray(
         out = run_one(spec, cwd=cwd)
         return {"log10_score": out["metrics"]["log10_score"], "result_json": json.dumps(out)}
 
-    threads = specs[0].threads if specs else 1
+    threads = specs[0].threads
     if not ray.is_initialized():
         if os.environ.get("RAY_ADDRESS"):
             ray.init(log_to_driver=not quiet)
         else:
             ray.init(num_cpus=max(1, workers) * threads, include_dashboard=False, log_to_driver=not quiet)
-    storage = Path(specs[0].sweep_dir).resolve() / "ray" if specs else Path("ray")
+    storage = Path(specs[0].sweep_dir) / "ray"
     tuner = tune.Tuner(
         tune.with_resources(trainable, {"cpu": threads}),
         param_space={"spec": tune.grid_search([dataclasses.asdict(s) for s in specs])},
