@@ -9,6 +9,7 @@ save exactly what it ran with. Overrides use dotted keys: ``{"train.epochs": 3}`
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from pathlib import Path
@@ -21,6 +22,9 @@ T = TypeVar("T")
 
 class ConfigError(ValueError):
     """A config file or override does not match its schema."""
+
+
+_YAML11_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def _type_name(tp) -> str:
@@ -68,6 +72,8 @@ def _coerce(value: Any, tp, where: str) -> Any:
             raise ConfigError(f"{where}: {value!r} is not one of {list(args)}")
         return value
     if tp is float:
+        if isinstance(value, str) and _YAML11_FLOAT.fullmatch(value.strip()):
+            return float(value)  # PyYAML reads 1e-4 (no dot) as a string: YAML 1.1's float rule
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         return float(value)

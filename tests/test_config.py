@@ -32,6 +32,17 @@ def test_round_trip_and_overrides(tmp_path):
     assert parse_overrides(["a.b=3", "c=[1, 2]", "d=text"]) == {"a.b": 3, "c": [1, 2], "d": "text"}
 
 
+def test_yaml11_exponent_floats_are_numbers(tmp_path):
+    """PyYAML reads ``1e-4`` (no dot) as a string; a float field takes it as the number."""
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\nrate: 1e-4\ninner:\n  pair: [2E3, -.5e+1]\n")
+    cfg = load(Outer, path)
+    assert cfg.rate == 1e-4 and cfg.inner.pair == (2000.0, -5.0)
+    assert load(Outer, path, parse_overrides(["rate=3e-2"])).rate == 0.03
+    path.write_text("name: 1e-4\n")  # a string field keeps the text
+    assert load(Outer, path).name == "1e-4"
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [
@@ -66,3 +77,16 @@ def test_missing_file_and_bad_override(tmp_path):
 def test_shipped_configs_load(name):
     cfg = load(AngleExperiment, f"experiments/configs/{name}.yaml")
     assert cfg.data.n_functions > 0
+
+
+@pytest.mark.parametrize("name", ["ddpg", "ddpg_scratch", "ddpg_rippled", "ddpg_small"])
+def test_shipped_ddpg_configs_load(name):
+    from experiments.train_ddpg import DDPGExperiment
+
+    cfg = load(DDPGExperiment, f"experiments/configs/{name}.yaml")
+    assert cfg.train.total_episodes > 0
+    if name == "ddpg":  # the shipped policy's recipe: warm start, then RDPG with the BC term
+        assert cfg.warm_start.rounds > 0 and cfg.agent.bc_weight > 0
+        assert cfg.output == "agents/pretrained/rover_policy.pt"
+    else:  # nothing else overwrites the shipped policy
+        assert cfg.output is None or "pretrained" not in cfg.output
