@@ -290,6 +290,7 @@ class Engine:
         return {
             "f": self.f[idx], "regret": self.f[idx] - self.f_star[idx],
             "f_star": self.f_star[idx], "theta": self.theta[idx].copy(),
+            "distance": np.linalg.norm(self.theta[idx] - self.x_star[idx], axis=-1),
             "step_size": self.alpha[idx], "resolution": self.delta[idx],
             "n_evals": self.n_evals[idx], "t": self.t[idx],
         }  # fmt: skip

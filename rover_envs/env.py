@@ -104,9 +104,10 @@ class RoverLandscapeEnv(gym.Env):
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").
 
     ``info`` (after ``reset`` and every ``step``): ``f`` (noiseless value), ``regret``,
-    ``f_star``, ``theta``, ``step_size``, ``resolution``, ``n_evals`` (function evaluations so
-    far, grids included: ``n^2`` per observation), ``t``, and after steps ``rewards``,
-    ``diverged``, ``nonfinite``. The episode's landscape is ``env.unwrapped.landscape``.
+    ``f_star``, ``theta``, ``distance`` (from ``theta`` to the minimiser; privileged, like
+    ``regret``), ``step_size``, ``resolution``, ``n_evals`` (function evaluations so far, grids
+    included: ``n^2`` per observation), ``t``, and after steps ``rewards``, ``diverged``,
+    ``nonfinite``. The episode's landscape is ``env.unwrapped.landscape``.
 
     >>> import gymnasium as gym
     >>> env = gym.make("rover_envs:RoverLandscape-v0", family="valley")

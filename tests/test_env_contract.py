@@ -215,3 +215,12 @@ def test_registration_is_idempotent():
     before = set(gym.registry)
     rover_envs.register_envs()
     assert set(gym.registry) == before
+
+
+def test_info_reports_the_distance_to_the_minimiser():
+    env = gym.make("rover_envs:RoverLandscape-v0", family="quadratic", direction="gradient")
+    _, info = env.reset(seed=0)
+    x_star = env.unwrapped.landscape.minimum[0]
+    assert info["distance"] == pytest.approx(np.linalg.norm(info["theta"] - x_star))
+    _, _, _, _, info = env.step(env.action_space.sample())
+    assert info["distance"] == pytest.approx(np.linalg.norm(info["theta"] - x_star))
