@@ -16,6 +16,7 @@ class EpisodeBatch(NamedTuple):
     rewards: torch.Tensor  # (B, T)
     terminals: torch.Tensor  # (B, T) 1 where the episode terminated (no bootstrap)
     mask: torch.Tensor  # (B, T) 1 for real steps, 0 for padding after a termination
+    labels: torch.Tensor  # (B, T, 2) a teacher's actions (zeros when none was recorded)
 
 
 class EpisodeBuffer:
@@ -29,19 +30,24 @@ class EpisodeBuffer:
         self.rewards = np.zeros((capacity, horizon), np.float32)
         self.terminals = np.zeros((capacity, horizon), np.float32)
         self.mask = np.zeros((capacity, horizon), np.float32)
+        self.labels = np.zeros((capacity, horizon, 2), np.float32)
         self.size = 0
         self.next = 0
 
-    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool) -> None:
-        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)``."""
+    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool,
+            labels: np.ndarray | None = None) -> None:  # fmt: skip
+        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)`` and
+        optionally a teacher's ``labels (L, 2)`` for the same states."""
         steps = len(actions)
         if not 1 <= steps <= self.horizon or len(obs) != steps + 1 or len(rewards) != steps:
             raise ValueError(f"episode of {steps} steps does not fit horizon {self.horizon}")
         i = self.next
         self.obs[i] = 0.0
         self.obs[i, : steps + 1] = obs
-        for arr in (self.actions, self.rewards, self.terminals, self.mask):
+        for arr in (self.actions, self.rewards, self.terminals, self.mask, self.labels):
             arr[i] = 0.0
+        if labels is not None:
+            self.labels[i, :steps] = labels
         self.actions[i, :steps] = actions
         self.rewards[i, :steps] = rewards
         self.terminals[i, steps - 1] = float(terminated)
@@ -54,11 +60,13 @@ class EpisodeBuffer:
             raise ValueError("the buffer is empty")
         idx = rng.integers(0, self.size, size=batch_size)
         return EpisodeBatch(*(torch.from_numpy(a[idx]) for a in (self.obs, self.actions, self.rewards,
-                                                                  self.terminals, self.mask)))  # fmt: skip
+                                                                  self.terminals, self.mask,
+                                                                  self.labels)))  # fmt: skip
 
     def state_dict(self) -> dict:
         return {
-            k: getattr(self, k) for k in ("obs", "actions", "rewards", "terminals", "mask", "size", "next")
+            k: getattr(self, k)
+            for k in ("obs", "actions", "rewards", "terminals", "mask", "labels", "size", "next")
         }
 
     def load_state_dict(self, state: dict) -> None:

@@ -6,6 +6,12 @@ networks, back-propagating through time over the episode. Truncation at the hori
 terminal: the last step bootstraps from the final observation, as the issue asks. Actor: the
 actor's own LSTM reads the same history; it ascends ``Q(h_t, mu(h_t))`` with the critic's
 history features held fixed. Targets follow by Polyak averaging (``tau``).
+
+Two options serve an actor warm-started from a teacher (:mod:`agents.rdpg.warmstart`):
+``actor_delay`` trains the critic alone for that many updates first, and ``bc_weight > 0``
+adds TD3+BC's regulariser (Fujimoto & Gu, 2021): the actor minimises
+``-Q / mean|Q| + bc_weight * ||mu(h_t) - teacher_t||^2``, staying near the teacher where the
+critic does not clearly prefer otherwise.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ class RDPGConfig:
     actor_lr: float = 3e-4
     critic_lr: float = 1e-3
     grad_clip: float = 1.0
+    actor_delay: int = 0  # critic-only updates before the actor starts learning
+    bc_weight: float = 0.0  # TD3+BC: weight of the squared distance to the teacher's labels
 
 
 def _prev_actions(actions: torch.Tensor) -> torch.Tensor:
@@ -45,6 +53,7 @@ class RDPG:
         self.critic_opt = torch.optim.Adam(
             [p for p in critic.parameters() if p.requires_grad], lr=cfg.critic_lr
         )
+        self.updates = 0
 
     def update(self, batch: EpisodeBatch) -> dict[str, float]:
         cfg = self.cfg
@@ -66,20 +75,25 @@ class RDPG:
         torch.nn.utils.clip_grad_norm_(self.critic.parameters(), cfg.grad_clip)
         self.critic_opt.step()
 
-        policy_actions = self.actor.forward_sequence(batch.obs[:, :-1], prev[:, :-1])
-        # the critic's gradients from this loss are discarded by its next zero_grad
-        q_pi = self.critic.q(memory[:, :-1].detach(), policy_actions)
-        actor_loss = -(q_pi * mask).sum() / denom
-        self.actor_opt.zero_grad(set_to_none=True)
-        actor_loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.actor.parameters(), cfg.grad_clip)
-        self.actor_opt.step()
+        self.updates += 1
+        out = {"losses/critic": critic_loss.item(), "losses/q_mean": (q * mask).sum().item() / denom.item()}
+        if self.updates > cfg.actor_delay:  # a warm-started actor waits for a trained critic
+            policy_actions = self.actor.forward_sequence(batch.obs[:, :-1], prev[:, :-1])
+            # the critic's gradients from this loss are discarded by its next zero_grad
+            q_pi = self.critic.q(memory[:, :-1].detach(), policy_actions)
+            actor_loss = -(q_pi * mask).sum() / denom
+            if cfg.bc_weight > 0:  # TD3+BC (Fujimoto & Gu, 2021): Q in units of its mean |Q|
+                scale = ((q_pi.abs() * mask).sum() / denom).detach().clamp(min=1e-6)
+                bc = (((policy_actions - batch.labels) ** 2).sum(-1) * mask).sum() / denom
+                actor_loss = actor_loss / scale + cfg.bc_weight * bc
+                out["losses/actor_bc"] = bc.item()
+            self.actor_opt.zero_grad(set_to_none=True)
+            actor_loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.actor.parameters(), cfg.grad_clip)
+            self.actor_opt.step()
+            out["losses/actor"] = actor_loss.item()
         self._soft_update()
-        return {
-            "losses/critic": critic_loss.item(),
-            "losses/actor": actor_loss.item(),
-            "losses/q_mean": (q * mask).sum().item() / denom.item(),
-        }
+        return out
 
     @torch.no_grad()
     def _soft_update(self) -> None:
@@ -92,7 +106,13 @@ class RDPG:
             "actor": self.actor.state_dict(), "critic": self.critic.state_dict(),
             "actor_target": self.actor_target.state_dict(), "critic_target": self.critic_target.state_dict(),
             "actor_opt": self.actor_opt.state_dict(), "critic_opt": self.critic_opt.state_dict(),
+            "updates": self.updates,
         }  # fmt: skip
+
+    def sync_targets(self) -> None:
+        """Copy the online networks into their targets (after a warm start)."""
+        self.actor_target.load_state_dict(self.actor.state_dict())
+        self.critic_target.load_state_dict(self.critic.state_dict())
 
     def load_state_dict(self, state: dict) -> None:
         self.actor.load_state_dict(state["actor"])
@@ -101,3 +121,4 @@ class RDPG:
         self.critic_target.load_state_dict(state["critic_target"])
         self.actor_opt.load_state_dict(state["actor_opt"])
         self.critic_opt.load_state_dict(state["critic_opt"])
+        self.updates = int(state.get("updates", 0))
