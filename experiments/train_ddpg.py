@@ -32,10 +32,12 @@ from tqdm import tqdm
 
 import rover_envs  # noqa: F401
 from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
+from agents.rdpg.warmstart import WarmStartConfig, dagger, teacher_actions
 from agents.rover import RoverPolicy
 from experiments import heldout
 from experiments.runs import run_metadata, save_beside, start_run
 from rover_envs.angle_net import default_weights_path, load_angle_net
+from rover_envs.env import build_engine
 from rover_envs.landscapes import FAMILY_NAMES, NAMES
 from rover_envs.rewards import REWARDS
 
@@ -68,6 +70,8 @@ class AgentConfig:
     exploration_noise: float = 0.2  # std of the Gaussian added to each action component
     init_from_angle_net: bool = False  # copy the angle net's convolutions into both encoders
     freeze_encoder: bool = False  # and keep them fixed
+    actor_delay: int = 0  # critic-only updates first (lets a warm-started actor keep its skill)
+    bc_weight: float = 0.0  # > 0: TD3+BC term pulling the actor to the warm-start teacher's actions
 
 
 @dataclass
@@ -95,6 +99,7 @@ class DDPGExperiment:
     seed: int = 0
     env: EnvConfig = field(default_factory=EnvConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
+    warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     runs_dir: str = "runs"
@@ -117,28 +122,68 @@ def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tupl
         for net in (actor, critic):
             net.encoder.load_angle_convolutions(angle, freeze=a.freeze_encoder)
     actor, critic = actor.to(device or "cpu"), critic.to(device or "cpu")
-    rdpg = RDPG(
-        actor, critic, RDPGConfig(gamma=a.gamma, tau=a.tau, actor_lr=a.actor_lr, critic_lr=a.critic_lr)
-    )
+    rdpg = RDPG(actor, critic, RDPGConfig(gamma=a.gamma, tau=a.tau, actor_lr=a.actor_lr,
+                                          critic_lr=a.critic_lr, actor_delay=a.actor_delay,
+                                          bc_weight=a.bc_weight))  # fmt: skip
     return rdpg, arch
+
+
+def make_teacher(cfg: DDPGExperiment):
+    """The privileged schedule teacher as ``info -> (N, 2)`` when the TD3+BC term is on."""
+    if cfg.agent.bc_weight <= 0:
+        return None
+    ws = cfg.warm_start
+    return lambda info: teacher_actions(info["distance"], info["step_size"], info["resolution"],
+                                        ws.step_gain, ws.resolution_gain)  # fmt: skip
+
+
+def warm_start(cfg: DDPGExperiment, rdpg: RDPG, writer: SummaryWriter, quiet: bool = False) -> list[float]:
+    """DAgger from the privileged schedule teacher (:mod:`agents.rdpg.warmstart`) on the
+    training distribution, then targets synced to the warm-started actor."""
+    ws = cfg.warm_start
+
+    def make_engine(n: int):
+        return build_engine(n, "angle_net", family=cfg.env.family, reward=cfg.env.reward,
+                            noise=cfg.env.noise, horizon=cfg.env.horizon,
+                            step_size_range=cfg.env.step_size_range,
+                            resolution_range=cfg.env.resolution_range)  # fmt: skip
+
+    bar = tqdm(total=ws.rounds, unit="round", disable=quiet, desc="warm start (DAgger)")
+
+    def progress(k: int, loss: float, episodes: int) -> None:
+        writer.add_scalar("warm_start/loss", loss, k)
+        writer.add_scalar("warm_start/episodes", episodes, k)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.4f}", episodes=episodes)
+
+    losses = dagger(rdpg.actor, make_engine, ws, seed=cfg.seed + 104_729, progress=progress)
+    bar.close()
+    rdpg.sync_targets()
+    return losses
 
 
 class Collector:
     """Steps the vector env with the noisy actor; hands finished episodes to the buffer."""
 
-    def __init__(self, env, actor: RecurrentActor, noise: float, seed: int):
-        self.env, self.actor, self.noise = env, actor, noise
+    def __init__(self, env, actor: RecurrentActor, noise: float, seed: int, teacher=None):
+        """``teacher(info) -> (N, 2)``, when given, labels every state with its action
+        (stored in the buffer for the TD3+BC regulariser)."""
+        self.env, self.actor, self.noise, self.teacher = env, actor, noise, teacher
         self.rng = np.random.default_rng(seed)
         n = env.num_envs
         self.obs, info = env.reset(seed=seed)
+        self.labels = self._label(info)
         self.hidden = actor.initial(n)
         self.start = np.ones(n, bool)
         self.pending_reset = np.zeros(n, bool)
         self.episodes = [self._fresh(self.obs[i], info["regret"][i]) for i in range(n)]
 
+    def _label(self, info) -> np.ndarray | None:
+        return None if self.teacher is None else self.teacher(info)
+
     @staticmethod
     def _fresh(obs, regret0):
-        return {"obs": [obs], "actions": [], "rewards": [], "r0": float(regret0)}
+        return {"obs": [obs], "actions": [], "rewards": [], "labels": [], "r0": float(regret0)}
 
     @torch.no_grad()
     def step(self, buffer: EpisodeBuffer) -> list[dict]:
@@ -152,6 +197,7 @@ class Collector:
         prev = torch.from_numpy(action.astype(np.float32)).to(device)
         self.hidden = self.hidden._replace(prev_action=prev)
         obs, reward, term, trunc, info = self.env.step(action)
+        labels, self.labels = self.labels, self._label(info)
         finished = []
         for i in range(self.env.num_envs):
             if self.pending_reset[i]:  # NEXT_STEP autoreset: this step started a new episode
@@ -162,11 +208,12 @@ class Collector:
             ep["obs"].append(obs[i])
             ep["actions"].append(action[i])
             ep["rewards"].append(reward[i])
+            if labels is not None:
+                ep["labels"].append(labels[i])
             self.start[i] = False
             if term[i] or trunc[i]:
-                buffer.add(
-                    np.stack(ep["obs"]), np.stack(ep["actions"]), np.array(ep["rewards"]), bool(term[i])
-                )
+                buffer.add(np.stack(ep["obs"]), np.stack(ep["actions"]), np.array(ep["rewards"]),
+                           bool(term[i]), np.stack(ep["labels"]) if ep["labels"] else None)  # fmt: skip
                 finished.append(
                     {
                         "return": float(np.sum(ep["rewards"])),
@@ -202,7 +249,8 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
     torch.manual_seed(cfg.seed)
     rdpg, arch = build_agent(cfg, torch.device(cfg.train.device))
     buffer = EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, 7)
-    counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0, "train_ms": 0}
+    counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0, "train_ms": 0,
+                "warm_started": 0}  # fmt: skip
     curve: list[list[float]] = []  # [env_steps, mean return, median final normalised regret]
     ckpt_path = run_dir / "checkpoint.pt"
     if resume and ckpt_path.is_file():
@@ -215,10 +263,15 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
         curve = [list(map(float, row)) for row in ckpt.get("curve", [])]
     writer = SummaryWriter(str(run_dir))
     writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
+    if cfg.warm_start.rounds > 0 and not counters["warm_started"]:
+        clock = time.perf_counter()
+        warm_start(cfg, rdpg, writer, quiet)
+        counters["warm_started"] = 1
+        counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
+        save_checkpoint(ckpt_path, rdpg, buffer, counters, curve)
     env = make_env(cfg, cfg.env.num_envs, training=True)
-    collector = Collector(
-        env, rdpg.actor, cfg.agent.exploration_noise, cfg.seed + 7919 * counters["iteration"]
-    )
+    collector = Collector(env, rdpg.actor, cfg.agent.exploration_noise,
+                          cfg.seed + 7919 * counters["iteration"], teacher=make_teacher(cfg))  # fmt: skip
     rng = np.random.default_rng(cfg.seed + counters["iteration"])
     recent: list[dict] = []
     bar = tqdm(total=cfg.train.total_episodes, initial=counters["episodes"], unit="ep", disable=quiet,

@@ -1,0 +1,131 @@
+"""Warm start for the recurrent actor: DAgger from a privileged schedule teacher.
+
+The angle network is behaviour-cloned from teachers that see the landscape's derivatives
+(section 3.2.2); this does the same for the step-size/resolution actor before recurrent DDPG
+takes over. The teacher sees what the agent cannot, the distance ``d`` from the iterate to the
+minimiser, and asks for
+
+    alpha_{t+1} = step_gain * d_t        delta_{t+1} = resolution_gain * d_t
+
+as far as one action allows (``(d_alpha, d_delta)`` clipped to ``[-0.5, 1]``): zoom out and
+take long steps while far, zoom in as the minimiser nears, recover from any initial alpha and
+delta. The actor only sees its grids and previous actions, so it must infer ``d`` from them.
+
+DAgger (Ross et al., 2011): round ``k`` rolls out episodes in which the teacher acts with
+probability ``beta_k`` (decaying from 1 to 0 over ``teacher_rounds``) and the actor otherwise,
+labels every visited state with the teacher's action, adds the episodes to the data set and
+fits the actor to all of it (mean squared error over whole episodes, back-propagation through
+time). Later rounds thus label the states the actor itself reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from agents.rdpg.networks import ACTION_HIGH, ACTION_LOW, RecurrentActor
+
+
+@dataclass
+class WarmStartConfig:
+    rounds: int = 0  # DAgger rounds; 0 disables the warm start
+    episodes_per_round: int = 256
+    teacher_rounds: int = 4  # beta (teacher's share of episodes) decays from 1 to 0 over these
+    updates_per_round: int = 200
+    batch_episodes: int = 128
+    lr: float = 1e-3
+    noise: float = 0.05  # std of the Gaussian added to executed actions (labels stay clean)
+    step_gain: float = 0.6  # teacher's alpha / distance to the minimiser
+    resolution_gain: float = 0.4  # teacher's delta / distance to the minimiser
+
+    def __post_init__(self):
+        if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
+            raise ValueError("warm_start: rounds >= 0, episodes_per_round >= 1, updates_per_round >= 0")
+        if not (self.step_gain > 0 and self.resolution_gain > 0):
+            raise ValueError("warm_start: step_gain and resolution_gain must be > 0")
+
+
+def teacher_actions(
+    distance: np.ndarray, alpha: np.ndarray, delta: np.ndarray, step_gain: float, resolution_gain: float
+) -> np.ndarray:
+    """The privileged teacher's ``(d_alpha, d_delta)`` for ``B`` states (see the module
+    docstring); ``distance`` is the environment's ``info["distance"]``."""
+    d = np.asarray(distance, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        da = np.nan_to_num(step_gain * d / alpha - 1.0, nan=ACTION_LOW)
+        dd = np.nan_to_num(resolution_gain * d / delta - 1.0, nan=ACTION_LOW)
+    return np.clip(np.stack([da, dd], axis=1), ACTION_LOW, ACTION_HIGH)
+
+
+def rollout(engine, actor: RecurrentActor, rngs, cfg: WarmStartConfig, use_teacher: np.ndarray,
+            noise_rng: np.random.Generator) -> dict[str, np.ndarray]:  # fmt: skip
+    """One episode per engine slot; returns the complete (non-diverged) ones as arrays:
+    ``obs (E, T, 1, n, n)``, ``prev (E, T, 2)`` (executed actions, zeros at t = 0) and
+    ``labels (E, T, 2)`` (the teacher's actions)."""
+    B = engine.B
+    horizon = engine.cfg.horizon
+    engine.reset_slots(range(B), rngs)
+    device = next(actor.parameters()).device
+    hidden = actor.initial(B)
+    start = torch.ones(B, dtype=torch.bool)
+    obs, prev, labels = [], [np.zeros((B, 2))], []
+    alive = np.ones(B, bool)
+    for _ in range(horizon):
+        distance = np.linalg.norm(engine.theta - engine.x_star, axis=1)
+        label = teacher_actions(distance, engine.alpha, engine.delta, cfg.step_gain, cfg.resolution_gain)
+        obs.append(engine.obs.copy())
+        with torch.no_grad():
+            own, hidden = actor.act(torch.from_numpy(engine.obs).to(device), hidden, start)
+        start = torch.zeros(B, dtype=torch.bool)
+        action = np.where(use_teacher[:, None], label, own.double().cpu().numpy())
+        if cfg.noise > 0:
+            action = action + cfg.noise * noise_rng.standard_normal(action.shape)
+        action = np.clip(action, ACTION_LOW, ACTION_HIGH)
+        hidden = hidden._replace(prev_action=torch.from_numpy(action.astype(np.float32)).to(device))
+        labels.append(label)
+        prev.append(action)
+        alive &= ~engine.step(action, rngs)["terminated"]
+    return {
+        "obs": np.stack(obs, 1)[alive].astype(np.float32),
+        "prev": np.stack(prev[:-1], 1)[alive].astype(np.float32),
+        "labels": np.stack(labels, 1)[alive].astype(np.float32),
+    }
+
+
+def dagger(actor: RecurrentActor, make_engine, cfg: WarmStartConfig, seed: int, progress=None) -> list[float]:
+    """Warm-start ``actor`` in place. ``make_engine(num_slots)`` builds a training engine
+    (:func:`rover_envs.env.build_engine`). Returns the fitting loss after each round;
+    ``progress(round, loss, episodes)`` is called after each round."""
+    rng = np.random.default_rng(seed)
+    params = [p for p in actor.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    device = next(actor.parameters()).device
+    engine = make_engine(cfg.episodes_per_round)
+    data: dict[str, list[np.ndarray]] = {"obs": [], "prev": [], "labels": []}
+    losses = []
+    for k in range(cfg.rounds):
+        beta = max(0.0, 1.0 - k / cfg.teacher_rounds) if cfg.teacher_rounds > 0 else 0.0
+        rngs = [np.random.default_rng([seed, k, i]) for i in range(engine.B)]
+        actor.eval()
+        new = rollout(engine, actor, rngs, cfg, rng.random(engine.B) < beta, rng)
+        for key, value in new.items():
+            data[key].append(value)
+        obs, prev, labels = (torch.from_numpy(np.concatenate(data[key])) for key in ("obs", "prev", "labels"))
+        if len(obs) == 0:
+            raise RuntimeError("warm start: every episode diverged; check the environment settings")
+        actor.train()
+        loss = torch.zeros(())
+        for _ in range(cfg.updates_per_round):
+            idx = torch.from_numpy(rng.integers(0, len(obs), min(cfg.batch_episodes, len(obs))))
+            pred = actor.forward_sequence(obs[idx].to(device), prev[idx].to(device))
+            loss = torch.mean((pred - labels[idx].to(device)) ** 2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        losses.append(loss.item())
+        if progress is not None:
+            progress(k, losses[-1], len(obs))
+    actor.eval()
+    return losses

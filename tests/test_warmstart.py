@@ -1,0 +1,122 @@
+"""The actor's warm start (DAgger from the privileged schedule teacher) and the RDPG options
+that serve it (critic-only delay, TD3+BC term)."""
+
+import numpy as np
+import pytest
+import torch
+
+from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
+from agents.rdpg.warmstart import WarmStartConfig, dagger, teacher_actions
+from rover_envs.env import build_engine
+
+ARCH = {"grid_size": 7, "channels": (4, 8), "features": 16, "hidden": 16}
+
+
+def test_teacher_asks_for_gains_times_distance_within_one_action():
+    d = np.array([1.0, 1.0, 1.0, 0.0])
+    alpha = np.array([0.5, 0.01, 3.0, 1.0])
+    delta = np.array([0.4, 0.4, 0.4, 1.0])
+    a = teacher_actions(d, alpha, delta, step_gain=0.6, resolution_gain=0.4)
+    np.testing.assert_allclose(a[0], [0.6 / 0.5 - 1, 0.0])  # reachable in one step
+    np.testing.assert_allclose(a[1, 0], 1.0)  # far too small: double (the action's maximum)
+    np.testing.assert_allclose(a[2, 0], -0.5)  # far too large: halve (the action's minimum)
+    np.testing.assert_allclose(a[3], [-0.5, -0.5])  # at the minimiser: zoom in as fast as allowed
+
+
+def _engine(n):
+    return build_engine(n, "gradient", family="quadratic", horizon=6,
+                        step_size_range=(0.003, 1.0), resolution_range=(0.002, 1.0))  # fmt: skip
+
+
+def test_dagger_fits_the_teacher_and_is_reproducible():
+    cfg = WarmStartConfig(rounds=3, episodes_per_round=16, teacher_rounds=2, updates_per_round=40,
+                          batch_episodes=16, lr=3e-3)  # fmt: skip
+
+    def run():
+        torch.manual_seed(0)
+        actor = RecurrentActor(**ARCH)
+        losses = dagger(actor, _engine, cfg, seed=5)
+        return actor, losses
+
+    actor, losses = run()
+    again, losses2 = run()
+    assert losses == losses2
+    for p, q in zip(actor.parameters(), again.parameters()):
+        torch.testing.assert_close(p, q)
+    # the fitted actor imitates the teacher better than a fresh one on new episodes
+    from agents.rdpg.warmstart import rollout
+
+    data = rollout(_engine(32), actor, [np.random.default_rng([9, i]) for i in range(32)], cfg,
+                   np.zeros(32, bool), np.random.default_rng(0))  # fmt: skip
+    with torch.no_grad():
+        pred = actor.forward_sequence(torch.from_numpy(data["obs"]), torch.from_numpy(data["prev"]))
+    labels = torch.from_numpy(data["labels"])
+    best_constant = torch.mean((labels - labels.mean((0, 1))) ** 2)
+    print(float(torch.mean((pred - labels) ** 2)), float(best_constant))
+    assert torch.mean((pred - labels) ** 2) < 0.7 * best_constant
+
+
+def test_warm_start_config_errors():
+    with pytest.raises(ValueError, match="step_gain"):
+        WarmStartConfig(step_gain=0.0)
+    with pytest.raises(ValueError, match="rounds"):
+        WarmStartConfig(rounds=-1)
+
+
+def _labelled_batch():
+    rng = np.random.default_rng(0)
+    buf = EpisodeBuffer(capacity=8, horizon=5, grid_size=7)
+    for _ in range(8):
+        buf.add(rng.random((6, 1, 7, 7)).astype(np.float32), rng.uniform(-0.5, 1, (5, 2)), -rng.random(5),
+                False, labels=np.full((5, 2), 0.7))  # fmt: skip
+    return buf, buf.sample(8, np.random.default_rng(1))
+
+
+def test_buffer_keeps_labels_and_loads_states_without_them():
+    buf, batch = _labelled_batch()
+    assert torch.all(batch.labels == 0.7)
+    state = buf.state_dict()
+    del state["labels"]  # a checkpoint from before labels existed
+    fresh = EpisodeBuffer(capacity=8, horizon=5, grid_size=7)
+    fresh.load_state_dict(state)
+    assert fresh.size == 8 and np.all(fresh.labels == 0)
+
+
+def test_actor_delay_and_bc_term():
+    torch.manual_seed(0)
+    rdpg = RDPG(RecurrentActor(**ARCH), RecurrentCritic(**ARCH), RDPGConfig(actor_delay=3))
+    _, batch = _labelled_batch()
+    before = [p.clone() for p in rdpg.actor.parameters()]
+    for _ in range(3):
+        assert "losses/actor" not in rdpg.update(batch)
+    assert all(torch.equal(p, b) for p, b in zip(rdpg.actor.parameters(), before))
+    assert "losses/actor" in rdpg.update(batch)
+    assert rdpg.state_dict()["updates"] == 4
+
+    # with a large bc weight the actor moves to the teacher's labels
+    torch.manual_seed(0)
+    bc = RDPG(RecurrentActor(**ARCH), RecurrentCritic(**ARCH), RDPGConfig(bc_weight=100.0, actor_lr=3e-3))
+    metrics = [bc.update(batch)["losses/actor_bc"] for _ in range(80)]
+    assert metrics[-1] < 0.1 * metrics[0]
+
+
+@pytest.mark.slow
+def test_train_ddpg_with_warm_start_and_bc_term_resumes_without_redoing_it(tmp_path, monkeypatch):
+    from experiments import train_ddpg
+
+    args = ["--config", "experiments/configs/ddpg_small.yaml", "--set", f"runs_dir={tmp_path / 'runs'}",
+            "warm_start.rounds=2", "warm_start.episodes_per_round=8", "warm_start.updates_per_round=3",
+            "agent.bc_weight=0.5", "agent.actor_delay=2"]  # fmt: skip
+    metrics = train_ddpg.main(args)
+    assert metrics["warm_started"] == 1 and metrics["updates"] > 2
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    ckpt = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    labels = ckpt["buffer"]["labels"][: ckpt["buffer"]["size"]]
+    assert torch.all((labels >= -0.5) & (labels <= 1.0)) and labels.abs().sum() > 0
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the warm start ran again on --resume")
+
+    monkeypatch.setattr(train_ddpg, "dagger", fail)
+    again = train_ddpg.main(["--resume", str(run_dir)])
+    assert again["episodes"] == metrics["episodes"] and again["warm_started"] == 1
