@@ -44,7 +44,7 @@ class CompareConfig:
     algorithms: list[Algorithm] = field(
         default_factory=lambda: ["rdpg", "ddpg", "td3", "sac", "ppo", "recurrent_ppo"]
     )
-    rdpg_config: str = "experiments/configs/ddpg.yaml"
+    rdpg_config: str = "experiments/configs/ddpg_scratch.yaml"
     sb3_config: str = "experiments/configs/sb3.yaml"
     workers: int = 0  # parallel runs; 0: cores // threads
     threads: int = 1

@@ -8,7 +8,7 @@ A sweep file is a base config, overrides for every run, a grid and seeds::
 
     name: reward_variants
     trainer: ddpg                       # ddpg (experiments.train_ddpg) or sb3 (experiments.train_sb3)
-    base: experiments/configs/ddpg.yaml
+    base: experiments/configs/ddpg_scratch.yaml
     overrides: {train.total_episodes: 20000}
     grid:
       env.reward: [running_mean, normalized, raw, final]
