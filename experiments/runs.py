@@ -39,6 +39,14 @@ def run_name(env: str, experiment: str, seed: int, stamp: str | None = None) -> 
     return f"{env}__{experiment}__{seed}__{stamp or time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def command_line() -> str:
+    """The command that started this process, as a user would retype it: ``python -m
+    experiments.train_ddpg ...`` for a module run (not the module file's absolute path)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    argv = ["python", "-m", spec.name, *sys.argv[1:]] if spec is not None and spec.name else sys.argv
+    return " ".join(shlex.quote(a) for a in argv)
+
+
 def new_run_dir(runs_dir: str, env: str, cfg, run_dir: str | Path | None = None) -> Path:
     """Create ``{runs_dir}/{env}__{cfg.name}__{cfg.seed}__{time}/`` (or ``run_dir`` when given,
     as sweeps do) with the resolved config, the command line and the git revision."""
@@ -47,7 +55,7 @@ def new_run_dir(runs_dir: str, env: str, cfg, run_dir: str | Path | None = None)
         raise FileExistsError(f"run folder {run_dir} is not empty; continue it with --resume {run_dir}")
     run_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(cfg, run_dir / "config.yaml")
-    (run_dir / "command.txt").write_text(" ".join(shlex.quote(a) for a in sys.argv) + "\n")
+    (run_dir / "command.txt").write_text(command_line() + "\n")
     (run_dir / "git.txt").write_text(git_revision() + "\n")
     return run_dir
 

@@ -235,3 +235,18 @@ def test_rover_vec_env_reset_options():
     with pytest.raises(ValueError, match="one options dict"):
         env.reset()
     env.reset()  # the rejected options were dropped
+
+
+def test_command_line_records_a_module_run_as_python_dash_m(monkeypatch):
+    import sys
+    from types import SimpleNamespace
+
+    from experiments.runs import command_line
+
+    monkeypatch.setattr(sys, "argv", ["/abs/experiments/train_ddpg.py", "--config", "my cfg.yaml"])
+    monkeypatch.setitem(
+        sys.modules, "__main__", SimpleNamespace(__spec__=SimpleNamespace(name="experiments.train_ddpg"))
+    )
+    assert command_line() == "python -m experiments.train_ddpg --config 'my cfg.yaml'"
+    monkeypatch.setitem(sys.modules, "__main__", SimpleNamespace(__spec__=None))  # a script run
+    assert command_line() == "/abs/experiments/train_ddpg.py --config 'my cfg.yaml'"
