@@ -332,8 +332,15 @@ def schedule_regrets(rover: RoverDescent, runs: int, seed: int) -> dict[str, dic
     return out
 
 
-def teacher_regrets(probs: dict[str, list], seed: int, step_gain: float = 0.6,
-                    resolution_gain: float = 0.4) -> dict:  # fmt: skip
+def teacher_gains(rover: RoverDescent) -> tuple[float, float]:
+    """The warm-start teacher's gains in the policy's training config (the defaults otherwise)."""
+    from agents.rdpg.warmstart import WarmStartConfig
+
+    ws = {**vars(WarmStartConfig()), **rover.policy.meta.get("config", {}).get("warm_start", {})}
+    return float(ws["step_gain"]), float(ws["resolution_gain"])
+
+
+def teacher_regrets(probs: dict[str, list], seed: int, step_gain: float, resolution_gain: float) -> dict:
     """A ceiling: the warm start's privileged teacher (:mod:`agents.rdpg.warmstart`; it knows the
     distance to the minimiser and sets alpha and delta from it) driving the same angle network
     from the learned optimiser's default initial alpha and delta, on ``probs[name]`` (the
@@ -475,9 +482,9 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
         "included) when it is tuned per function.",
         "",
         "What the actor imitates before RDPG: the warm start's privileged teacher "
-        "(`agents.rdpg.warmstart`; it knows the distance d to the minimiser and sets alpha = 0.6 d, "
-        "delta = 0.4 d, one action at a time) driving the same angle network from the default initial "
-        "alpha and delta, same starts as the first table:",
+        "(`agents.rdpg.warmstart`; it knows the distance d to the minimiser and sets "
+        f"alpha = {extra['gains'][0]} d, delta = {extra['gains'][1]} d, one action at a time) driving "
+        "the same angle network from the default initial alpha and delta, same starts as the first table:",
         "",
         "| function | median final regret | global basin (regret < 0.5) | within 2x of the best baseline |",
         "|---|---:|---:|---|",
@@ -526,7 +533,8 @@ def main(argv: list[str] | None = None) -> None:
              "angles": angle_errors_on_functions(rover, EVAL_SEED),
              "oracle": oracle_direction_regrets(rover, args.runs, EVAL_SEED),
              "schedule": schedule_regrets(rover, args.runs, EVAL_SEED),
-             "teacher": teacher_regrets({n: results[n]["_probs"] for n in funcs}, EVAL_SEED)}  # fmt: skip
+             "gains": teacher_gains(rover)}  # fmt: skip
+    extra["teacher"] = teacher_regrets({n: results[n]["_probs"] for n in funcs}, EVAL_SEED, *extra["gains"])
     contours_figure(rover, args.out / "fig_contours.png", EVAL_SEED)
     write_report(results, args.out, extra, time.perf_counter() - start, args.runs)
     print((args.out / "evaluation.md").read_text())

@@ -37,8 +37,8 @@ class WarmStartConfig:
     batch_episodes: int = 128
     lr: float = 1e-3
     noise: float = 0.05  # std of the Gaussian added to executed actions (labels stay clean)
-    step_gain: float = 0.6  # teacher's alpha / distance to the minimiser
-    resolution_gain: float = 0.4  # teacher's delta / distance to the minimiser
+    step_gain: float = 0.4  # teacher's alpha / distance to the minimiser
+    resolution_gain: float = 0.6  # teacher's delta / distance (python -m experiments.teacher_gains)
 
     def __post_init__(self):
         if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
