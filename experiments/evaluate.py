@@ -345,7 +345,7 @@ def teacher_regrets(probs: dict[str, list], seed: int, step_gain: float, resolut
     distance to the minimiser and sets alpha and delta from it) driving the same angle network
     from the learned optimiser's default initial alpha and delta, on ``probs[name]`` (the
     ``(fun, x0, f_star, bounds)`` runs of :func:`problems`) per problem name."""
-    from agents.rdpg.warmstart import teacher_actions
+    from agents.rdpg.warmstart import teacher_episodes
     from rover_envs.env import build_engine
 
     engine = build_engine(1, "angle_net", horizon=ITERS)
@@ -353,17 +353,10 @@ def teacher_regrets(probs: dict[str, list], seed: int, step_gain: float, resolut
     out = {}
     for name, runs in probs.items():
         regs = []
-        for f, x0, f_star, b in runs:
+        for f, x0, _, b in runs:
             a0, d0 = RoverDescent.initial_schedule(np.asarray(x0, dtype=float), b)
-            engine.reset_slots([0], rngs, {"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
-            best = float(engine.f[0])
-            for _ in range(ITERS):
-                distance = np.linalg.norm(engine.theta - engine.x_star, axis=1)
-                action = teacher_actions(distance, engine.alpha, engine.delta, step_gain, resolution_gain)
-                if engine.step(action, rngs)["terminated"][0]:
-                    break
-                best = min(best, float(engine.f[0]))
-            regs.append(best - f_star)
+            options = {"landscape": f, "theta": x0, "step_size": a0, "resolution": d0}
+            regs.append(float(teacher_episodes(engine, rngs, step_gain, resolution_gain, options)[0][0]))
         out[name] = {"median": float(np.median(regs)), "global_basin": int(np.sum(np.array(regs) < 0.5))}
     return out
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.rdpg.warmstart import teacher_actions
+from agents.rdpg.warmstart import teacher_episodes
 from experiments.heldout import FLOOR
 from rover_envs.env import build_engine
 from rover_envs.landscapes.families import MIXTURES
@@ -32,14 +32,8 @@ def teacher_regrets(family: str, step_gain: float, resolution_gain: float, episo
     """Final normalised regrets (best so far / initial) of the teacher on ``episodes`` landscapes."""
     engine = build_engine(episodes, "angle_net", family=family, horizon=horizon)
     rngs = [np.random.default_rng([seed, i]) for i in range(episodes)]
-    engine.reset_slots(range(episodes), rngs)
-    r0 = engine.f - engine.f_star
-    best = engine.f.copy()
-    for _ in range(horizon):
-        distance = np.linalg.norm(engine.theta - engine.x_star, axis=1)
-        engine.step(teacher_actions(distance, engine.alpha, engine.delta, step_gain, resolution_gain), rngs)
-        best = np.minimum(best, engine.f)
-    return (best - engine.f_star) / np.maximum(r0, 1e-300)
+    best, regret0 = teacher_episodes(engine, rngs, step_gain, resolution_gain)
+    return best / np.maximum(regret0, 1e-300)
 
 
 def main(argv: list[str] | None = None) -> dict:

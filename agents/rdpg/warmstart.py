@@ -59,6 +59,22 @@ def teacher_actions(
     return np.clip(np.stack([da, dd], axis=1), ACTION_LOW, ACTION_HIGH)
 
 
+def teacher_episodes(engine, rngs, step_gain: float, resolution_gain: float,
+                     options: dict | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Reset every slot of ``engine`` (with reset ``options``) and let the teacher alone act for
+    the horizon. Returns the best-so-far regret and the initial regret per slot."""
+    engine.reset_slots(range(engine.B), rngs, options)
+    regret0 = engine.f - engine.f_star
+    best = engine.f.copy()
+    alive = np.ones(engine.B, bool)
+    for _ in range(engine.cfg.horizon):
+        distance = np.linalg.norm(engine.theta - engine.x_star, axis=1)
+        alive &= ~engine.step(teacher_actions(distance, engine.alpha, engine.delta, step_gain,
+                                              resolution_gain), rngs)["terminated"]  # fmt: skip
+        best = np.where(alive, np.minimum(best, engine.f), best)
+    return best - engine.f_star, regret0
+
+
 def rollout(engine, actor: RecurrentActor, rngs, cfg: WarmStartConfig, use_teacher: np.ndarray,
             noise_rng: np.random.Generator) -> dict[str, np.ndarray]:  # fmt: skip
     """One episode per engine slot; returns the complete (non-diverged) ones as arrays:
