@@ -106,11 +106,17 @@ class DDPGExperiment:
     output: str | None = None  # final policy; None: {run}/rover_policy.pt
 
 
-def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None, training: bool = False):
+def env_kwargs(cfg: DDPGExperiment, family: str | None = None, training: bool = False) -> dict:
+    """The environment's keyword arguments for this experiment (training episodes get the
+    config's initial alpha/delta ranges, held-out ones the environment's defaults)."""
     ranges = {"step_size_range": cfg.env.step_size_range, "resolution_range": cfg.env.resolution_range}
+    return {"family": family or cfg.env.family, "reward": cfg.env.reward, "noise": cfg.env.noise,
+            **(ranges if training else {})}  # fmt: skip
+
+
+def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None, training: bool = False):
     return gym.make_vec("RoverLandscape-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        family=family or cfg.env.family, reward=cfg.env.reward, noise=cfg.env.noise,
-                        max_episode_steps=cfg.env.horizon, **(ranges if training else {}))  # fmt: skip
+                        max_episode_steps=cfg.env.horizon, **env_kwargs(cfg, family, training))  # fmt: skip
 
 
 def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tuple[RDPG, dict]:
@@ -143,10 +149,7 @@ def warm_start(cfg: DDPGExperiment, rdpg: RDPG, writer: SummaryWriter, quiet: bo
     ws = cfg.warm_start
 
     def make_engine(n: int):
-        return build_engine(n, "angle_net", family=cfg.env.family, reward=cfg.env.reward,
-                            noise=cfg.env.noise, horizon=cfg.env.horizon,
-                            step_size_range=cfg.env.step_size_range,
-                            resolution_range=cfg.env.resolution_range)  # fmt: skip
+        return build_engine(n, "angle_net", horizon=cfg.env.horizon, **env_kwargs(cfg, training=True))
 
     bar = tqdm(total=ws.rounds, unit="round", disable=quiet, desc="warm start (DAgger)")
 
