@@ -45,6 +45,8 @@ from rover_envs.core import ACTION_HIGH, ACTION_LOW
 from rover_envs.grid import grid_points, rescale
 
 POLICY_NAME = "rover_policy.pt"
+STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
+"""Default ``alpha0`` and ``delta0`` per unit of the guessed length scale (module docstring)."""
 RETRAIN_HINT = "retrain it with `make train-ddpg`"
 
 
@@ -117,7 +119,7 @@ class RoverDescent:
             scale = 0.5 * float(np.mean(bounds[:, 1] - bounds[:, 0]))
         else:
             scale = max(1.0, float(np.linalg.norm(x0)))
-        return 0.055 * scale, 0.022 * scale
+        return STEP_SIZE_SCALE * scale, RESOLUTION_SCALE * scale
 
     @torch.inference_mode()
     def minimize(

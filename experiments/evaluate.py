@@ -38,7 +38,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from agents.baselines import BASELINES, tune
-from agents.rover import RoverDescent
+from agents.rover import RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverDescent
 from rover_envs.core import sample_start
 from rover_envs.grid import grid_points
 from rover_envs.landscapes import FAMILY_NAMES, FUNCTIONS, make
@@ -47,6 +47,12 @@ ITERS = 30
 GRID_EVALS = 49
 BASELINE_NAMES = ("gd", "nesterov", "newton", "cma_es", "nelder_mead")
 EVAL_SEED = 20_261_127
+BASIN = 0.5  # a final regret below this is in the test function's global basin
+
+
+def basin_hits(regrets) -> int:
+    """How many runs ended in the global basin (final regret below ``BASIN``)."""
+    return int(np.sum(np.asarray(regrets) < BASIN))
 
 
 def problems(name: str, runs: int, rng: np.random.Generator) -> list[tuple]:
@@ -85,7 +91,8 @@ def tune_rover(rover: RoverDescent, probs: list[tuple]) -> tuple[dict, list]:
                 np.asarray(x0, dtype=float), None if b is None else np.asarray(b)
             )
             runs.append(rover.minimize(f, x0, max_iter=ITERS, bounds=b, vectorized=True,
-                                       step_size=a0 * a / 0.055, resolution=d0 * d / 0.022))  # fmt: skip
+                                       step_size=a0 * a / STEP_SIZE_SCALE,
+                                       resolution=d0 * d / RESOLUTION_SCALE))  # fmt: skip
         score = float(np.median([r.fun - p[2] for r, p in zip(runs, probs)]))
         if score < best_score:
             best, best_score, best_runs = {"step_size": a, "resolution": d}, score, runs
@@ -168,8 +175,8 @@ def schedules_figure(rover: RoverDescent, path: Path, seed: int) -> None:
         a, d = [], []
         for f, x0, _, _ in problems(fam, 20, rng):
             res = rover.minimize(f, x0, max_iter=ITERS, vectorized=True,
-                                 step_size=0.055 * np.linalg.norm(x0 - f.minimum[0]),
-                                 resolution=0.022 * np.linalg.norm(x0 - f.minimum[0]))  # fmt: skip
+                                 step_size=STEP_SIZE_SCALE * np.linalg.norm(x0 - f.minimum[0]),
+                                 resolution=RESOLUTION_SCALE * np.linalg.norm(x0 - f.minimum[0]))  # fmt: skip
             a.append(res.history["step_size"] / res.history["step_size"][0])
             d.append(res.history["resolution"] / res.history["resolution"][0])
         axes[0].semilogy(np.median(a, axis=0), label=fam)
@@ -190,8 +197,8 @@ def recovery_figure(rover: RoverDescent, path: Path, seed: int) -> dict:
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     out = {}
     for label, (ka, kd) in {"nominal": (1, 1), "alpha x0.01, delta x100": (0.01, 100)}.items():
-        res = rover.minimize(f, x0, max_iter=ITERS, vectorized=True, step_size=ka * 0.055 * dist,
-                             resolution=kd * 0.022 * dist)  # fmt: skip
+        res = rover.minimize(f, x0, max_iter=ITERS, vectorized=True, step_size=ka * STEP_SIZE_SCALE * dist,
+                             resolution=kd * RESOLUTION_SCALE * dist)  # fmt: skip
         axes[0].semilogy(res.history["step_size"], label=label)
         axes[1].semilogy(res.history["resolution"], label=label)
         axes[2].semilogy(np.maximum(res.history["fun"] - f.minimum[1], 1e-16), label=label)
@@ -325,7 +332,7 @@ def schedule_regrets(rover: RoverDescent, runs: int, seed: int) -> dict[str, dic
             if best is None or score < best[0]:
                 best = (
                     score,
-                    int(np.sum(np.array(regs) < 0.5)),
+                    basin_hits(regs),
                     {"step_size": a, "resolution": d, "switch": sw},
                 )
         out[name] = {"median": best[0], "global_basin": best[1], "hyper": best[2]}
@@ -357,7 +364,7 @@ def teacher_regrets(probs: dict[str, list], seed: int, step_gain: float, resolut
             a0, d0 = RoverDescent.initial_schedule(np.asarray(x0, dtype=float), b)
             options = {"landscape": f, "theta": x0, "step_size": a0, "resolution": d0}
             regs.append(float(teacher_episodes(engine, rngs, step_gain, resolution_gain, options)[0][0]))
-        out[name] = {"median": float(np.median(regs)), "global_basin": int(np.sum(np.array(regs) < 0.5))}
+        out[name] = {"median": float(np.median(regs)), "global_basin": basin_hits(regs)}
     return out
 
 
@@ -400,7 +407,7 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
 
     def ras_hits(opt: str) -> int:
         ras = results.get("rastrigin", {}).get(opt)
-        return int(np.sum(ras["iter"] < 0.5)) if ras is not None else 0
+        return basin_hits(ras["iter"]) if ras is not None else 0
 
     recovered, nominal = extra["recovery"]["alpha x0.01, delta x100"], extra["recovery"]["nominal"]
     tuned_hyper = ", ".join(f"{n} {results[n]['rover_tuned']['hyper']}" for n in funcs)
