@@ -16,9 +16,12 @@ Conventions (documented for users in the env's docstring):
   it) and ``delta0 / L0`` in [0.005, 0.1] (the 7x7 grid spans 3%-60% of the way to the optimum).
 * Divergence: an episode terminates with ``info["diverged"]`` when the iterate, step size or
   resolution stops being finite or the iterate is farther than ``1000 * L0`` from the minimiser;
-  it terminates with ``info["nonfinite"]`` when the landscape returns NaN or inf on the grid.
+  it terminates with ``info["nonfinite"]`` when the landscape is NaN or inf *at the iterate*.
   Either way the observation is the last finite one and the reward is that of a point whose
   regret is ``reward_clip`` times the initial regret.
+* Non-finite samples elsewhere on the grid (a user's function undefined beyond some border)
+  do not end the episode: they are the grid's worst values (1 after rescaling,
+  :func:`rover_envs.grid.rescale`), the rule ``RoverDescent`` follows too.
 """
 
 from __future__ import annotations
@@ -28,52 +31,91 @@ from dataclasses import dataclass
 import numpy as np
 
 from rover_envs import grid as grid_mod
+from rover_envs.grid import GRID_SIZE
 from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
 from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample_fields
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
+from rover_envs.transition import clip_actions, transition, unit
 
-ACTION_LOW, ACTION_HIGH = -0.5, 1.0
 DIVERGENCE_FACTOR = 1e3
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Validated environment parameters (see the env's docstring for their meaning)."""
+    """Validated environment parameters (the env's keyword arguments; see its docstring).
+
+    Every value is checked here, when the environment (or an experiment's config) is built,
+    so that a bad one is a ``ValueError`` naming the argument, never a crash deep in numpy.
+    """
 
     family: str = "all"
+    """A training family, a mixture ("all", "all_rippled") or an analytic test function."""
     reward: str = "running_mean"
-    grid_size: int = 7
+    """Reward variant: running_mean (eq. 7), normalized (eq. 6), raw (eq. 5) or final (sparse)."""
+    grid_size: int = GRID_SIZE
+    """n: the agent sees n x n samples."""
     noise: float = 0.0
+    """Observation noise (GP-posterior draws in units of the field's amplitude; additive for
+    analytic functions); 0 is noiseless."""
     reward_window: int = 5
+    """k of eq. 7: the running mean covers the last k iterates."""
     reward_clip: float = 10.0
+    """The normalised rewards are clipped below at -reward_clip (inf: no clipping)."""
     horizon: int = 30
+    """Episode length; the environment truncates itself after this many steps."""
     step_size_range: tuple[float, float] = (0.01, 0.3)
+    """alpha0 / L0 is log-uniform in this range (L0: initial distance to the minimiser)."""
     resolution_range: tuple[float, float] = (0.005, 0.1)
+    """delta0 / L0 is log-uniform in this range."""
 
     def __post_init__(self):
-        valid_families = NAMES
-        if self.family not in valid_families:
-            raise ValueError(f"unknown family {self.family!r}; valid: {', '.join(valid_families)}")
-        if self.reward not in REWARDS:
-            raise ValueError(f"unknown reward {self.reward!r}; valid: {', '.join(REWARDS)}")
-        _positive_int("grid_size", self.grid_size, minimum=2)
-        _positive_int("reward_window", self.reward_window)
-        _positive_int("horizon", self.horizon)
-        if not (np.isfinite(self.noise) and self.noise >= 0):
-            raise ValueError(f"noise must be a finite number >= 0; got {self.noise}")
-        if not self.reward_clip > 0:
-            raise ValueError(f"reward_clip must be > 0 (np.inf for none); got {self.reward_clip}")
+        _choice("family", self.family, NAMES)
+        _choice("reward", self.reward, tuple(REWARDS))
+        _integer("grid_size", self.grid_size, minimum=2)
+        _integer("reward_window", self.reward_window)
+        _integer("horizon", self.horizon)
+        _number("noise", self.noise, minimum=0.0)
+        _number("reward_clip", self.reward_clip, minimum=0.0, strict=True, allow_inf=True)
         for name in ("step_size_range", "resolution_range"):
-            lo, hi = getattr(self, name)
-            if not 0 < lo <= hi:
-                raise ValueError(f"{name} must be (lo, hi) with 0 < lo <= hi; got {(lo, hi)}")
+            object.__setattr__(self, name, _range(name, getattr(self, name)))
 
 
-def _positive_int(name: str, value, minimum: int = 1) -> None:
-    if not isinstance(value, int | np.integer) or value < minimum:
+def _choice(name: str, value, valid: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
+
+
+def _integer(name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _number(name: str, value, minimum: float, strict: bool = False, allow_inf: bool = False) -> None:
+    ok = _is_real(value) and not np.isnan(value) and (allow_inf or np.isfinite(value))
+    if not ok or value < minimum or (strict and value == minimum):
+        finite = "" if allow_inf else "finite "
+        raise ValueError(
+            f"{name} must be a {finite}number {'>' if strict else '>='} {minimum:g}; got {value!r}"
+        )
+
+
+def _range(name: str, value) -> tuple[float, float]:
+    """``(lo, hi)`` as two floats with ``0 < lo <= hi < inf``."""
+    items = list(value) if isinstance(value, list | tuple | np.ndarray) else None
+    if items is None or len(items) != 2 or not all(_is_real(v) for v in items):
+        raise ValueError(f"{name} must be a pair (lo, hi) of numbers; got {value!r}")
+    lo, hi = float(items[0]), float(items[1])
+    if not (0 < lo <= hi < np.inf):
+        raise ValueError(f"{name} must be (lo, hi) with 0 < lo <= hi < inf; got {(lo, hi)}")
+    return lo, hi
 
 
 def sample_start(landscape: Landscape, x_star: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -145,9 +187,10 @@ class Engine:
         self.t[idx], self.count[idx], self.n_evals[idx] = 0, 0, 0
         grid, f, finite = self._observe(idx, rngs, batch=batch)
         if not np.all(finite):
+            bad = theta[np.flatnonzero(~finite)[0]]
             raise ValueError(
-                "the landscape returned NaN or inf on the initial grid; choose another start "
-                "(options['theta']) or a landscape that is finite there"
+                f"the landscape is NaN or inf at the initial iterate {bad.tolist()}; choose another "
+                "start (options['theta']) or a landscape that is finite there"
             )
         self._store_obs(idx, grid)
         self.f[idx] = self.f0[idx] = f
@@ -160,12 +203,13 @@ class Engine:
         if isinstance(self.batch, FieldBatch):
             self.batch.put(idx, new.params, new.names, new.x_star, new.f_star)
         elif len(idx) == self.B:
-            self.batch = FieldBatch(new.params, new.names, self.cfg.noise, new.x_star, new.f_star)
+            self.batch = FieldBatch(new.params, new.names, new.x_star, new.f_star, self.cfg.noise)
         else:  # some slots hold custom landscapes: keep the general batch
             for j, i in enumerate(idx):
-                land = FieldLandscape(new.params.take(j), new.names[j], self.cfg.noise)
-                land.set_minimum(new.x_star[j], new.f_star[j])
-                self.batch.replace(i, land)
+                minimum = (new.x_star[j], new.f_star[j])
+                self.batch.replace(
+                    i, FieldLandscape(new.params.take(j), new.names[j], minimum, self.cfg.noise)
+                )
         self.x_star[idx], self.f_star[idx] = new.x_star, new.f_star
         return new.theta
 
@@ -198,7 +242,8 @@ class Engine:
 
     # ------------------------------------------------------------------ step pieces
     def _observe(self, idx: np.ndarray, rngs, skip: np.ndarray | None = None, batch=None):
-        """Raw grids, noiseless values at the iterates and a finiteness flag for slots ``idx``.
+        """Raw grids, noiseless values at the iterates and whether those are finite, for slots
+        ``idx`` (non-finite samples elsewhere on a grid are the rescaling's business).
 
         Slots flagged in ``skip`` (about to be reset) draw no noise from their generator.
         ``batch`` is the landscapes of ``idx`` when the caller already has them.
@@ -216,14 +261,12 @@ class Engine:
         if self.cfg.noise > 0:
             scales = batch.noise_scales(flat)
             m = flat.shape[1]
-            eps = np.stack([
-                np.zeros(m) if skip is not None and skip[i] else rngs[i].standard_normal(m)
-                for i in idx
-            ])  # fmt: skip
+            eps = np.stack(
+                [np.zeros(m) if skip is not None and skip[i] else rngs[i].standard_normal(m) for i in idx]
+            )
             values = values + self.cfg.noise * scales * eps
         grid = values.reshape(len(idx), self.n, self.n)
-        finite = np.all(np.isfinite(grid), axis=(1, 2)) & np.isfinite(f)
-        return grid, f, finite
+        return grid, f, np.isfinite(f)
 
     def _store_obs(self, idx: np.ndarray, grid: np.ndarray) -> None:
         self.grid[idx] = grid
@@ -238,9 +281,7 @@ class Engine:
     def directions(self, actions: np.ndarray) -> np.ndarray:
         """Unit move directions for every slot (from the provider or the action)."""
         if self.direction_fn is None:
-            d = actions[:, 2:4]
-            norm = np.linalg.norm(d, axis=1, keepdims=True)
-            return np.where(norm > 0, d / np.where(norm > 0, norm, 1.0), 0.0)
+            return unit(actions[:, 2:4])
         return self.direction_fn(self.obs, self.batch, self.theta, self.x_star)
 
     def step(self, actions: np.ndarray, rngs, skip: np.ndarray | None = None) -> dict:
@@ -250,14 +291,11 @@ class Engine:
         others (cheaper than splitting the batch) but draw nothing from their generators.
         """
         cfg = self.cfg
-        actions = np.clip(np.asarray(actions, dtype=float), ACTION_LOW, ACTION_HIGH)
-        if self.direction_fn is None:
-            actions[:, 2:] = np.clip(actions[:, 2:], -1.0, 1.0)
+        actions = clip_actions(actions, with_direction=self.direction_fn is None)
         direction = self.directions(actions)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.theta = self.batch.clip(self.theta + self.alpha[:, None] * direction)
-            self.alpha = self.alpha * (1.0 + actions[:, 0])
-            self.delta = self.delta * (1.0 + actions[:, 1])
+        self.theta, self.alpha, self.delta = transition(
+            self.theta, self.alpha, self.delta, direction, actions, clip=self.batch.clip
+        )
         self.t += 1
         idx = np.arange(self.B)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -271,29 +309,40 @@ class Engine:
         f_eff = np.where(failed, penalty, f)
         truncated = (self.t >= cfg.horizon) & ~failed
         inputs = RewardInputs(
-            f=f_eff, f_star=self.f_star, f0=self.f0,
-            f_mean=running_mean_of(self.history, self.count), last=truncated | failed,
+            f=f_eff,
+            f_star=self.f_star,
+            f0=self.f0,
+            f_mean=running_mean_of(self.history, self.count),
+            last=truncated | failed,
             clip=cfg.reward_clip,
-        )  # fmt: skip
+        )
         parts = reward_parts(inputs)
         ok = np.flatnonzero(~failed)
         self._store_obs(ok, grid[ok])
         self.f = np.where(failed, self.f, f)
         self._push_history(idx, f_eff)
         return {
-            "reward": parts[cfg.reward], "terminated": failed, "truncated": truncated,
-            "rewards": parts, "diverged": diverged, "nonfinite": nonfinite,
-        }  # fmt: skip
+            "reward": parts[cfg.reward],
+            "terminated": failed,
+            "truncated": truncated,
+            "rewards": parts,
+            "diverged": diverged,
+            "nonfinite": nonfinite,
+        }
 
     def info(self, idx) -> dict:
         """Per-slot diagnostics as arrays (the envs format them)."""
         return {
-            "f": self.f[idx], "regret": self.f[idx] - self.f_star[idx],
-            "f_star": self.f_star[idx], "theta": self.theta[idx].copy(),
+            "f": self.f[idx],
+            "regret": self.f[idx] - self.f_star[idx],
+            "f_star": self.f_star[idx],
+            "theta": self.theta[idx].copy(),
             "distance": np.linalg.norm(self.theta[idx] - self.x_star[idx], axis=-1),
-            "step_size": self.alpha[idx], "resolution": self.delta[idx],
-            "n_evals": self.n_evals[idx], "t": self.t[idx],
-        }  # fmt: skip
+            "step_size": self.alpha[idx],
+            "resolution": self.delta[idx],
+            "n_evals": self.n_evals[idx],
+            "t": self.t[idx],
+        }
 
 
 _OPTION_KEYS = ("landscape", "theta", "step_size", "resolution")

@@ -23,13 +23,9 @@ from typing import NamedTuple
 import numpy as np
 
 from rover_envs.landscapes.base import LandscapeBatch
+from rover_envs.transition import unit
 
 _EXPONENTS = 2.0 ** np.arange(-20, 5)
-
-
-def _normalise(v: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(v, axis=-1, keepdims=True)
-    return np.where(norm > 0, v / np.where(norm > 0, norm, 1.0), 0.0)
 
 
 def gradient_step(batch: LandscapeBatch, theta: np.ndarray) -> np.ndarray:
@@ -71,12 +67,12 @@ def best_teacher_move(batch: LandscapeBatch, theta: np.ndarray, x_star: np.ndarr
     H = batch.hessians(theta)
     f = batch.values(theta[:, None, :])[:, 0]
     scale = np.maximum(np.linalg.norm(theta - x_star, axis=-1), 1e-12)
-    d_g = _normalise(-g)
+    d_g = unit(-g)
     curv = np.einsum("bi,bij,bj->b", g, H, g)
     gg = np.einsum("bi,bi->b", g, g)
     cauchy = np.where(curv > 0, gg / np.where(curv > 0, curv, 1.0), 0.0) * np.sqrt(gg)
     n_step = newton_step(batch, theta)
-    d_n = _normalise(n_step)
+    d_n = unit(n_step)
     t_g, v_g = _line_search(batch, theta, d_g, scale, cauchy)
     t_n, v_n = _line_search(batch, theta, d_n, scale, np.linalg.norm(n_step, axis=-1))
     use_newton = (v_n < v_g) & (v_n < f)
@@ -88,11 +84,11 @@ DirectionFn = Callable[[np.ndarray, LandscapeBatch, np.ndarray, np.ndarray], np.
 
 
 def gradient_direction(obs, batch, theta, x_star):
-    return _normalise(gradient_step(batch, theta))
+    return unit(gradient_step(batch, theta))
 
 
 def newton_direction(obs, batch, theta, x_star):
-    return _normalise(newton_step(batch, theta))
+    return unit(newton_step(batch, theta))
 
 
 def best_teacher_direction(obs, batch, theta, x_star):
@@ -118,7 +114,7 @@ def make_direction(name: str, angle_net_path=None) -> DirectionFn | None:
     if name == "angle_net":
         from rover_envs.angle_net import FrozenAngleNet
 
-        return FrozenAngleNet(angle_net_path)
+        return FrozenAngleNet.load(angle_net_path)
     if name not in TEACHERS:
         raise ValueError(f"unknown direction {name!r}; valid: {', '.join(DIRECTION_NAMES)}")
     return TEACHERS[name]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rover_envs.core import ACTION_HIGH, ACTION_LOW, Engine, EngineConfig
+from rover_envs.core import Engine, EngineConfig
 from rover_envs.directions import make_direction
+from rover_envs.transition import ACTION_HIGH, ACTION_LOW, DIRECTION_HIGH, DIRECTION_LOW
 
 DEFAULT_DIRECTION = "angle_net"
 
@@ -19,7 +22,7 @@ def make_spaces(grid_size: int, direction: str) -> tuple[spaces.Box, spaces.Box]
     obs = spaces.Box(0.0, 1.0, (1, grid_size, grid_size), np.float32)
     low, high = [ACTION_LOW, ACTION_LOW], [ACTION_HIGH, ACTION_HIGH]
     if direction == "agent":
-        low, high = [*low, -1.0, -1.0], [*high, 1.0, 1.0]
+        low, high = [*low, DIRECTION_LOW, DIRECTION_LOW], [*high, DIRECTION_HIGH, DIRECTION_HIGH]
     return obs, spaces.Box(np.array(low, np.float32), np.array(high, np.float32))
 
 
@@ -29,9 +32,6 @@ def build_engine(num_slots: int, direction: str, angle_net_path=None, **kwargs) 
     unknown = sorted(set(kwargs) - set(valid))
     if unknown:
         raise ValueError(f"unknown argument(s) {unknown}; valid: {', '.join(valid)}")
-    for key in ("step_size_range", "resolution_range"):
-        if key in kwargs:
-            kwargs[key] = tuple(float(v) for v in kwargs[key])
     cfg = EngineConfig(**kwargs)
     provider = make_direction(direction, angle_net_path)
     expected = getattr(provider, "grid_size", cfg.grid_size)
@@ -41,6 +41,36 @@ def build_engine(num_slots: int, direction: str, angle_net_path=None, **kwargs) 
             f"(use grid_size={expected}, or train a network for this size)"
         )
     return Engine(cfg, num_slots, provider)
+
+
+def resolve_horizon(kwargs: dict, max_episode_steps: int | None) -> dict:
+    """``kwargs`` with ``horizon`` set from Gymnasium's ``max_episode_steps`` when that is given:
+    the environment truncates itself, so the two must be one number (a conflict is an error)."""
+    if max_episode_steps is None or max_episode_steps == -1:  # -1: gym.make's "no TimeLimit"
+        return kwargs
+    if "horizon" in kwargs and kwargs["horizon"] != max_episode_steps:
+        raise ValueError(
+            f"horizon={kwargs['horizon']!r} and max_episode_steps={max_episode_steps!r} disagree; the "
+            "environment's horizon is its time limit: pass one of them"
+        )
+    return {**kwargs, "horizon": max_episode_steps}
+
+
+def _make_time_limit() -> int | None:
+    """The ``max_episode_steps`` given to ``gymnasium.make`` when it is constructing this env.
+
+    Gymnasium consumes that argument for its ``TimeLimit`` wrapper and never tells the env
+    (Farama-Foundation/Gymnasium#615, #871), yet this env must know where its episodes end (the
+    sparse ``final`` reward pays there). ``make`` calls the entry point directly, so its frame
+    is the first one above the constructors.
+    """
+    frame = inspect.currentframe()
+    caller = frame.f_back if frame is not None else None
+    while caller is not None and caller.f_code.co_name == "__init__":
+        caller = caller.f_back
+    if caller is None or caller.f_code is not gym.envs.registration.make.__code__:
+        return None
+    return caller.f_locals.get("max_episode_steps")
 
 
 class RoverLandscapeEnv(gym.Env):
@@ -86,10 +116,15 @@ class RoverLandscapeEnv(gym.Env):
 
     ## Episode End
 
-    Truncation after ``horizon`` (30) steps. Termination when the iterate diverges
-    (non-finite, or farther than 1000 ``L0`` from the minimiser: ``info["diverged"]``) or the
-    landscape returns NaN/inf on the grid (``info["nonfinite"]``); the observation is then the
-    last finite one and the reward that of a regret ``reward_clip`` times the initial one.
+    Truncation after ``horizon`` (30) steps: the env truncates itself, and
+    ``gym.make(..., max_episode_steps=k)`` sets ``horizon=k`` (Gymnasium's ``TimeLimit`` and the
+    env then agree; ``horizon`` and ``max_episode_steps`` that differ are an error). The
+    sparse ``final`` reward pays on the step that truncates. Termination when the iterate
+    diverges (non-finite, or farther than 1000 ``L0`` from the minimiser: ``info["diverged"]``)
+    or the landscape is NaN/inf at the iterate (``info["nonfinite"]``); the observation is then
+    the last finite one and the reward that of a regret ``reward_clip`` times the initial one.
+    NaN/inf samples elsewhere on the grid do not end the episode: they are the grid's worst
+    values (observed as 1).
 
     ## Arguments
 
@@ -118,7 +153,8 @@ class RoverLandscapeEnv(gym.Env):
 
     ## Version History
 
-    * v0: initial release.
+    * v0: initial release. The env's own ``horizon`` is its time limit (no separate
+      ``TimeLimit`` unless ``max_episode_steps`` is given, which then sets the horizon).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -126,15 +162,28 @@ class RoverLandscapeEnv(gym.Env):
     def __init__(self, direction: str = DEFAULT_DIRECTION, render_mode: str | None = None, **kwargs):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"unknown render_mode {render_mode!r}; valid: None, 'rgb_array'")
-        self._engine = build_engine(1, direction, **kwargs)
+        self._engine = build_engine(1, direction, **resolve_horizon(kwargs, _make_time_limit()))
         self.direction = direction
         self.render_mode = render_mode
         self.observation_space, self.action_space = make_spaces(self._engine.n, direction)
         self._trajectory: list[np.ndarray] = []
+        self._spec = None
 
     @property
     def config(self) -> EngineConfig:
         return self._engine.cfg
+
+    @property
+    def spec(self):
+        """The ``EnvSpec`` ``gymnasium.make`` built this env from, with ``max_episode_steps``
+        equal to the env's own horizon (``make`` records ``None`` on the unwrapped env)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        self._spec = (
+            None if value is None else dataclasses.replace(value, max_episode_steps=self.config.horizon)
+        )
 
     @property
     def landscape(self):
@@ -160,9 +209,12 @@ class RoverLandscapeEnv(gym.Env):
         info["diverged"] = bool(out["diverged"][0])
         info["nonfinite"] = bool(out["nonfinite"][0])
         return (
-            self._engine.obs[0].copy(), float(out["reward"][0]),
-            bool(out["terminated"][0]), bool(out["truncated"][0]), info,
-        )  # fmt: skip
+            self._engine.obs[0].copy(),
+            float(out["reward"][0]),
+            bool(out["terminated"][0]),
+            bool(out["truncated"][0]),
+            info,
+        )
 
     def _info(self) -> dict[str, Any]:
         info = self._engine.info(0)

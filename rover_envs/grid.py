@@ -13,7 +13,12 @@ so many iterates and many pairs are handled in one call.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+GRID_SIZE = 7
+"""The grid size ``n`` the paper and the shipped networks use (49 samples per observation)."""
 
 FLAT_RTOL = 64 * np.finfo(np.float64).eps
 """A grid whose range is below this fraction of its magnitude is flat (rounding noise)."""
@@ -68,10 +73,25 @@ def rescale(values: np.ndarray) -> np.ndarray:
     """Map each ``(..., n, n)`` grid linearly onto [0, 1] (min -> 0, max -> 1).
 
     A flat grid (range below ``FLAT_RTOL`` of its magnitude, or exactly zero) maps to zeros
-    instead of dividing by zero. Non-finite entries propagate; callers check them first.
+    instead of dividing by zero. Non-finite samples (NaN or inf from a user's function) are the
+    worst values of their grid: they map to 1 and the finite samples set the scale; a grid
+    without any finite sample maps to ones.
     """
+    bad = ~np.isfinite(values)
+    if bad.any():
+        finite = np.where(bad, np.nan, values)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN grids: handled below
+            lo = np.nanmin(finite, axis=(-2, -1), keepdims=True)
+            hi = np.nanmax(finite, axis=(-2, -1), keepdims=True)
+        lo, hi = np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=0.0)
+        return np.where(bad, 1.0, _rescale_finite(np.where(bad, hi, values), lo, hi))
     lo = values.min(axis=(-2, -1), keepdims=True)
     hi = values.max(axis=(-2, -1), keepdims=True)
+    return _rescale_finite(values, lo, hi)
+
+
+def _rescale_finite(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     span = hi - lo
     flat = span <= FLAT_RTOL * np.maximum(np.abs(hi), np.abs(lo))
     return np.where(flat, 0.0, (values - lo) / np.where(flat, 1.0, span))

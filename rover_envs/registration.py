@@ -13,7 +13,8 @@ import gymnasium as gym
 
 ENTRY_POINT = "rover_envs.env:RoverLandscapeEnv"
 VECTOR_ENTRY_POINT = "rover_envs.vector:RoverLandscapeVectorEnv"
-HORIZON = 30
+TITLES = {"mccormick": "McCormick"}
+"""Id spellings that a plain capitalisation of the name gets wrong."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Preset:
 
 
 def _title(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+    return TITLES.get(name) or "".join(part.capitalize() for part in name.split("_"))
 
 
 def presets() -> dict[str, Preset]:
@@ -47,6 +48,6 @@ def register_envs() -> None:
             id=env_id,
             entry_point=ENTRY_POINT,
             vector_entry_point=VECTOR_ENTRY_POINT,
-            max_episode_steps=HORIZON,
+            max_episode_steps=None,  # the env truncates itself at its horizon (see its docstring)
             kwargs=dict(preset.kwargs),
         )

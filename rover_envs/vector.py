@@ -6,7 +6,7 @@ seeded ``seed + i`` by ``reset(seed=seed)`` as in Gymnasium's ``SyncVectorEnv``,
 env reproduces ``N`` single environments seeded ``seed, seed + 1, ...`` exactly. Autoreset
 follows Gymnasium 1.x's ``NEXT_STEP`` mode: the step after an episode ends resets that
 sub-environment, ignores its action and returns its first observation with reward 0. The
-env truncates at ``max_episode_steps`` itself (``make_vec`` adds no ``TimeLimit``).
+env truncates at its ``horizon`` itself (``make_vec`` adds no ``TimeLimit``).
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces
+from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces, resolve_horizon
 
 
 class RoverLandscapeVectorEnv(VectorEnv):
     """``N`` copies of :class:`~rover_envs.env.RoverLandscapeEnv` advanced together.
 
     Takes the single environment's keyword arguments plus ``num_envs`` and
-    ``max_episode_steps`` (the horizon, 30 by default). ``render_mode`` must be ``None``.
+    ``max_episode_steps`` (another name for ``horizon``, 30 by default; the two must agree when
+    both are given). ``render_mode`` must be ``None``.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -42,9 +43,7 @@ class RoverLandscapeVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
         if render_mode is not None:
             raise ValueError("the vector env does not render; use a single env with render_mode")
-        if max_episode_steps is not None:
-            kwargs["horizon"] = max_episode_steps
-        self._engine = build_engine(int(num_envs), direction, **kwargs)
+        self._engine = build_engine(int(num_envs), direction, **resolve_horizon(kwargs, max_episode_steps))
         self.num_envs = int(num_envs)
         self.direction = direction
         self.render_mode = None
@@ -93,9 +92,12 @@ class RoverLandscapeVectorEnv(VectorEnv):
                 part[resetting] = 0.0
         self._autoreset = out["terminated"] | out["truncated"]
         return (
-            self._engine.obs.copy(), out["reward"].astype(np.float64),
-            out["terminated"].copy(), out["truncated"].copy(), self._infos(out),
-        )  # fmt: skip
+            self._engine.obs.copy(),
+            out["reward"].astype(np.float64),
+            out["terminated"].copy(),
+            out["truncated"].copy(),
+            self._infos(out),
+        )
 
     def _infos(self, out: dict | None) -> dict[str, Any]:
         info: dict[str, Any] = dict(self._engine.info(slice(None)))

@@ -83,6 +83,19 @@ def test_pickling_round_trip_continues_identically():
         ({"noise": -1.0}, "noise"),
         ({"colour": "red"}, "valid: family"),
         ({"step_size_range": (0.5, 0.1)}, "step_size_range"),
+        ({"noise": "0.1"}, "noise must be a finite number"),
+        ({"noise": None}, "noise must be a finite number"),
+        ({"noise": np.nan}, "noise must be a finite number"),
+        ({"step_size_range": 0.1}, "step_size_range must be a pair"),
+        ({"step_size_range": (0.1,)}, "step_size_range must be a pair"),
+        ({"step_size_range": (0.1, np.inf)}, r"step_size_range must be \(lo, hi\) with 0 < lo <= hi < inf"),
+        ({"resolution_range": ("a", 1.0)}, "resolution_range must be a pair"),
+        ({"reward_clip": 0}, "reward_clip must be a number > 0"),
+        ({"horizon": 0}, "horizon must be an integer >= 1"),
+        ({"horizon": 2.5}, "horizon must be an integer"),
+        ({"grid_size": True}, "grid_size must be an integer"),
+        ({"family": 3}, "unknown family 3"),
+        ({"horizon": 5, "max_episode_steps": 10}, "horizon=5 and max_episode_steps=10 disagree"),
     ],
 )
 def test_bad_keywords_raise_value_error_naming_choices(kwargs, match):
@@ -94,8 +107,9 @@ def test_bad_keywords_raise_value_error_naming_choices(kwargs, match):
 
 def test_vector_env_does_not_render():
     with pytest.raises(ValueError, match="single env"):
-        gym.make_vec("RoverLandscape-v0", num_envs=2, vectorization_mode="vector_entry_point",
-                     render_mode="rgb_array")  # fmt: skip
+        gym.make_vec(
+            "RoverLandscape-v0", num_envs=2, vectorization_mode="vector_entry_point", render_mode="rgb_array"
+        )
 
 
 def test_info_contents_and_spaces():
@@ -128,24 +142,78 @@ def test_transition_is_eq4():
     assert np.isclose(info1["resolution"], info0["resolution"] * 0.75)
 
 
-def test_horizon_truncates_and_final_reward_is_sparse():
-    env = gym.make("RoverLandscape-v0", reward="final")
+def _run_episode(env, action=None):
+    """Step with a zero action (or ``action``) until the episode ends: rewards, last info."""
     env.reset(seed=0)
     rewards = []
-    for t in range(30):
-        _, r, term, trunc, info = env.step(np.zeros(2))
+    while True:
+        _, r, term, trunc, info = env.step(np.zeros(env.action_space.shape) if action is None else action)
         rewards.append(r)
         assert not term
-        assert trunc == (t == 29)
+        if trunc:
+            return rewards, info
+
+
+def test_horizon_truncates_and_final_reward_is_sparse():
+    env = gym.make("RoverLandscape-v0", reward="final")
+    assert env.spec.max_episode_steps == 30
+    rewards, info = _run_episode(env)
+    assert len(rewards) == 30
     assert all(r == 0 for r in rewards[:-1]) and rewards[-1] == -info["f"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "steps"),
+    [
+        ({"horizon": 50}, 50),
+        ({"max_episode_steps": 10}, 10),
+        ({"horizon": 7, "max_episode_steps": 7}, 7),
+        ({"max_episode_steps": -1}, 30),
+    ],
+)
+def test_horizon_and_gymnasium_time_limit_agree(kwargs, steps):
+    """Whichever of ``horizon`` and ``max_episode_steps`` the user sets is the episode length,
+    and the sparse reward pays on the step that truncates."""
+    env = gym.make("RoverLandscape-v0", reward="final", direction="gradient", **kwargs)
+    rewards, info = _run_episode(env)
+    assert len(rewards) == steps == env.unwrapped.config.horizon == info["t"]
+    assert all(r == 0 for r in rewards[:-1]) and rewards[-1] == -info["f"] != 0
+    assert env.spec.max_episode_steps in (steps, None if kwargs.get("max_episode_steps") == -1 else steps)
+
+
+def test_vector_envs_take_the_horizon_from_either_argument():
+    def vec(mode, **kw):
+        return gym.make_vec(
+            "RoverLandscape-v0", num_envs=2, vectorization_mode=mode, direction="gradient", **kw
+        )
+
+    assert vec("vector_entry_point", horizon=10).config.horizon == 10
+    assert vec("vector_entry_point", max_episode_steps=7).config.horizon == 7
+    assert vec("vector_entry_point").config.horizon == 30
+    sync = vec("sync", max_episode_steps=6)
+    assert sync.envs[0].unwrapped.config.horizon == 6
+    sync.reset(seed=0)
+    for t in range(6):
+        _, _, _, trunc, _ = sync.step(np.zeros((2, 2)))
+        assert trunc.all() == (t == 5)
+    with pytest.raises(ValueError, match="disagree"):
+        vec("vector_entry_point", horizon=10, max_episode_steps=7)
 
 
 def test_agent_direction_moves_where_told():
     env = gym.make("RoverLandscape-v0", direction="agent")
     assert env.action_space.shape == (4,)
+    np.testing.assert_array_equal(env.action_space.low, [-0.5, -0.5, -1.0, -1.0])
     _, info0 = env.reset(seed=0)
     _, _, _, _, info1 = env.step(np.array([0.0, 0.0, 0.0, 1.0]))
     np.testing.assert_allclose(info1["theta"] - info0["theta"], [0.0, info0["step_size"]])
+    # each entry is clipped to its own bound: the direction's to [-1, 1], not the step size's box
+    _, _, _, _, info2 = env.step(np.array([0.0, 0.0, -1.0, -0.2]))
+    expected = np.array([-1.0, -0.2]) / np.hypot(1.0, 0.2)
+    np.testing.assert_allclose((info2["theta"] - info1["theta"]) / info1["step_size"], expected)
+    _, _, _, _, info3 = env.step(np.array([5.0, -5.0, -3.0, 0.0]))  # out of the box: clipped
+    np.testing.assert_allclose(info3["theta"] - info2["theta"], [-info2["step_size"], 0.0])
+    assert info3["step_size"] == 2 * info2["step_size"] and info3["resolution"] == 0.5 * info2["resolution"]
 
 
 class _Hole(AnalyticLandscape):
@@ -166,7 +234,20 @@ class _Hole(AnalyticLandscape):
         return np.broadcast_to(2 * np.eye(2), (*x.shape, 2))
 
 
-def test_nonfinite_landscape_ends_episode_with_flag_and_finite_obs():
+def test_nonfinite_samples_on_the_grid_are_its_worst_values_and_the_episode_goes_on():
+    env = gym.make("RoverLandscape-v0", direction="agent")
+    options = {"landscape": _Hole(), "theta": [2.0, 0.0], "step_size": 0.5, "resolution": 0.5}
+    obs, info = env.reset(seed=0, options=options)
+    points = np.array([[2.0 + 0.5 * (i - 3), 0.5 * (j - 3)] for i in range(7) for j in range(7)])
+    undefined = (np.sum(points**2, axis=1) > 9.0).reshape(7, 7)
+    assert undefined.any() and not undefined.all()
+    np.testing.assert_array_equal(obs[0][undefined], 1.0)  # the worst value of the grid
+    assert obs[0][~undefined].min() == 0.0 and obs[0][~undefined].max() == 1.0  # finite ones set the scale
+    obs, _, term, _, info = env.step(np.array([0.0, 0.0, -1.0, 0.0]))  # towards the defined side
+    assert not term and not info["nonfinite"] and np.all(np.isfinite(obs))
+
+
+def test_nonfinite_value_at_the_iterate_ends_episode_with_flag_and_finite_obs():
     env = gym.make("RoverLandscape-v0", direction="agent")
     obs, _ = env.reset(
         seed=0,
@@ -185,10 +266,11 @@ def test_diverging_iterate_ends_episode():
     assert term and info["diverged"]
 
 
-def test_nan_on_initial_grid_is_a_clear_error():
+def test_nan_at_the_initial_iterate_is_a_clear_error():
     env = gym.make("RoverLandscape-v0")
-    with pytest.raises(ValueError, match="NaN or inf on the initial grid"):
-        env.reset(seed=0, options={"landscape": _Hole(), "theta": [2.9, 0.0], "resolution": 1.0})
+    with pytest.raises(ValueError, match=r"NaN or inf at the initial iterate \[4.0, 0.0\]"):
+        env.reset(seed=0, options={"landscape": _Hole(), "theta": [4.0, 0.0], "resolution": 1.0})
+    env.reset(seed=0, options={"landscape": _Hole(), "theta": [2.9, 0.0], "resolution": 1.0})  # grid only
     with pytest.raises(ValueError, match="valid: landscape, theta"):
         env.reset(options={"start": 1})
 

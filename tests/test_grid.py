@@ -79,3 +79,21 @@ def test_flat_grid_maps_to_zeros():
     assert np.all(rescale(np.full((5, 5), 3.0)) == 0)
     assert np.all(rescale(np.zeros((5, 5))) == 0)
     assert np.all(rescale(1e8 + 1e-9 * np.arange(25.0).reshape(5, 5)) == 0)  # below rounding
+
+
+@given(grids, arrays(bool, (3, 5, 5)), st.sampled_from([np.nan, np.inf, -np.inf]))
+@settings(max_examples=100, deadline=None)
+def test_nonfinite_samples_are_the_worst_values_of_their_grid(values, holes, bad):
+    """NaN or inf from a user's function maps to 1; the finite samples keep their own scale."""
+    broken = np.where(holes, bad, values)
+    out = rescale(broken)
+    assert np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1))
+    np.testing.assert_array_equal(out[holes], 1.0)
+    for g, h, o in zip(values, holes, out):
+        if h.any() and not h.all():
+            finite = np.where(h, g[~h].max(), g)  # the holes at the finite maximum
+            np.testing.assert_array_equal(o[~h], rescale(finite[None])[0][~h])
+
+
+def test_an_all_nonfinite_grid_maps_to_ones():
+    assert np.all(rescale(np.full((2, 5, 5), np.nan)) == 1)

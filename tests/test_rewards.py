@@ -28,13 +28,18 @@ def test_zero_regret_start_does_not_divide_by_zero():
     assert r["normalized"][0] == -10.0 and r["running_mean"][0] == -10.0
 
 
-@given(st.floats(-1e3, 1e3), st.floats(0, 1e3), st.floats(1e-3, 1e3), st.floats(1e-3, 1e3),
-       st.floats(1e-3, 1e3))  # fmt: skip
+@given(
+    st.floats(-1e3, 1e3), st.floats(0, 1e3), st.floats(1e-3, 1e3), st.floats(1e-3, 1e3), st.floats(1e-3, 1e3)
+)
 @settings(max_examples=200, deadline=None)
 def test_normalised_rewards_are_scale_and_shift_invariant(f_star, regret, r0, rmean, scale):
     a = _inputs(f_star + regret, f_star, f_star + r0, f_star + rmean)
-    b = _inputs(scale * (f_star + regret) + 7.0, scale * f_star + 7.0, scale * (f_star + r0) + 7.0,
-                scale * (f_star + rmean) + 7.0)  # fmt: skip
+    b = _inputs(
+        scale * (f_star + regret) + 7.0,
+        scale * f_star + 7.0,
+        scale * (f_star + r0) + 7.0,
+        scale * (f_star + rmean) + 7.0,
+    )
     for name in ("normalized", "running_mean"):
         np.testing.assert_allclose(REWARDS[name](a), REWARDS[name](b), rtol=1e-6, atol=1e-9)
         assert REWARDS[name](a)[0] <= 0

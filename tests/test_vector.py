@@ -14,10 +14,14 @@ def _vec(n, **kw):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"direction": "best_teacher"}, {"noise": 0.2, "reward": "normalized", "direction": "gradient"},
-     {"family": "rosenbrock", "noise": 0.1, "direction": "best_teacher"},
-     {"family": "saddle", "direction": "newton"}, {"direction": "agent", "reward": "final"}],
-)  # fmt: skip
+    [
+        {"direction": "best_teacher"},
+        {"noise": 0.2, "reward": "normalized", "direction": "gradient"},
+        {"family": "rosenbrock", "noise": 0.1, "direction": "best_teacher"},
+        {"family": "saddle", "direction": "newton"},
+        {"direction": "agent", "reward": "final"},
+    ],
+)
 def test_vector_equals_single_envs(kwargs):
     n = 4
     venv = _vec(n, **kwargs)

@@ -1,0 +1,66 @@
+"""Eq. 4 as pure functions: the one transition the environments and ``RoverDescent`` share.
+
+    theta_{t+1} = theta_t + alpha_t * direction_t
+    alpha_{t+1} = alpha_t * (1 + d_alpha_t)
+    delta_{t+1} = delta_t * (1 + d_delta_t)
+
+Every function works on a batch of ``B`` slots (the vector env), and on one iterate
+(``RoverDescent``) with ``B = 1``, so both layers run the same arithmetic and a trajectory of the
+learned optimiser is an episode of the environment (tested).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+ACTION_LOW, ACTION_HIGH = -0.5, 1.0
+"""The paper's action box for ``(d_alpha, d_delta)`` (section 3.2.3): at most double or halve."""
+
+DIRECTION_LOW, DIRECTION_HIGH = -1.0, 1.0
+"""Bounds of the direction entries when the action carries them (``direction="agent"``)."""
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    """Rows of ``v (..., d)`` scaled to unit length; a zero row stays zero (no move)."""
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.where(norm > 0, v / np.where(norm > 0, norm, 1.0), 0.0)
+
+
+def clip_actions(actions: np.ndarray, with_direction: bool = False) -> np.ndarray:
+    """``(B, 2)`` actions (``(B, 4)`` with the direction) clipped entry by entry to their box:
+    ``(d_alpha, d_delta)`` to ``[ACTION_LOW, ACTION_HIGH]``, a direction to ``[-1, 1]``."""
+    actions = np.asarray(actions, dtype=float)
+    out = np.clip(actions[:, :2], ACTION_LOW, ACTION_HIGH)
+    if with_direction:
+        out = np.concatenate([out, np.clip(actions[:, 2:4], DIRECTION_LOW, DIRECTION_HIGH)], axis=1)
+    return out
+
+
+def transition(
+    theta: np.ndarray,
+    alpha: np.ndarray,
+    delta: np.ndarray,
+    direction: np.ndarray,
+    actions: np.ndarray,
+    clip: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One step of eq. 4 for ``B`` slots.
+
+    Args:
+        theta: iterates ``(B, d)``.
+        alpha, delta: step sizes and resolutions ``(B,)``.
+        direction: unit move directions ``(B, d)``.
+        actions: ``(B, >= 2)``; the first two entries are ``(d_alpha, d_delta)``, already in
+            their box (:func:`clip_actions`).
+        clip: keeps the new iterates in the domain (a landscape's bounds), if any.
+
+    Returns:
+        ``(theta, alpha, delta)`` after the move.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        moved = theta + alpha[:, None] * direction
+        alpha = alpha * (1.0 + actions[:, 0])
+        delta = delta * (1.0 + actions[:, 1])
+    return (moved if clip is None else clip(moved)), alpha, delta

@@ -1,0 +1,26 @@
+"""What the README promises: every environment id it names exists, and it names every id."""
+
+import re
+from pathlib import Path
+
+import gymnasium as gym
+
+import rover_envs
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_ids() -> set[str]:
+    """Ids in the README, spelled out or as ``RoverLandscape-{A,B,...}-v0``."""
+    text = README.read_text()
+    ids = set(re.findall(r"RoverLandscape-[A-Za-z]+-v\d+|RoverLandscape-v\d+", text))
+    for group in re.findall(r"RoverLandscape-\{([^}]*)\}-v0", text):
+        ids |= {f"RoverLandscape-{name.strip()}-v0" for name in group.split(",")}
+    return ids
+
+
+def test_every_id_the_readme_names_is_registered_and_every_registered_id_is_named():
+    ids = readme_ids()
+    assert "RoverLandscape-McCormick-v0" in ids
+    assert ids <= set(gym.registry), sorted(ids - set(gym.registry))
+    assert set(rover_envs.ENV_IDS) <= ids, sorted(set(rover_envs.ENV_IDS) - ids)
