@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from rover_envs import landscapes as L
-from rover_envs.landscapes.fields import FieldParams, field_minimum, field_values
+from rover_envs.landscapes.fields import FieldParams, field_values
+from rover_envs.landscapes.minimum import field_minimum
 
 ALL_NAMES = [n for n in L.NAMES if n not in L.MIXTURES]
 

@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from agents.io import atomic_path
 from rover_envs.directions import best_teacher_move
-from rover_envs.grid import grid_points, rescale
+from rover_envs.grid import GRID_SIZE, grid_points, rescale
 from rover_envs.landscapes.families import DRAWS, FAMILIES, FAMILY_NAMES, sample_fields
 from rover_envs.landscapes.fields import FieldBatch
 
@@ -43,14 +43,24 @@ class DataSpec:
     """What to generate (every field enters the cache key)."""
 
     families: tuple[str, ...] = FAMILY_NAMES
+    """Training families the landscapes are drawn from (uniformly)."""
     n_functions: int = 50_000
+    """Landscapes; each gives ``steps`` states."""
     steps: int = 10
-    grid_size: int = 7
+    """Teacher steps recorded per landscape."""
+    grid_size: int = GRID_SIZE
+    """n of the recorded n x n grids."""
     resolution_range: tuple[float, float] = (0.02, 0.3)
+    """Recorded grids' resolution / distance to the optimum, log-uniform in this range."""
     step_fraction: tuple[float, float] = (0.3, 0.9)
+    """The rollout moves this fraction (uniform) of the teacher's line-search step."""
     seed: int = 0
+    """Seeds the landscapes and the rollout (chunk i draws from SeedSequence(seed, spawn_key=(i,)))."""
     chunk: int = 5_000
-    version: int = field(default=1)  # bump when the generator's semantics change
+    """Landscapes per vectorised batch; chunk i is seeded (seed, i), so a larger n_functions extends
+    the data without changing the first chunks."""
+    version: int = 1
+    """Bumped when the generator's semantics change (part of the cache key)."""
 
     def __post_init__(self):
         unknown = [f for f in self.families if f not in FAMILIES]
@@ -58,6 +68,14 @@ class DataSpec:
             raise ValueError(f"unknown families {unknown}; valid: {', '.join(FAMILY_NAMES)}")
         if self.n_functions < 1 or self.steps < 1 or self.chunk < 1:
             raise ValueError("n_functions, steps and chunk must be positive")
+        if self.grid_size < 5:
+            raise ValueError(
+                f"grid_size must be >= 5 (the angle net's two 3x3 convolutions); got {self.grid_size}"
+            )
+        for name in ("resolution_range", "step_fraction"):
+            lo, hi = getattr(self, name)
+            if not 0 < lo <= hi:
+                raise ValueError(f"{name} must be (lo, hi) with 0 < lo <= hi; got {(lo, hi)}")
 
     def key(self) -> str:
         blob = json.dumps(asdict(self), sort_keys=True, default=list).encode()
@@ -72,7 +90,7 @@ def _rotate(a: np.ndarray, angle: np.ndarray) -> np.ndarray:
 def _chunk(spec: DataSpec, index: int, m: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(index,)))
     new = sample_fields(rng.random((m, DRAWS)), spec.families)
-    batch = FieldBatch(new.params, new.names, 0.0, new.x_star, new.f_star)
+    batch = FieldBatch(new.params, new.names, new.x_star, new.f_star)
     theta = new.theta
     family_id = np.array([spec.families.index(n) for n in new.names], dtype=np.int8)
     lo, hi = spec.resolution_range
@@ -134,8 +152,6 @@ def load_or_generate(spec: DataSpec, cache_dir: str | Path | None, progress=None
         except (OSError, ValueError):  # a corrupt cache is regenerated, never trusted
             path.unlink()
     data = generate(spec, progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
-    np.savez(tmp, **data)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, **data)
     return data

@@ -62,8 +62,22 @@ def _check_params(name: str, params: dict, valid: tuple[str, ...]) -> None:
 
 
 __all__ = [
-    "ALL_FAMILIES", "EXTRA_FAMILIES", "FAMILIES", "FAMILY_NAMES", "FUNCTIONS", "MIXTURES", "NAMES",
-    "AnalyticLandscape", "Family",
-    "FieldBatch", "FieldLandscape", "FieldParams", "Landscape", "LandscapeBatch",
-    "SharedBatch", "make", "pick_family", "sample_fields",
-]  # fmt: skip
+    "ALL_FAMILIES",
+    "EXTRA_FAMILIES",
+    "FAMILIES",
+    "FAMILY_NAMES",
+    "FUNCTIONS",
+    "MIXTURES",
+    "NAMES",
+    "AnalyticLandscape",
+    "Family",
+    "FieldBatch",
+    "FieldLandscape",
+    "FieldParams",
+    "Landscape",
+    "LandscapeBatch",
+    "SharedBatch",
+    "make",
+    "pick_family",
+    "sample_fields",
+]

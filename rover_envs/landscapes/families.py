@@ -53,14 +53,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from rover_envs.landscapes.fields import (
-    FieldLandscape,
-    FieldParams,
-    field_minimum,
-    gp_fields,
-    quadratic_fields,
-    rotations,
-)
+from rover_envs.landscapes.fields import FieldLandscape, FieldParams, gp_fields, quadratic_fields, rotations
+from rover_envs.landscapes.minimum import field_minimum
 
 TWO_PI = 2.0 * np.pi
 
@@ -151,8 +145,10 @@ class Family:
     start: Callable[[np.ndarray, FieldParams, np.ndarray], np.ndarray]
 
     def sample(self, rng: np.random.Generator, noise: float = 0.0) -> FieldLandscape:
-        """A fresh landscape of this family (its minimum computed lazily)."""
-        return FieldLandscape(self.build(rng.random((1, self.n_params))), self.name, noise=noise)
+        """A fresh landscape of this family, with its global minimum."""
+        params = self.build(rng.random((1, self.n_params)))
+        x_star, f_star = field_minimum(params)
+        return FieldLandscape(params, self.name, (x_star[0], f_star[0]), noise=noise)
 
     def sample_start(self, rng: np.random.Generator, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
         """One initial iterate for the single field ``params`` with minimiser ``x_star``."""
