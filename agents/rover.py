@@ -9,16 +9,23 @@
 >>> res = RoverDescent.pretrained().minimize(f, [-1.2, 1.0], bounds=f.bounds)  # doctest: +SKIP
 
 Each iteration evaluates the ``n x n`` grid around the iterate (``n^2`` evaluations counted in
-``nfev``; one call with ``vectorized=True``), moves ``theta <- theta + alpha * direction`` and
-updates ``alpha`` and ``delta`` by the actor's action (eq. 4). The grid's centre sample is
-``f(theta)``, so the trajectory costs nothing extra; one more evaluation scores the last iterate.
+``nfev``; one call with ``vectorized=True``) and applies the environment's own transition
+(:func:`rover_envs.transition.transition`, eq. 4): a trajectory of the optimiser is an episode
+of ``RoverLandscape-v0`` on the same function from the same start (tested). The grid's centre
+sample is ``f(theta)``, so the trajectory costs nothing extra; one more evaluation scores the
+last iterate. The result's ``x`` is the best finite point evaluated, grid samples included.
 
 Initial step size and resolution: the environment trains with ``alpha0`` and ``delta0`` equal
 to 0.01-0.3 and 0.005-0.1 times the distance to the optimum (geometric means 0.055 and 0.022).
-Without that distance we guess it as ``L`` = half the mean width of ``bounds`` or, unbounded,
-``max(1, ||x0||)``, and start at ``alpha0 = 0.055 L`` and ``delta0 = 0.022 L``; pass
-``step_size`` / ``resolution`` to override. The policy recovers from poor guesses (appendix
-6.2), at the cost of iterations.
+Without that distance we guess it as ``L``, the mean over coordinates of half the width of
+``bounds`` (an unbounded coordinate counts ``max(1, ||x0||)``), and start at
+``alpha0 = 0.055 L`` and ``delta0 = 0.022 L``; pass ``step_size`` / ``resolution`` to override.
+The policy recovers from poor guesses (appendix 6.2), at the cost of iterations.
+
+Non-finite values: NaN or inf samples on a grid are that grid's worst values (the
+environment's rule, :func:`rover_envs.grid.rescale`) and never the best point; a non-finite
+value at the iterate itself ends the run (the environment ends the episode there), returning
+the best finite point evaluated. Only a run that never saw a finite value raises.
 """
 
 from __future__ import annotations
@@ -31,22 +38,29 @@ import numpy as np
 import torch
 from scipy.optimize import OptimizeResult
 
-from agents.baselines.objective import (
+from agents.io import atomic_save
+from agents.objective import (
     BudgetExhausted,
     Objective,
     Recorder,
     StopRequested,
-    check_max_iter,
     check_x0,
+    length_scales,
+    parse_options,
 )
 from agents.rdpg.networks import RecurrentActor
-from rover_envs.angle_net import build_angle_net
-from rover_envs.core import ACTION_HIGH, ACTION_LOW
+from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.grid import grid_points, rescale
+from rover_envs.transition import clip_actions, transition
 
 POLICY_NAME = "rover_policy.pt"
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
 """Default ``alpha0`` and ``delta0`` per unit of the guessed length scale (module docstring)."""
+MAX_ITER = 30
+"""The paper's horizon T: the policy was trained on episodes of this length."""
+XTOL = 1e-10
+"""Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
+then resolves nothing a float64 minimiser could still gain)."""
 RETRAIN_HINT = "retrain it with `make train-ddpg`"
 
 
@@ -58,22 +72,27 @@ def default_policy_path() -> Path:
 class RoverPolicy:
     """Frozen angle network (direction) + recurrent actor (step size, resolution)."""
 
-    def __init__(self, angle_net: torch.nn.Module, angle_arch: dict, actor: RecurrentActor, actor_arch: dict,
-                 meta: dict | None = None):  # fmt: skip
-        self.angle_net, self.angle_arch = angle_net.eval().requires_grad_(False), dict(angle_arch)
-        self.actor, self.actor_arch = actor, dict(actor_arch)
-        self.grid_size = int(angle_arch.get("grid_size", 7))
+    def __init__(
+        self, angle: FrozenAngleNet, actor: RecurrentActor, actor_arch: dict, meta: dict | None = None
+    ):
+        self.angle, self.actor, self.actor_arch = angle, actor, dict(actor_arch)
+        self.grid_size = angle.grid_size
         self.meta = meta or {}
+
+    def direction(self, obs: np.ndarray) -> np.ndarray:
+        """Unit directions ``(B, 2)`` for grids ``(B, 1, n, n)`` (the environment's provider)."""
+        return self.angle(obs)
 
     def save(self, path: str | Path) -> None:
         """One checkpoint for both networks, written atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        torch.save({"angle": {"state_dict": self.angle_net.state_dict(), "arch": self.angle_arch},
-                    "actor": {"state_dict": self.actor.state_dict(), "arch": self.actor_arch},
-                    "meta": self.meta}, tmp)  # fmt: skip
-        os.replace(tmp, path)
+        atomic_save(
+            {
+                "angle": {"state_dict": self.angle.model.state_dict(), "arch": self.angle.arch},
+                "actor": {"state_dict": self.actor.state_dict(), "arch": self.actor_arch},
+                "meta": self.meta,
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> RoverPolicy:
@@ -89,13 +108,9 @@ class RoverPolicy:
         except Exception as exc:
             raise ValueError(f"policy weights at {path} are unreadable ({exc}); {RETRAIN_HINT}") from exc
         actor.eval().requires_grad_(False)
-        return cls(angle, ckpt["angle"]["arch"], actor, ckpt["actor"]["arch"], ckpt.get("meta"))
-
-    @torch.inference_mode()
-    def direction(self, obs: np.ndarray) -> np.ndarray:
-        y = self.angle_net(torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32))).double().numpy()
-        norm = np.linalg.norm(y, axis=1, keepdims=True)
-        return np.where(norm > 0, y / np.where(norm > 0, norm, 1.0), 0.0)
+        return cls(
+            FrozenAngleNet(angle, ckpt["angle"]["arch"]), actor, ckpt["actor"]["arch"], ckpt.get("meta")
+        )
 
 
 class RoverDescent:
@@ -115,62 +130,101 @@ class RoverDescent:
     @staticmethod
     def initial_schedule(x0: np.ndarray, bounds: np.ndarray | None) -> tuple[float, float]:
         """``(alpha0, delta0)`` by the rule in the module docstring."""
-        if bounds is not None:
-            scale = 0.5 * float(np.mean(bounds[:, 1] - bounds[:, 0]))
-        else:
-            scale = max(1.0, float(np.linalg.norm(x0)))
+        x0 = np.asarray(x0, dtype=float)
+        unbounded = 2.0 * max(1.0, float(np.linalg.norm(x0)))  # a "width" of twice the guess
+        scale = 0.5 * float(np.mean(length_scales(bounds, x0, unbounded)))
         return STEP_SIZE_SCALE * scale, RESOLUTION_SCALE * scale
+
+    def _start(self, x: np.ndarray, obj: Objective, step_size, resolution) -> tuple[float, float]:
+        alpha0, delta0 = self.initial_schedule(x, obj.bounds)
+        alpha = alpha0 if step_size is None else step_size
+        delta = delta0 if resolution is None else resolution
+        for name, value in (("step_size", alpha), ("resolution", delta)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float | np.number)
+                or not (np.isfinite(value) and value > 0)
+            ):
+                raise ValueError(
+                    f"{name} must be a finite number > 0 (None: the default rule); got {value!r}"
+                )
+        return float(alpha), float(delta)
+
+    def _direction(self, obs: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        if self.direction is None:
+            return self.policy.direction(obs)
+        return np.asarray(self.direction(obs, theta[0]), dtype=float).reshape(1, 2)
 
     @torch.inference_mode()
     def minimize(
-        self, fun, x0, *, max_iter: int = 30, max_evals: int | None = None, bounds=None,
-        seed: int | None = None, callback=None, vectorized: bool = False,
-        step_size: float | None = None, resolution: float | None = None,
-    ) -> OptimizeResult:  # fmt: skip
-        """Minimise a 2-D ``fun`` from ``x0``. Returns an ``OptimizeResult`` whose ``x`` is the
-        best iterate and whose ``history`` holds ``x``, ``fun``, ``nfev``, ``step_size`` and
-        ``resolution`` per iteration. ``seed`` is accepted for API symmetry (the policy is
-        deterministic)."""
+        self,
+        fun,
+        x0,
+        *,
+        step_size: float | None = None,
+        resolution: float | None = None,
+        xtol: float = XTOL,
+        **options,
+    ) -> OptimizeResult:
+        """Minimise a 2-D ``fun`` from ``x0``.
+
+        Options: the common ones of :mod:`agents.objective` (``max_iter`` 30, ``max_evals``,
+        ``bounds``, ``seed`` (accepted for symmetry: the policy is deterministic), ``callback``,
+        ``vectorized``, ``args``, ``tol`` (sets ``xtol``), ``disp``), ``step_size`` and
+        ``resolution`` (initial alpha and delta), ``xtol`` (convergence, see ``XTOL``).
+
+        Returns:
+            An ``OptimizeResult``: ``x``/``fun`` the best finite point evaluated, ``success``
+            when the convergence criterion held, and ``history`` with ``x``, ``fun``, ``nfev``,
+            ``step_size`` and ``resolution`` per iteration (the iterates).
+        """
+        opts = parse_options(
+            "RoverDescent", options, max_iter=MAX_ITER, own=("step_size", "resolution", "xtol")
+        )
         x = check_x0(x0)
         if x.size != 2:
             raise ValueError(f"RoverDescent.minimize handles 2-D problems; x0 has {x.size} entries")
-        max_iter = check_max_iter(max_iter)
-        obj = Objective(fun, 2, bounds, max_evals, vectorized)
-        alpha0, delta0 = self.initial_schedule(x, obj.bounds)
-        alpha, delta = float(step_size or alpha0), float(resolution or delta0)
-        if not (alpha > 0 and delta > 0 and np.isfinite(alpha) and np.isfinite(delta)):
-            raise ValueError("step_size and resolution must be finite and > 0")
+        obj = Objective.from_options(fun, 2, opts)
+        alpha, delta = self._start(x, obj, step_size, resolution)
+        xtol = opts.tol if opts.tol is not None else xtol
         n = self.policy.grid_size
-        rec = Recorder(obj, callback, extra=("step_size", "resolution"))
-        theta = obj.clip(x)
+        rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
+        theta, alpha, delta = obj.clip(x)[None], np.array([alpha]), np.array([delta])
         hidden = self.policy.actor.initial(1)
         start = torch.ones(1, dtype=torch.bool)
-        message = "maximum number of iterations reached"
+        message, success, it = "maximum number of iterations reached", False, 0
         try:
-            for _ in range(max_iter):
-                values = obj(grid_points(theta, delta, n).reshape(-1, 2)).reshape(1, n, n)
-                rec.record(
-                    theta,
-                    values[0, n // 2, n // 2] if n % 2 else obj(theta),
-                    step_size=alpha,
-                    resolution=delta,
-                )
+            for it in range(opts.max_iter + 1):
+                if it == opts.max_iter or obj.remaining() < n * n:  # score the last iterate alone
+                    if it < opts.max_iter:
+                        message = (
+                            f"evaluation budget max_evals={obj.max_evals} cannot pay for a grid of {n * n}"
+                        )
+                    if obj.remaining() >= 1:
+                        rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
+                    break
+                values = obj(grid_points(theta[0], delta[0], n).reshape(-1, 2)).reshape(1, n, n)
+                f = values[0, n // 2, n // 2] if n % 2 else obj(theta[0])
+                rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
+                if not np.isfinite(f):
+                    message = (
+                        f"fun is not finite at the iterate {theta[0].tolist()}; stopped, returning the "
+                        "best finite point evaluated"
+                    )
+                    break
+                if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
+                    message, success = "step size and resolution below xtol", True
+                    break
                 obs = rescale(values)[:, None].astype(np.float32)
-                if self.direction is None:
-                    direction = self.policy.direction(obs)[0]
-                else:
-                    direction = np.asarray(self.direction(obs, theta), dtype=float).reshape(2)
+                direction = self._direction(obs, theta)
                 action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start)
                 start = torch.zeros(1, dtype=torch.bool)
-                d_alpha, d_delta = np.clip(action[0].double().numpy(), ACTION_LOW, ACTION_HIGH)
-                theta = obj.clip(theta + alpha * direction)
-                alpha, delta = alpha * (1.0 + d_alpha), delta * (1.0 + d_delta)
-            rec.record(theta, obj(theta), step_size=alpha, resolution=delta)
+                actions = clip_actions(action.double().numpy())
+                theta, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=obj.clip)
         except BudgetExhausted:
             message = "evaluation budget max_evals exhausted"
         except StopRequested:
             message = "stopped by callback"
-        best = int(np.argmin(rec.rows["fun"])) if rec.rows["fun"] else None
-        x_best = rec.rows["x"][best] if best is not None else theta
-        f_best = rec.rows["fun"][best] if best is not None else np.nan
-        return rec.result(x_best, f_best, message != "stopped by callback" and best is not None, message)
+        if it == 0 and message.startswith("evaluation budget"):
+            message += "; only x0 was evaluated"
+        return rec.result(*obj.best(), success, message, opts.disp)

@@ -37,15 +37,20 @@ from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces
 class GridCNN(BaseFeaturesExtractor):
     """Two 3x3 convolutions (padding 1) and a linear layer: ``(B, 1, n, n) -> (B, features_dim)``."""
 
-    def __init__(self, observation_space: gym.spaces.Box, features_dim: int = 64,
-                 channels: tuple[int, int] = (16, 32)):  # fmt: skip
+    def __init__(
+        self, observation_space: gym.spaces.Box, features_dim: int = 64, channels: tuple[int, int] = (16, 32)
+    ):
         super().__init__(observation_space, features_dim)
         c, n, m = observation_space.shape
         self.net = nn.Sequential(
-            nn.Conv2d(c, channels[0], 3, padding=1), nn.ReLU(),
-            nn.Conv2d(channels[0], channels[1], 3, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(channels[1] * n * m, features_dim), nn.ReLU(),
-        )  # fmt: skip
+            nn.Conv2d(c, channels[0], 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(channels[0], channels[1], 3, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(channels[1] * n * m, features_dim),
+            nn.ReLU(),
+        )
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         return self.net(observations)
@@ -68,8 +73,9 @@ class RoverVecEnv(VecEnv):
     ``horizon`` ...) and ``seed`` for the first reset.
     """
 
-    def __init__(self, num_envs: int, *, direction: str = DEFAULT_DIRECTION, seed: int | None = None,
-                 **kwargs):  # fmt: skip
+    def __init__(
+        self, num_envs: int, *, direction: str = DEFAULT_DIRECTION, seed: int | None = None, **kwargs
+    ):
         if not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
         self._engine = build_engine(int(num_envs), direction, **kwargs)
@@ -120,13 +126,18 @@ class RoverVecEnv(VecEnv):
         if ended.size:
             final_obs = self._engine.obs[ended].copy()
             for j, i in enumerate(ended):
-                infos[i].update({
-                    "terminal_observation": final_obs[j],
-                    "TimeLimit.truncated": bool(out["truncated"][i] and not out["terminated"][i]),
-                    "episode": {"r": float(self._returns[i]), "l": int(info["t"][i]),
-                                "t": round(time.perf_counter() - self._start, 6)},
-                    "final_normalized_regret": float(info["regret"][i] / max(self._r0[i], 1e-300)),
-                })  # fmt: skip
+                infos[i].update(
+                    {
+                        "terminal_observation": final_obs[j],
+                        "TimeLimit.truncated": bool(out["truncated"][i] and not out["terminated"][i]),
+                        "episode": {
+                            "r": float(self._returns[i]),
+                            "l": int(info["t"][i]),
+                            "t": round(time.perf_counter() - self._start, 6),
+                        },
+                        "final_normalized_regret": float(info["regret"][i] / max(self._r0[i], 1e-300)),
+                    }
+                )
             self._engine.reset_slots(ended, self._rngs)
             self._after_reset(ended)
         return self._engine.obs.copy(), reward, done, infos

@@ -8,9 +8,10 @@ Architecture: two 3x3 convolutions (no padding), each followed by batch-norm and
 fully connected layers; the output ``y`` is in R^2 and the direction is ``y / ||y||``. The
 training loss is eq. 2, a logistic loss on ``y^T a`` (see ``agents.angle``).
 
-Checkpoint format (``torch.save``; loaded with ``weights_only=True``): a dict with
-``state_dict``, ``arch`` (the constructor's keyword arguments), and free-form ``meta`` (the
-config, the command and the held-out errors that produced it).
+Checkpoint format (``torch.save``, written by :func:`agents.angle.save_checkpoint`; loaded with
+``weights_only=True``): a dict with ``state_dict``, ``arch`` (the constructor's keyword
+arguments), and free-form ``meta`` (the config, the command and the held-out errors that
+produced it).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from rover_envs.grid import GRID_SIZE
+from rover_envs.transition import unit
 
 WEIGHTS_NAME = "angle_net.pt"
 RETRAIN_HINT = "retrain it with `make train-angle` (or pass direction='best_teacher' to use the teacher)"
@@ -34,7 +37,7 @@ def default_weights_path() -> Path:
     return Path(str(resources.files("agents") / "pretrained" / WEIGHTS_NAME))
 
 
-def build_angle_net(grid_size: int = 7, channels: tuple[int, int] = (16, 16), hidden: int = 64):
+def build_angle_net(grid_size: int = GRID_SIZE, channels: tuple[int, int] = (16, 16), hidden: int = 64):
     """A fresh (untrained) angle network for ``grid_size x grid_size`` observations."""
     import torch.nn as nn
 
@@ -56,17 +59,6 @@ def build_angle_net(grid_size: int = 7, channels: tuple[int, int] = (16, 16), hi
     )
 
 
-def save_checkpoint(path: str | Path, model, arch: dict, meta: dict[str, Any] | None = None, **extra) -> None:
-    """Write a checkpoint atomically (a temporary file in the same folder, then a rename)."""
-    import torch
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    torch.save({"state_dict": model.state_dict(), "arch": dict(arch), "meta": meta or {}, **extra}, tmp)
-    os.replace(tmp, path)
-
-
 def load_angle_net(path: str | Path | None = None):
     """Load a frozen angle network: eval mode, no gradients. Returns ``(model, checkpoint)``.
 
@@ -84,23 +76,34 @@ def load_angle_net(path: str | Path | None = None):
         model.load_state_dict(ckpt["state_dict"])
     except Exception as exc:  # corrupt, truncated, or from another architecture
         raise ValueError(f"angle-net weights at {path} are unreadable ({exc}); {RETRAIN_HINT}") from exc
+    return freeze(model), ckpt
+
+
+def freeze(model):
+    """``model`` in eval mode without gradients (batch-norm uses its running statistics)."""
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return model, ckpt
+    return model
 
 
 class FrozenAngleNet:
-    """Direction provider ``(obs, batch, theta, x_star) -> (B, 2)`` running the frozen network.
+    """Direction provider ``(obs, batch, theta, x_star) -> (B, 2)`` running a frozen network.
 
     One batched forward pass per environment step; the landscape and iterate are ignored (the
-    network sees only the grid). Picklable: the weights are reloaded from ``path``.
+    network sees only the grid). The environments and ``RoverDescent`` share this provider.
+    Picklable (the weights travel with it).
     """
 
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path is not None else default_weights_path()
-        self.model, ckpt = load_angle_net(self.path)
-        self.grid_size = int(ckpt["arch"].get("grid_size", 7))
+    def __init__(self, model, arch: dict):
+        self.model, self.arch = freeze(model), dict(arch)
+        self.grid_size = int(self.arch.get("grid_size", GRID_SIZE))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> FrozenAngleNet:
+        """The network saved at ``path`` (default: the shipped weights)."""
+        model, ckpt = load_angle_net(path)
+        return cls(model, ckpt["arch"])
 
     def __call__(self, obs: np.ndarray, batch=None, theta=None, x_star=None) -> np.ndarray:
         import torch
@@ -112,11 +115,12 @@ class FrozenAngleNet:
             )
         with torch.inference_mode():
             y = self.model(torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32))).double().numpy()
-        norm = np.linalg.norm(y, axis=1, keepdims=True)
-        return np.where(norm > 0, y / np.where(norm > 0, norm, 1.0), 0.0)
+        return unit(y)
 
     def __getstate__(self):
-        return {"path": self.path}
+        return {"arch": self.arch, "state_dict": self.model.state_dict()}
 
     def __setstate__(self, state):
-        self.__init__(state["path"])
+        model = build_angle_net(**state["arch"])
+        model.load_state_dict(state["state_dict"])
+        self.__init__(model, state["arch"])

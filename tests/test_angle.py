@@ -1,5 +1,6 @@
 """Angle network: data generation, loss, training smoke run, frozen provider in the env."""
 
+import dataclasses
 import pickle
 
 import gymnasium as gym
@@ -8,8 +9,15 @@ import pytest
 import torch
 
 import rover_envs  # noqa: F401
-from agents.angle import DataSpec, angle_errors_deg, contrastive_loss, generate, load_or_generate
-from rover_envs.angle_net import FrozenAngleNet, build_angle_net, load_angle_net, save_checkpoint
+from agents.angle import (
+    DataSpec,
+    angle_errors_deg,
+    contrastive_loss,
+    generate,
+    load_or_generate,
+    save_checkpoint,
+)
+from rover_envs.angle_net import FrozenAngleNet, build_angle_net, load_angle_net
 
 SMALL = DataSpec(n_functions=60, steps=3, chunk=25, seed=3)
 
@@ -30,11 +38,19 @@ def test_dataset_shapes_labels_and_determinism():
     assert set(np.unique(a["family"])) <= {0, 1, 2, 3}
 
 
-def test_chunking_does_not_change_the_first_chunk_and_labels_match_teacher_on_quadratics():
-    spec = DataSpec(families=("quadratic",), n_functions=20, steps=2, chunk=20, seed=1)
-    data = generate(spec)
+def test_more_functions_extend_the_data_without_changing_the_first_chunk():
+    spec = DataSpec(families=("quadratic", "valley"), n_functions=20, steps=2, chunk=20, seed=1)
+    small, large = generate(spec), generate(dataclasses.replace(spec, n_functions=45))
+    n = len(small["grids"])
+    assert len(large["grids"]) > n
+    for key in small:
+        np.testing.assert_array_equal(large[key][:n], small[key])
+
+
+def test_labels_match_the_teacher_on_quadratics():
+    data = generate(DataSpec(families=("quadratic",), n_functions=20, steps=2, chunk=20, seed=1))
     # a bowl's best teacher is Newton: it points at the minimiser
-    assert data["newton"].all()
+    assert data["newton"].all() and len(data["newton"]) > 30
 
 
 def test_cache_round_trip_and_corrupt_cache(tmp_path):
@@ -85,7 +101,7 @@ def test_missing_and_corrupt_weights_say_how_to_retrain(tmp_path):
 
 def test_frozen_provider_in_single_and_vector_envs(tmp_path):
     path = _tiny_weights(tmp_path / "net.pt")
-    provider = FrozenAngleNet(path)
+    provider = FrozenAngleNet.load(path)
     assert not any(p.requires_grad for p in provider.model.parameters())
     assert not provider.model.training
     kw = {"direction": "angle_net", "angle_net_path": str(path)}
@@ -94,8 +110,11 @@ def test_frozen_provider_in_single_and_vector_envs(tmp_path):
     d = provider(obs[None])
     np.testing.assert_allclose(np.linalg.norm(d, axis=1), 1.0)
     _, _, _, _, info = env.step(np.zeros(2))
-    np.testing.assert_allclose(np.linalg.norm(info["theta"] - env.unwrapped._trajectory[0]),
-                               env.unwrapped._engine.alpha[0], rtol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        np.linalg.norm(info["theta"] - env.unwrapped._trajectory[0]),
+        env.unwrapped._engine.alpha[0],
+        rtol=1e-9,
+    )
     clone = pickle.loads(pickle.dumps(env))
     o1, _r1, *_ = env.step(np.array([0.1, 0.1]))
     o2, _r2, *_ = clone.step(np.array([0.1, 0.1]))
@@ -117,21 +136,26 @@ def test_frozen_provider_in_single_and_vector_envs(tmp_path):
 def test_train_angle_smoke_run_and_resume(tmp_path):
     from experiments import train_angle
 
-    overrides = [
-        f"runs_dir={tmp_path / 'runs'}",
-        f"cache_dir={tmp_path / 'data'}",
-        f"output={tmp_path / 'w.pt'}",
-    ]
-    metrics = train_angle.main(["--config", "experiments/configs/angle_small.yaml", "--set", *overrides])
+    overrides = [f"runs_dir={tmp_path / 'runs'}", f"cache_dir={tmp_path / 'data'}"]
+    args = ["--config", "experiments/configs/angle_small.yaml", "--set", *overrides]
+    metrics = train_angle.main([*args, "--output", str(tmp_path / "w.pt")])
     errors = metrics["held_out_angle_error_deg"]
     assert set(errors) == {"quadratic", "valley", "saddle", "plateau_cliff"}
-    assert all(0 <= e <= 180 for e in errors.values())
     (run_dir,) = (tmp_path / "runs").iterdir()
-    for name in ("config.yaml", "command.txt", "git.txt", "checkpoint.pt", "metrics.json"):
+    for name in ("config.yaml", "command.txt", "git.txt", "checkpoint.pt", "metrics.json", "angle_net.pt"):
         assert (run_dir / name).is_file()
     assert list(run_dir.glob("events.out.tfevents.*"))
-    _model, ckpt = load_angle_net(tmp_path / "w.pt")
+    model, ckpt = load_angle_net(tmp_path / "w.pt")
     assert ckpt["meta"]["held_out_angle_error_deg"] == errors
+    # the reported errors are those of the shipped weights on the held-out set
+    from agents.angle import mean_angle_error_by_family
+    from experiments.config import load
+    from experiments.schemas import AngleExperiment
+
+    cfg = load(AngleExperiment, run_dir / "config.yaml")
+    held_out = load_or_generate(train_angle.data_spec(cfg, held_out=True), tmp_path / "data")
+    recomputed = mean_angle_error_by_family(model, held_out, tuple(errors))
+    assert recomputed == pytest.approx(errors, abs=1e-4)
     assert (tmp_path / "w.yaml").is_file() and (tmp_path / "w.json").is_file()
     # resuming a finished run changes nothing and reports the same errors
     again = train_angle.main(["--resume", str(run_dir)])

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
+from agents.rdpg import RDPG, EpisodeBatch, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
 from agents.rover import RoverDescent, RoverPolicy
-from rover_envs.angle_net import build_angle_net, load_angle_net
+from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.landscapes import make
 
 ARCH = {"grid_size": 7, "channels": (4, 8), "features": 16, "hidden": 16}
@@ -17,8 +17,12 @@ def _buffer(n=12, horizon=6, seed=0):
     buf = EpisodeBuffer(capacity=8, horizon=horizon, grid_size=7)
     for k in range(n):
         steps = horizon if k % 3 else 3  # some episodes terminate early
-        buf.add(rng.random((steps + 1, 1, 7, 7)).astype(np.float32), rng.uniform(-0.5, 1, (steps, 2)),
-                -rng.random(steps), terminated=steps < horizon)  # fmt: skip
+        buf.add(
+            rng.random((steps + 1, 1, 7, 7)).astype(np.float32),
+            rng.uniform(-0.5, 1, (steps, 2)),
+            -rng.random(steps),
+            terminated=steps < horizon,
+        )
     return buf
 
 
@@ -86,8 +90,7 @@ def test_encoder_initialised_from_angle_net_and_frozen():
 
 def _policy(tmp_path):
     torch.manual_seed(0)
-    angle, ckpt = load_angle_net()
-    policy = RoverPolicy(angle, ckpt["arch"], RecurrentActor(**ARCH), ARCH, {"note": "test"})
+    policy = RoverPolicy(FrozenAngleNet.load(), RecurrentActor(**ARCH), ARCH, {"note": "test"})
     path = tmp_path / "policy.pt"
     policy.save(path)
     return path
@@ -105,7 +108,8 @@ def test_rover_descent_api_counts_budget_bounds(tmp_path):
     res = opt.minimize(fun, [-1.2, 1.0], bounds=f.bounds, max_iter=5)
     assert res.nfev == len(calls) == 5 * 49 + 1
     assert res.history["x"].shape == (6, 2) and res.history["step_size"].shape == (6,)
-    assert res.fun == min(res.history["fun"]) and res.nit == 5
+    assert res.fun <= min(res.history["fun"]) and res.fun == f(res.x) and res.nit == 5  # grid samples too
+    assert not res.success and "iterations" in res.message
     calls.clear()
     res = opt.minimize(fun, [-1.2, 1.0], bounds=f.bounds, max_evals=120)
     assert len(calls) <= 120 and "budget" in res.message
@@ -123,6 +127,13 @@ def test_rover_descent_errors(tmp_path):
         opt.minimize(lambda x: 0.0, np.zeros(3))
     with pytest.raises(ValueError, match="finite values"):
         opt.minimize(lambda x: np.nan, [0.0, 0.0])
+    for bad in (0, 0.0, -1.0, np.inf, np.nan, "0.1"):
+        with pytest.raises(ValueError, match="step_size must be a finite number > 0"):
+            opt.minimize(lambda x: 0.0, [0.0, 0.0], step_size=bad)
+    with pytest.raises(ValueError, match="resolution must be"):
+        opt.minimize(lambda x: 0.0, [0.0, 0.0], resolution=0)
+    with pytest.raises(ValueError, match="unknown option"):
+        opt.minimize(lambda x: 0.0, [0.0, 0.0], learning_rate=0.1)
     with pytest.raises(FileNotFoundError, match="make train-ddpg"):
         RoverDescent.pretrained(tmp_path / "missing.pt")
     bad = tmp_path / "bad.pt"
@@ -136,13 +147,23 @@ def test_train_ddpg_smoke_and_resume(tmp_path):
     from experiments import train_ddpg
 
     out = tmp_path / "policy.pt"
-    metrics = train_ddpg.main(["--config", "experiments/configs/ddpg_small.yaml", "--set",
-                               f"runs_dir={tmp_path / 'runs'}", f"output={out}"])  # fmt: skip
+    metrics = train_ddpg.main(
+        [
+            "--config",
+            "experiments/configs/ddpg_small.yaml",
+            "--set",
+            f"runs_dir={tmp_path / 'runs'}",
+            "--output",
+            str(out),
+        ]
+    )
     summary = metrics["held_out_median_final_normalized_regret"]
     assert set(summary) == {"quadratic", "valley", "saddle", "plateau_cliff"}
     (run_dir,) = (tmp_path / "runs").iterdir()
-    for name in ("config.yaml", "command.txt", "git.txt", "checkpoint.pt", "metrics.json"):
+    for name in ("config.yaml", "command.txt", "git.txt", "checkpoint.pt", "metrics.json", "rover_policy.pt"):
         assert (run_dir / name).is_file()
+    assert out.read_bytes() == (run_dir / "rover_policy.pt").read_bytes() and metrics["policy"] == str(out)
+    assert out.with_suffix(".yaml").is_file() and out.with_suffix(".json").is_file()
     assert metrics["episodes"] >= 40 and metrics["updates"] > 0
     res = RoverDescent.pretrained(out).minimize(make("beale"), [1.0, 1.0], max_iter=3, vectorized=True)
     assert res.nit == 3
@@ -155,3 +176,164 @@ def test_direction_override_replaces_the_angle_net(tmp_path):
     opt = RoverDescent(policy, direction=lambda obs, theta: np.array([1.0, 0.0]))
     res = opt.minimize(make("beale"), [0.0, 0.0], max_iter=1, step_size=0.5, resolution=0.1, vectorized=True)
     np.testing.assert_allclose(res.history["x"][1], [0.5, 0.0])
+
+
+# -- the TD target ---------------------------------------------------------------------------------------
+def _constant(net, value: float) -> None:
+    """Make a critic's Q the constant ``value`` (last layer: zero weights, bias ``value``)."""
+    with torch.no_grad():
+        net.head[-1].weight.zero_()
+        net.head[-1].bias.fill_(value)
+
+
+def _smooth_l1(x: float) -> float:
+    return 0.5 * x * x if abs(x) < 1 else abs(x) - 0.5
+
+
+def test_td_target_bootstraps_truncation_not_termination_and_ignores_padding():
+    torch.manual_seed(0)
+    rdpg = RDPG(RecurrentActor(**ARCH), RecurrentCritic(**ARCH), RDPGConfig(gamma=0.9, actor_delay=10))
+    _constant(rdpg.critic, 0.5)  # Q(h_t, a_t)
+    _constant(rdpg.critic_target, 2.0)  # Q'(h_{t+1}, mu'(h_{t+1}))
+    T = 3
+    rewards = torch.tensor([[-1.0, -0.5, -0.25], [-3.0, 123.0, 456.0]])  # episode 2: padding after step 1
+    batch = EpisodeBatch(
+        obs=torch.rand(2, T + 1, 1, 7, 7),
+        actions=torch.rand(2, T, 2) - 0.5,
+        rewards=rewards,
+        terminals=torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]),  # episode 1 truncated, 2 terminated
+        mask=torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]),
+        labels=torch.zeros(2, T, 2),
+    )
+    # targets: r + 0.9 * 2 on every step of the truncated episode (its last step too); r alone at the
+    # terminal step; nothing from the padded steps
+    targets = [-1.0 + 1.8, -0.5 + 1.8, -0.25 + 1.8, -3.0]
+    expected = np.mean([_smooth_l1(0.5 - t) for t in targets])
+    assert rdpg.update(batch)["losses/critic"] == pytest.approx(expected, rel=1e-6)
+
+
+# -- SciPy parity and the environment's transition ------------------------------------------------------
+def test_the_optimiser_replays_the_environment_episode():
+    """Same landscape, start, alpha0 and delta0: RoverDescent's iterates are the env's episode."""
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from experiments.heldout import actor_policy
+
+    rover = RoverDescent.pretrained()
+    f = make("valley", rng=np.random.default_rng(3))
+    x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
+    res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True)
+    env = gym.make("RoverLandscape-v0", direction="angle_net")
+    obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
+    act, state = actor_policy(rover.policy.actor), None
+    trajectory = [(info["theta"], info["step_size"], info["resolution"])]
+    for t in range(30):
+        action, state = act(obs[None], state, np.array([t == 0]))
+        obs, _, _, _, info = env.step(action[0])
+        trajectory.append((info["theta"], info["step_size"], info["resolution"]))
+    np.testing.assert_array_equal(res.history["x"], np.array([x for x, _, _ in trajectory]))
+    np.testing.assert_array_equal(res.history["step_size"], [a for _, a, _ in trajectory])
+    np.testing.assert_array_equal(res.history["resolution"], [d for _, _, d in trajectory])
+
+
+def _log_bowl(x):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(np.log(x[0]) ** 2 + x[1] ** 2)
+
+
+def test_nan_on_a_grid_keeps_the_run_going_and_never_is_the_best_point():
+    res = RoverDescent.pretrained().minimize(_log_bowl, [0.5, 0.5])
+    assert res.nit == 30 and np.isfinite(res.fun) and res.fun < 1e-3 and res.x[0] > 0
+    assert res.nfev == 30 * 49 + 1 and res.fun == _log_bowl(res.x)
+
+
+def test_nan_at_the_iterate_stops_with_the_best_finite_point(tmp_path):
+    leftwards = RoverDescent(
+        RoverPolicy.load(_policy(tmp_path)), direction=lambda obs, theta: np.array([-1.0, 0.0])
+    )
+    res = leftwards.minimize(_log_bowl, [0.5, 0.5], step_size=5.0, resolution=0.01, max_iter=10)
+    assert res.nit == 1 and "not finite at the iterate" in res.message and not res.success
+    assert np.isfinite(res.fun) and res.fun == _log_bowl(res.x) <= _log_bowl([0.5, 0.5])
+
+
+def test_success_means_the_convergence_criterion_and_scipy_options_map(tmp_path):
+    from scipy.optimize import minimize
+
+    opt = RoverDescent.pretrained(_policy(tmp_path))
+    res = opt.minimize(lambda x: float(np.sum(x**2)), [1.0, 1.0], step_size=1e-11, resolution=1e-11)
+    assert res.success and res.nit == 0 and "xtol" in res.message
+    seen = []
+    res = minimize(
+        make("beale"),
+        [1.0, 1.0],
+        method=opt.minimize,
+        args=(),
+        tol=1e-12,
+        callback=lambda intermediate_result: seen.append(intermediate_result.nit),
+        options={"maxiter": 4, "vectorized": True},
+    )
+    assert res.nit == 4 == len(seen) and not res.success and res.nfev == 4 * 49 + 1
+
+
+def test_callback_stop_iteration_and_args(tmp_path):
+    opt = RoverDescent.pretrained(_policy(tmp_path))
+
+    def stop(intermediate_result):
+        if intermediate_result.nit == 2:
+            raise StopIteration
+
+    res = opt.minimize(lambda x, c: float(np.sum((x - c) ** 2)), [0.0, 0.0], args=(3.0,), callback=stop)
+    assert res.nit == 2 and res.message == "stopped by callback" and not res.success
+    assert res.fun == float(np.sum((res.x - 3.0) ** 2))
+
+
+def test_open_bounds_use_the_unbounded_rule_per_coordinate(tmp_path):
+    opt = RoverDescent.pretrained(_policy(tmp_path))
+    a_open, d_open = opt.initial_schedule(np.array([3.0, 4.0]), None)
+    assert (a_open, d_open) == pytest.approx((0.055 * 5, 0.022 * 5))
+    a_box, _ = opt.initial_schedule(np.zeros(2), np.array([[-1.0, 1.0], [-3.0, 3.0]]))
+    assert a_box == pytest.approx(0.055 * 2)
+    mixed = np.array([[-1.0, 1.0], [-np.inf, np.inf]])
+    assert opt.initial_schedule(np.array([3.0, 4.0]), mixed)[0] == pytest.approx(0.055 * (1 + 5) / 2)
+    res = opt.minimize(lambda x: float(np.sum(x**2)), [3.0, 4.0], bounds=[[-1, 1], [None, None]], max_iter=3)
+    assert res.history["step_size"][0] == pytest.approx(0.055 * 3) and np.all(
+        np.abs(res.history["x"][:, 0]) <= 1
+    )
+
+
+def test_a_budget_below_one_grid_evaluates_x0_and_says_why(tmp_path):
+    opt = RoverDescent.pretrained(_policy(tmp_path))
+    res = opt.minimize(lambda x: float(np.sum(x**2)), [1.0, 2.0], max_evals=10)
+    assert res.nfev == 1 and res.fun == 5.0 and res.x.tolist() == [1.0, 2.0] and res.nit == 0
+    assert "cannot pay for a grid of 49" in res.message and "only x0" in res.message
+    res = opt.minimize(lambda x: float(np.sum(x**2)), [1.0, 2.0], max_evals=100)  # a third grid does not fit
+    assert res.nfev == 2 * 49 + 1 and res.nit == 2 and "cannot pay" in res.message
+
+
+@pytest.mark.slow
+def test_an_experiment_never_replaces_the_shipped_policy_unless_asked(tmp_path):
+    """The default config with overrides (no --output) trains into its run folder only."""
+    import hashlib
+
+    from agents.rover import default_policy_path
+    from experiments import train_ddpg
+
+    shipped = default_policy_path()
+    before = hashlib.sha256(shipped.read_bytes()).hexdigest()
+    small = [
+        "train.total_episodes=16",
+        "train.num_envs=8",
+        "train.learning_starts=8",
+        "train.batch_episodes=4",
+        "train.buffer_episodes=32",
+        "env.horizon=5",
+        "warm_start.rounds=0",
+        "eval.landscapes_per_family=2",
+        "agent.hidden=8",
+        "agent.features=8",
+    ]
+    metrics = train_ddpg.main(["--set", f"runs_dir={tmp_path}", *small])  # the default config: ddpg.yaml
+    (run_dir,) = tmp_path.iterdir()
+    assert metrics["policy"] == str(run_dir / "rover_policy.pt") and (run_dir / "rover_policy.pt").is_file()
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == before

@@ -24,13 +24,27 @@ def test_teacher_asks_for_gains_times_distance_within_one_action():
 
 
 def _engine(n):
-    return build_engine(n, "gradient", family="quadratic", horizon=6,
-                        step_size_range=(0.003, 1.0), resolution_range=(0.002, 1.0))  # fmt: skip
+    return build_engine(
+        n,
+        "gradient",
+        family="quadratic",
+        horizon=6,
+        step_size_range=(0.003, 1.0),
+        resolution_range=(0.002, 1.0),
+    )
 
 
 def test_dagger_fits_the_teacher_and_is_reproducible():
-    cfg = WarmStartConfig(rounds=4, episodes_per_round=24, teacher_rounds=2, updates_per_round=60,
-                          batch_episodes=16, lr=3e-3, step_gain=0.6, resolution_gain=0.4)  # fmt: skip
+    cfg = WarmStartConfig(
+        rounds=4,
+        episodes_per_round=24,
+        teacher_rounds=2,
+        updates_per_round=60,
+        batch_episodes=16,
+        lr=3e-3,
+        step_gain=0.6,
+        resolution_gain=0.4,
+    )
 
     def run():
         torch.manual_seed(0)
@@ -46,8 +60,14 @@ def test_dagger_fits_the_teacher_and_is_reproducible():
     # the fitted actor imitates the teacher better than a fresh one on new episodes
     from agents.rdpg.warmstart import rollout
 
-    data = rollout(_engine(32), actor, [np.random.default_rng([9, i]) for i in range(32)], cfg,
-                   np.zeros(32, bool), np.random.default_rng(0))  # fmt: skip
+    data = rollout(
+        _engine(32),
+        actor,
+        [np.random.default_rng([9, i]) for i in range(32)],
+        cfg,
+        np.zeros(32, bool),
+        np.random.default_rng(0),
+    )
     with torch.no_grad():
         pred = actor.forward_sequence(torch.from_numpy(data["obs"]), torch.from_numpy(data["prev"]))
     labels = torch.from_numpy(data["labels"])
@@ -67,8 +87,13 @@ def _labelled_batch():
     rng = np.random.default_rng(0)
     buf = EpisodeBuffer(capacity=8, horizon=5, grid_size=7)
     for _ in range(8):
-        buf.add(rng.random((6, 1, 7, 7)).astype(np.float32), rng.uniform(-0.5, 1, (5, 2)), -rng.random(5),
-                False, labels=np.full((5, 2), 0.7))  # fmt: skip
+        buf.add(
+            rng.random((6, 1, 7, 7)).astype(np.float32),
+            rng.uniform(-0.5, 1, (5, 2)),
+            -rng.random(5),
+            False,
+            labels=np.full((5, 2), 0.7),
+        )
     return buf, buf.sample(8, np.random.default_rng(1))
 
 
@@ -104,9 +129,17 @@ def test_actor_delay_and_bc_term():
 def test_train_ddpg_with_warm_start_and_bc_term_resumes_without_redoing_it(tmp_path, monkeypatch):
     from experiments import train_ddpg
 
-    args = ["--config", "experiments/configs/ddpg_small.yaml", "--set", f"runs_dir={tmp_path / 'runs'}",
-            "warm_start.rounds=2", "warm_start.episodes_per_round=8", "warm_start.updates_per_round=3",
-            "agent.bc_weight=0.5", "agent.actor_delay=2"]  # fmt: skip
+    args = [
+        "--config",
+        "experiments/configs/ddpg_small.yaml",
+        "--set",
+        f"runs_dir={tmp_path / 'runs'}",
+        "warm_start.rounds=2",
+        "warm_start.episodes_per_round=8",
+        "warm_start.updates_per_round=3",
+        "rdpg.bc_weight=0.5",
+        "rdpg.actor_delay=2",
+    ]
     metrics = train_ddpg.main(args)
     assert metrics["warm_started"] == 1 and metrics["updates"] > 2
     (run_dir,) = (tmp_path / "runs").iterdir()

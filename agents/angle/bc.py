@@ -1,10 +1,21 @@
-"""Behaviour cloning of the best teacher's direction: the loss of eq. 2 and angle errors."""
+"""Behaviour cloning of the best teacher's direction: the loss of eq. 2, angle errors and the
+checkpoint format :func:`rover_envs.angle_net.load_angle_net` reads."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from agents.io import atomic_save
+
+
+def save_checkpoint(path: str | Path, model, arch: dict, meta: dict[str, Any] | None = None, **extra) -> None:
+    """Weights, architecture and metadata (plus ``extra``: optimiser state...), atomically."""
+    atomic_save({"state_dict": model.state_dict(), "arch": dict(arch), "meta": meta or {}, **extra}, path)
 
 
 def contrastive_loss(y: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor) -> torch.Tensor:

@@ -36,5 +36,16 @@ def get(name: str):
     return BASELINES[name]
 
 
-__all__ = ["BASELINES", "DEFAULTS", "TUNING_GRIDS", "adam", "cma_es", "get", "gradient_descent",
-           "nelder_mead", "nesterov", "newton", "tune"]  # fmt: skip
+__all__ = [
+    "BASELINES",
+    "DEFAULTS",
+    "TUNING_GRIDS",
+    "adam",
+    "cma_es",
+    "get",
+    "gradient_descent",
+    "nelder_mead",
+    "nesterov",
+    "newton",
+    "tune",
+]

@@ -7,10 +7,14 @@ function with perturbed starts): the grid point with the lowest *median* final r
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from agents.objective import NonFiniteError
 
 DEFAULTS: dict[str, dict[str, float]] = {
     "gd": {"lr": 1e-3},
@@ -33,14 +37,52 @@ TUNING_GRIDS: dict[str, dict[str, list]] = {
 }
 
 
-def grid_points(grid: dict[str, list]) -> list[dict]:
-    """Every combination of a tuning grid."""
+def grid_points(grid: dict[str, Sequence]) -> list[dict]:
+    """Every combination of a grid, in order (the last key varies fastest)."""
     keys = list(grid)
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def tune(name: str, problems: Sequence[tuple[Callable, np.ndarray, float]], grid: dict | None = None,
-         **options) -> tuple[dict, float]:  # fmt: skip
+class Search(NamedTuple):
+    """What :func:`grid_search` found: the best point, its result, and every point's result."""
+
+    best: dict
+    value: Any
+    table: list[tuple[dict, Any]]
+
+
+def grid_search(
+    evaluate: Callable[[dict], Any], grid: dict[str, Sequence], score: Callable[[Any], float] = float
+) -> Search:
+    """Evaluate every point of ``grid`` and keep the one with the lowest ``score(result)`` (the
+    first such point on ties). The one grid search of the project: baselines, the learned
+    optimiser's initial alpha/delta, fixed schedules and the warm-start teacher's gains."""
+    points = grid_points(grid)
+    if not points:
+        raise ValueError("the grid is empty; give every key at least one value")
+    table = [(point, evaluate(point)) for point in points]
+    best, value = min(table, key=lambda row: score(row[1]))
+    return Search(best, value, table)
+
+
+def median_regret(
+    method: Callable, problems: Sequence[tuple[Callable, np.ndarray, float]], **options
+) -> float:
+    """Median final regret ``res.fun - f_star`` of ``method`` over ``problems``; a run that
+    never saw a finite value (:class:`~agents.objective.NonFiniteError`) counts as infinite."""
+    regrets = []
+    for fun, x0, f_star in problems:
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # bad grid points overflow
+                regrets.append(method(fun, x0, **options).fun - f_star)
+        except NonFiniteError:
+            regrets.append(np.inf)
+    return float(np.median(regrets))
+
+
+def tune(
+    name: str, problems: Sequence[tuple[Callable, np.ndarray, float]], grid: dict | None = None, **options
+) -> tuple[dict, float]:
     """Best hyper-parameters of baseline ``name`` over ``problems``.
 
     Args:
@@ -51,25 +93,17 @@ def tune(name: str, problems: Sequence[tuple[Callable, np.ndarray, float]], grid
 
     Returns:
         ``(hyper_parameters, median_final_regret)`` of the best grid point.
+
+    Raises:
+        ValueError: a grid key that is not one of the baseline's hyper-parameters.
     """
     from agents.baselines import get
 
     method = get(name)
-    best, best_score = dict(DEFAULTS[name]), np.inf
-    for hyper in grid_points(grid or TUNING_GRIDS[name]):
-        regrets = []
-        for fun, x0, f_star in problems:
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):  # bad grid points diverge
-                    res = method(fun, x0, **hyper, **options)
-                regrets.append(res.fun - f_star if np.isfinite(res.fun) else np.inf)
-            except (
-                ValueError,
-                FloatingPointError,
-                OverflowError,
-            ):  # diverged into non-finite values
-                regrets.append(np.inf)
-        score = float(np.median(regrets))
-        if score < best_score:
-            best, best_score = hyper, score
-    return best, best_score
+    grid = TUNING_GRIDS[name] if grid is None else grid
+    own = [p.name for p in inspect.signature(method).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(grid) - set(own))
+    if unknown:
+        raise ValueError(f"unknown hyper-parameter(s) {unknown} for {name}; valid: {', '.join(own)}")
+    found = grid_search(lambda hyper: median_regret(method, problems, **hyper, **options), grid)
+    return found.best, found.value

@@ -5,6 +5,12 @@ from agents.rdpg.networks import Hidden, RecurrentActor, RecurrentCritic, squash
 from agents.rdpg.rdpg import RDPG, RDPGConfig
 
 __all__ = [
-    "RDPG", "EpisodeBatch", "EpisodeBuffer", "Hidden", "RDPGConfig",
-    "RecurrentActor", "RecurrentCritic", "squash",
-]  # fmt: skip
+    "RDPG",
+    "EpisodeBatch",
+    "EpisodeBuffer",
+    "Hidden",
+    "RDPGConfig",
+    "RecurrentActor",
+    "RecurrentCritic",
+    "squash",
+]

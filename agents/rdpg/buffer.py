@@ -34,8 +34,14 @@ class EpisodeBuffer:
         self.size = 0
         self.next = 0
 
-    def add(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, terminated: bool,
-            labels: np.ndarray | None = None) -> None:  # fmt: skip
+    def add(
+        self,
+        obs: np.ndarray,
+        actions: np.ndarray,
+        rewards: np.ndarray,
+        terminated: bool,
+        labels: np.ndarray | None = None,
+    ) -> None:
         """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)`` and
         optionally a teacher's ``labels (L, 2)`` for the same states."""
         steps = len(actions)
@@ -59,9 +65,12 @@ class EpisodeBuffer:
         if self.size == 0:
             raise ValueError("the buffer is empty")
         idx = rng.integers(0, self.size, size=batch_size)
-        return EpisodeBatch(*(torch.from_numpy(a[idx]) for a in (self.obs, self.actions, self.rewards,
-                                                                  self.terminals, self.mask,
-                                                                  self.labels)))  # fmt: skip
+        return EpisodeBatch(
+            *(
+                torch.from_numpy(a[idx])
+                for a in (self.obs, self.actions, self.rewards, self.terminals, self.mask, self.labels)
+            )
+        )
 
     def state_dict(self) -> dict:
         return {

@@ -16,7 +16,9 @@ from typing import NamedTuple
 import torch
 import torch.nn as nn
 
-ACTION_LOW, ACTION_HIGH = -0.5, 1.0
+from rover_envs.grid import GRID_SIZE
+from rover_envs.transition import ACTION_HIGH, ACTION_LOW
+
 ACTION_DIM = 2
 
 
@@ -35,7 +37,7 @@ def squash(z: torch.Tensor) -> torch.Tensor:
 class Encoder(nn.Module):
     """Grid ``(..., 1, n, n)`` -> features ``(..., features)``."""
 
-    def __init__(self, grid_size: int = 7, channels: tuple[int, int] = (16, 32), features: int = 64):
+    def __init__(self, grid_size: int = GRID_SIZE, channels: tuple[int, int] = (16, 32), features: int = 64):
         super().__init__()
         side = grid_size - 4
         self.conv = nn.Sequential(
@@ -106,11 +108,20 @@ class RecurrentActor(_Recurrent):
     """``(history) -> (d_alpha, d_delta)``."""
 
     def __init__(
-        self, grid_size: int = 7, channels: tuple[int, int] = (16, 32), features: int = 64, hidden: int = 64
+        self,
+        grid_size: int = GRID_SIZE,
+        channels: tuple[int, int] = (16, 32),
+        features: int = 64,
+        hidden: int = 64,
     ):
         super().__init__(grid_size, channels, features, hidden)
-        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
-                                  nn.Linear(hidden, ACTION_DIM))  # fmt: skip
+        self.head = nn.Sequential(
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, hidden),
+            nn.ReLU(),
+            nn.Linear(hidden, ACTION_DIM),
+        )
         nn.init.uniform_(self.head[-1].weight, -3e-3, 3e-3)
         nn.init.zeros_(self.head[-1].bias)
 
@@ -129,7 +140,11 @@ class RecurrentCritic(_Recurrent):
     """``(history, action) -> Q``."""
 
     def __init__(
-        self, grid_size: int = 7, channels: tuple[int, int] = (16, 32), features: int = 64, hidden: int = 64
+        self,
+        grid_size: int = GRID_SIZE,
+        channels: tuple[int, int] = (16, 32),
+        features: int = 64,
+        hidden: int = 64,
     ):
         super().__init__(grid_size, channels, features, hidden)
         self.head = nn.Sequential(

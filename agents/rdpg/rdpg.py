@@ -28,13 +28,33 @@ from agents.rdpg.networks import RecurrentActor, RecurrentCritic
 
 @dataclass
 class RDPGConfig:
+    """Recurrent DPG's hyper-parameters."""
+
     gamma: float = 1.0
+    """Discount factor (the paper uses 1 over its 30-step episodes)."""
     tau: float = 0.01
+    """Polyak rate of the target networks."""
     actor_lr: float = 3e-4
+    """Adam learning rate of the actor."""
     critic_lr: float = 1e-3
+    """Adam learning rate of the critic."""
     grad_clip: float = 1.0
-    actor_delay: int = 0  # critic-only updates before the actor starts learning
-    bc_weight: float = 0.0  # TD3+BC: weight of the squared distance to the teacher's labels
+    """Gradient-norm clip of both networks."""
+    actor_delay: int = 0
+    """Critic-only updates before the actor starts learning (for a warm-started actor)."""
+    bc_weight: float = 0.0
+    """TD3+BC: weight of the squared distance to the teacher's labels (0: pure RDPG)."""
+
+    def __post_init__(self):
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"rdpg.gamma must be in [0, 1]; got {self.gamma}")
+        if not 0.0 < self.tau <= 1.0:
+            raise ValueError(f"rdpg.tau must be in (0, 1]; got {self.tau}")
+        for name in ("actor_lr", "critic_lr", "grad_clip"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"rdpg.{name} must be > 0; got {getattr(self, name)}")
+        if self.actor_delay < 0 or not self.bc_weight >= 0:
+            raise ValueError("rdpg.actor_delay and rdpg.bc_weight must be >= 0")
 
 
 def _prev_actions(actions: torch.Tensor) -> torch.Tensor:
@@ -103,11 +123,14 @@ class RDPG:
 
     def state_dict(self) -> dict:
         return {
-            "actor": self.actor.state_dict(), "critic": self.critic.state_dict(),
-            "actor_target": self.actor_target.state_dict(), "critic_target": self.critic_target.state_dict(),
-            "actor_opt": self.actor_opt.state_dict(), "critic_opt": self.critic_opt.state_dict(),
+            "actor": self.actor.state_dict(),
+            "critic": self.critic.state_dict(),
+            "actor_target": self.actor_target.state_dict(),
+            "critic_target": self.critic_target.state_dict(),
+            "actor_opt": self.actor_opt.state_dict(),
+            "critic_opt": self.critic_opt.state_dict(),
             "updates": self.updates,
-        }  # fmt: skip
+        }
 
     def sync_targets(self) -> None:
         """Copy the online networks into their targets (after a warm start)."""

@@ -25,24 +25,38 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from agents.rdpg.networks import ACTION_HIGH, ACTION_LOW, RecurrentActor
+from agents.rdpg.networks import RecurrentActor
+from rover_envs.transition import ACTION_HIGH, ACTION_LOW, clip_actions
 
 
 @dataclass
 class WarmStartConfig:
-    rounds: int = 0  # DAgger rounds; 0 disables the warm start
+    """DAgger from the privileged schedule teacher (0 rounds: no warm start)."""
+
+    rounds: int = 0
+    """DAgger rounds; 0 disables the warm start."""
     episodes_per_round: int = 256
-    teacher_rounds: int = 4  # beta (teacher's share of episodes) decays from 1 to 0 over these
+    """Episodes rolled out per round (one batched engine)."""
+    teacher_rounds: int = 4
+    """beta, the teacher's share of episodes, decays from 1 to 0 over these rounds."""
     updates_per_round: int = 200
+    """Fitting steps on all the data after each round."""
     batch_episodes: int = 128
+    """Whole episodes per fitting step."""
     lr: float = 1e-3
-    noise: float = 0.05  # std of the Gaussian added to executed actions (labels stay clean)
-    step_gain: float = 0.4  # teacher's alpha / distance to the minimiser
-    resolution_gain: float = 0.6  # teacher's delta / distance (python -m experiments.teacher_gains)
+    """Adam learning rate of the fit."""
+    noise: float = 0.05
+    """Std of the Gaussian added to executed actions (labels stay clean)."""
+    step_gain: float = 0.4
+    """Teacher's alpha / distance to the minimiser."""
+    resolution_gain: float = 0.6
+    """Teacher's delta / distance (chosen by python -m experiments.teacher_gains)."""
 
     def __post_init__(self):
         if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
             raise ValueError("warm_start: rounds >= 0, episodes_per_round >= 1, updates_per_round >= 0")
+        if self.teacher_rounds < 0 or self.batch_episodes < 1 or not (self.lr > 0 and self.noise >= 0):
+            raise ValueError("warm_start: teacher_rounds >= 0, batch_episodes >= 1, lr > 0, noise >= 0")
         if not (self.step_gain > 0 and self.resolution_gain > 0):
             raise ValueError("warm_start: step_gain and resolution_gain must be > 0")
 
@@ -59,24 +73,39 @@ def teacher_actions(
     return np.clip(np.stack([da, dd], axis=1), ACTION_LOW, ACTION_HIGH)
 
 
-def teacher_episodes(engine, rngs, step_gain: float, resolution_gain: float,
-                     options: dict | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _teacher(info: dict, step_gain: float, resolution_gain: float) -> np.ndarray:
+    """The teacher's actions from an engine's public ``info`` (what the environments report)."""
+    return teacher_actions(
+        info["distance"], info["step_size"], info["resolution"], step_gain, resolution_gain
+    )
+
+
+def teacher_episodes(
+    engine, rngs, step_gain: float, resolution_gain: float, options: dict | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Reset every slot of ``engine`` (with reset ``options``) and let the teacher alone act for
     the horizon. Returns the best-so-far regret and the initial regret per slot."""
+    every = slice(None)
     engine.reset_slots(range(engine.B), rngs, options)
-    regret0 = engine.f - engine.f_star
-    best = engine.f.copy()
+    info = engine.info(every)
+    regret0 = info["regret"].copy()
+    best = regret0.copy()
     alive = np.ones(engine.B, bool)
     for _ in range(engine.cfg.horizon):
-        distance = np.linalg.norm(engine.theta - engine.x_star, axis=1)
-        alive &= ~engine.step(teacher_actions(distance, engine.alpha, engine.delta, step_gain,
-                                              resolution_gain), rngs)["terminated"]  # fmt: skip
-        best = np.where(alive, np.minimum(best, engine.f), best)
-    return best - engine.f_star, regret0
+        alive &= ~engine.step(_teacher(info, step_gain, resolution_gain), rngs)["terminated"]
+        info = engine.info(every)
+        best = np.where(alive, np.minimum(best, info["regret"]), best)
+    return best, regret0
 
 
-def rollout(engine, actor: RecurrentActor, rngs, cfg: WarmStartConfig, use_teacher: np.ndarray,
-            noise_rng: np.random.Generator) -> dict[str, np.ndarray]:  # fmt: skip
+def rollout(
+    engine,
+    actor: RecurrentActor,
+    rngs,
+    cfg: WarmStartConfig,
+    use_teacher: np.ndarray,
+    noise_rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
     """One episode per engine slot; returns the complete (non-diverged) ones as arrays:
     ``obs (E, T, 1, n, n)``, ``prev (E, T, 2)`` (executed actions, zeros at t = 0) and
     ``labels (E, T, 2)`` (the teacher's actions)."""
@@ -89,8 +118,7 @@ def rollout(engine, actor: RecurrentActor, rngs, cfg: WarmStartConfig, use_teach
     obs, prev, labels = [], [np.zeros((B, 2))], []
     alive = np.ones(B, bool)
     for _ in range(horizon):
-        distance = np.linalg.norm(engine.theta - engine.x_star, axis=1)
-        label = teacher_actions(distance, engine.alpha, engine.delta, cfg.step_gain, cfg.resolution_gain)
+        label = _teacher(engine.info(slice(None)), cfg.step_gain, cfg.resolution_gain)
         obs.append(engine.obs.copy())
         with torch.no_grad():
             own, hidden = actor.act(torch.from_numpy(engine.obs).to(device), hidden, start)
@@ -98,7 +126,7 @@ def rollout(engine, actor: RecurrentActor, rngs, cfg: WarmStartConfig, use_teach
         action = np.where(use_teacher[:, None], label, own.double().cpu().numpy())
         if cfg.noise > 0:
             action = action + cfg.noise * noise_rng.standard_normal(action.shape)
-        action = np.clip(action, ACTION_LOW, ACTION_HIGH)
+        action = clip_actions(action)
         hidden = hidden._replace(prev_action=torch.from_numpy(action.astype(np.float32)).to(device))
         labels.append(label)
         prev.append(action)
