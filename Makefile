@@ -55,13 +55,13 @@ bench: $(STAMP)
 	$(PY) -m experiments.bench
 
 train-ddpg: $(STAMP)
-	$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg.yaml
+	$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg.yaml --output agents/pretrained/rover_policy.pt
 
 evaluate: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m experiments.evaluate --out results
 
 train-angle: $(STAMP)
-	$(PY) -m experiments.train_angle --config experiments/configs/angle.yaml
+	$(PY) -m experiments.train_angle --config experiments/configs/angle.yaml --output agents/pretrained/angle_net.pt
 
 table1: $(STAMP)
 	$(PY) -m experiments.table1 --config experiments/configs/table1.yaml --out results

@@ -61,8 +61,9 @@ def run(directions: list[str], sizes: list[int], seconds: float) -> dict:
             }
         )
         for n in sizes:
-            venv = gym.make_vec("RoverLandscape-v0", num_envs=n, vectorization_mode="vector_entry_point",
-                                direction=direction)  # fmt: skip
+            venv = gym.make_vec(
+                "RoverLandscape-v0", num_envs=n, vectorization_mode="vector_entry_point", direction=direction
+            )
             sps = _time_vector(venv, seconds)
             rows.append(
                 {

@@ -23,40 +23,19 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from experiments import config as cfgmod
+from experiments.runs import cli
+from experiments.schemas import CompareConfig, DDPGExperiment, SB3Experiment
 from experiments.sweep import RunSpec, add_run_arguments, run_and_summarise
-from experiments.train_ddpg import DDPGExperiment, EnvConfig, EvalConfig
-from experiments.train_sb3 import SB3Experiment
-
-Algorithm = Literal["rdpg", "ddpg", "td3", "sac", "ppo", "recurrent_ppo"]
-
-
-@dataclass
-class CompareConfig:
-    name: str = "compare_rl"
-    env: EnvConfig = field(default_factory=EnvConfig)  # num_envs is each agent's own; ignored here
-    total_steps: int = 300_000
-    seeds: list[int] = field(default_factory=lambda: [0, 1])
-    algorithms: list[Algorithm] = field(
-        default_factory=lambda: ["rdpg", "ddpg", "td3", "sac", "ppo", "recurrent_ppo"]
-    )
-    rdpg_config: str = "experiments/configs/ddpg_scratch.yaml"
-    sb3_config: str = "experiments/configs/sb3.yaml"
-    workers: int = 0  # parallel runs; 0: cores // threads
-    threads: int = 1
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    runs_dir: str = "runs/compare"
 
 
 def specs_for(cfg: CompareConfig, source: str = "compare") -> list[RunSpec]:
     """One validated :class:`RunSpec` per algorithm x seed."""
     if not cfg.algorithms or not cfg.seeds:
         raise cfgmod.ConfigError(f"{source}: list at least one algorithm and one seed")
-    env = {f"env.{k}": v for k, v in cfgmod.to_dict(cfg.env).items() if k != "num_envs"}
+    env = {f"env.{k}": v for k, v in cfgmod.to_dict(cfg.env).items()}
     ev = {f"eval.{k}": v for k, v in cfgmod.to_dict(cfg.eval).items()}
     sweep_dir = str((Path(cfg.runs_dir) / cfg.name).resolve())
     specs = []
@@ -66,8 +45,11 @@ def specs_for(cfg: CompareConfig, source: str = "compare") -> list[RunSpec]:
             common = {**env, **ev, "name": experiment, "seed": seed}
             if algo == "rdpg":
                 module, cls, base = "experiments.train_ddpg", DDPGExperiment, cfg.rdpg_config
-                overrides = {**common, "train.total_episodes": max(1, cfg.total_steps // cfg.env.horizon),
-                             "train.threads": cfg.threads, "output": None}  # fmt: skip
+                overrides = {
+                    **common,
+                    "train.total_episodes": max(1, cfg.total_steps // cfg.env.horizon),
+                    "train.threads": cfg.threads,
+                }
             else:
                 module, cls, base = "experiments.train_sb3", SB3Experiment, cfg.sb3_config
                 overrides = {**common, "algo": algo, "total_steps": cfg.total_steps, "threads": cfg.threads}
@@ -75,8 +57,11 @@ def specs_for(cfg: CompareConfig, source: str = "compare") -> list[RunSpec]:
                 cfgmod.load(cls, base, overrides)
             except cfgmod.ConfigError as exc:
                 raise cfgmod.ConfigError(f"{source}: {algo} seed {seed}: {exc}") from exc
-            specs.append(RunSpec(module, base, overrides, experiment, seed, {"algorithm": algo}, sweep_dir,
-                                 cfg.threads))  # fmt: skip
+            specs.append(
+                RunSpec(
+                    module, base, overrides, experiment, seed, {"algorithm": algo}, sweep_dir, cfg.threads
+                )
+            )
     return specs
 
 
@@ -91,11 +76,21 @@ def main(argv: list[str] | None = None) -> dict:
     sweep_dir = Path(cfg.runs_dir) / cfg.name
     sweep_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(cfg, sweep_dir / "compare.yaml")
-    title = (f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
-             f"{cfg.total_steps:,} steps)")  # fmt: skip
-    return run_and_summarise(specs, args, sweep_dir=sweep_dir, name=cfg.name, workers=workers,
-                             axes=["algorithm"], title=title)  # fmt: skip
+    title = (
+        f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
+        f"{cfg.total_steps:,} steps)"
+    )
+    return run_and_summarise(
+        specs,
+        args,
+        sweep_dir=sweep_dir,
+        name=cfg.name,
+        workers=workers,
+        axes=["algorithm"],
+        title=title,
+        config=("compare.yaml", cfg),
+    )
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

@@ -1,17 +1,29 @@
 """Typed configs: dataclasses are the schema, YAML only their serialised form.
 
 :func:`load` reads a YAML file into a dataclass strictly: an unknown key, a missing required
-field or a value of the wrong type is a :class:`ConfigError` naming the file, the key and what
-is valid. :func:`dump` writes the resolved config back (tuples as lists), so every run can
-save exactly what it ran with. Overrides use dotted keys: ``{"train.epochs": 3}``.
+field, a value of the wrong type or one the dataclass's own validation rejects is a
+:class:`ConfigError` naming the file, the key and what is valid. :func:`dump` writes the
+resolved config back (tuples as lists), so every run can save exactly what it ran with.
+Overrides use dotted keys: ``{"train.epochs": 3}``.
+
+Fields marked ``field(metadata={"path": True})`` are input files: a relative path in a YAML
+file resolves from that file's folder (so a sweep file works from any working directory), one
+given as an override from the working directory, and :func:`dump` writes them relative to the
+file it writes. :func:`describe` turns the field docstrings into ``--help`` text.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import itertools
+import os
 import re
+import textwrap
 import types
 import typing
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -115,20 +127,54 @@ def load(cls: type[T], path: str | Path, overrides: dict[str, Any] | None = None
     """Read ``path`` (YAML) into ``cls``, applying dotted-key ``overrides`` first."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text())
     except FileNotFoundError as exc:
         raise ConfigError(f"config file {path} does not exist") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    if data is None:
+        raise ConfigError(f"{path} is empty; start from one of the shipped configs (experiments/configs/)")
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys to values")
-    for key, value in (overrides or {}).items():
+    _resolve_paths(cls, data, path.parent)
+    return from_dict(cls, apply_overrides(cls, data, overrides or {}), where=str(path))
+
+
+def apply_overrides(cls: type, data: dict, overrides: dict[str, Any]) -> dict:
+    """``data`` with dotted-key ``overrides`` set (path fields resolved from the working directory)."""
+    data = dict(data)
+    for key, value in overrides.items():
         node = data
         *parents, leaf = key.split(".")
         for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return from_dict(cls, data, where=str(path))
+            node[part] = dict(node.get(part) or {})
+            node = node[part]
+        node[leaf] = os.path.abspath(value) if key in _path_fields(cls) and isinstance(value, str) else value
+    return data
+
+
+@cache
+def _path_fields(cls: type, prefix: str = "") -> frozenset[str]:
+    """Dotted names of the input-path fields of ``cls`` (and of its nested dataclasses)."""
+    out = set()
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.metadata.get("path"):
+            out.add(prefix + f.name)
+        elif dataclasses.is_dataclass(hints[f.name]):
+            out |= _path_fields(hints[f.name], f"{prefix}{f.name}.")
+    return frozenset(out)
+
+
+def _resolve_paths(cls: type, data: dict, folder: Path) -> None:
+    """Make the relative path fields of ``data`` (read from a file in ``folder``) absolute."""
+    for key in _path_fields(cls):
+        *parents, leaf = key.split(".")
+        node = data
+        for part in parents:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(leaf), str):
+            node[leaf] = str((folder / node[leaf]).resolve())
 
 
 def to_dict(obj) -> dict:
@@ -147,7 +193,64 @@ def to_dict(obj) -> dict:
 
 
 def dump(obj, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(to_dict(obj), sort_keys=False))
+    """Write ``obj`` as YAML; its path fields relative to ``path``'s folder (so the file is
+    self-contained wherever the folder moves along with the files it names)."""
+    path = Path(path)
+    data = to_dict(obj)
+    for key in _path_fields(type(obj)):
+        *parents, leaf = key.split(".")
+        node = data
+        for part in parents:
+            node = node[part]
+        if isinstance(node.get(leaf), str):
+            node[leaf] = os.path.relpath(Path(node[leaf]).resolve(), path.parent.resolve())
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@cache
+def field_docs(cls: type) -> dict[str, str]:
+    """The docstrings written under a dataclass's fields (``name: type = default`` then
+    ``\"\"\"doc\"\"\"``), as a ``{field: doc}`` mapping (what ``--help`` shows)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
+    except (OSError, TypeError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs = {}
+    for node, after in itertools.pairwise(body):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(after, ast.Expr)
+            and isinstance(after.value, ast.Constant)
+            and isinstance(after.value.value, str)
+        ):
+            docs[node.target.id] = " ".join(after.value.value.split())
+    return docs
+
+
+def describe(cls: type, prefix: str = "") -> list[str]:
+    """One line per config key of ``cls`` (nested sections expanded): its dotted name, type,
+    default and documentation."""
+    hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    lines = []
+    for f in dataclasses.fields(cls):
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            head = (tp.__doc__ or "").strip().splitlines()[0] if tp.__doc__ else ""
+            lines.append(f"{prefix}{f.name}:  {docs.get(f.name) or head}".rstrip())
+            lines += describe(tp, f"{prefix}{f.name}.")
+            continue
+        if f.default is not dataclasses.MISSING:
+            default = f"default {f.default!r}"
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f"default {f.default_factory()!r}"
+        else:
+            default = "required"
+        kind = tp.__name__ if isinstance(tp, type) else str(tp).replace("typing.", "")
+        lines.append(f"  {prefix}{f.name} ({kind}; {default}): {docs.get(f.name, '')}".rstrip())
+    return lines
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:

@@ -52,15 +52,29 @@ def sb3_policy(model) -> Act:
     return act
 
 
-def evaluate(act: Act | None, *, reward: str = "running_mean", noise: float = 0.0, horizon: int = 30,
-             landscapes: int = 50, seed: int = 1_000_003,
-             families: Sequence[str] = FAMILY_NAMES) -> dict:  # fmt: skip
+def evaluate(
+    act: Act | None,
+    *,
+    reward: str = "running_mean",
+    noise: float = 0.0,
+    horizon: int = 30,
+    landscapes: int = 50,
+    seed: int = 1_000_003,
+    families: Sequence[str] = FAMILY_NAMES,
+) -> dict:
     """Per family: the median final normalised regret, its mean log10, and the median
     alpha/alpha0 and delta/delta0 trajectories; plus ``log10_score`` over families."""
     out: dict[str, Any] = {}
     for k, fam in enumerate(families):
-        env = gym.make_vec("RoverLandscape-v0", num_envs=landscapes, vectorization_mode="vector_entry_point",
-                           family=fam, reward=reward, noise=noise, max_episode_steps=horizon)  # fmt: skip
+        env = gym.make_vec(
+            "RoverLandscape-v0",
+            num_envs=landscapes,
+            vectorization_mode="vector_entry_point",
+            family=fam,
+            reward=reward,
+            noise=noise,
+            horizon=horizon,
+        )
         obs, info = env.reset(seed=seed + 10_000 * k)
         r0, a0, d0 = info["regret"].copy(), info["step_size"].copy(), info["resolution"].copy()
         state, start = None, np.ones(landscapes, bool)
@@ -79,10 +93,12 @@ def evaluate(act: Act | None, *, reward: str = "running_mean", noise: float = 0.
             alive &= ~(term | trunc)
         env.close()
         norm = regret / np.maximum(r0, 1e-300)
-        out[fam] = {"median_final_normalized_regret": float(np.median(norm)),
-                    "mean_log10_final_normalized_regret": float(np.mean(np.log10(np.maximum(norm, FLOOR)))),
-                    "alpha_ratio": np.median(np.stack(alphas), axis=1).tolist(),
-                    "delta_ratio": np.median(np.stack(deltas), axis=1).tolist()}  # fmt: skip
+        out[fam] = {
+            "median_final_normalized_regret": float(np.median(norm)),
+            "mean_log10_final_normalized_regret": float(np.mean(np.log10(np.maximum(norm, FLOOR)))),
+            "alpha_ratio": np.median(np.stack(alphas), axis=1).tolist(),
+            "delta_ratio": np.median(np.stack(deltas), axis=1).tolist(),
+        }
     return out
 
 
@@ -95,8 +111,10 @@ def log10_score(result: dict) -> float:
 def summary(trained: dict, fixed: dict | None = None) -> dict:
     """``{family: {"trained": median, "fixed_schedule": median}}`` as written to metrics.json."""
     key = "median_final_normalized_regret"
-    return {fam: {"trained": trained[fam][key], **({"fixed_schedule": fixed[fam][key]} if fixed else {})}
-            for fam in trained}  # fmt: skip
+    return {
+        fam: {"trained": trained[fam][key], **({"fixed_schedule": fixed[fam][key]} if fixed else {})}
+        for fam in trained
+    }
 
 
 def trajectory_figure(result: dict):

@@ -132,8 +132,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", default=0, type=int)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for path in (families_figure(args.out, args.seed), test_functions_figure(args.out),
-                 episode_figure(args.out, args.seed), rippled_figure(args.out, args.seed)):  # fmt: skip
+    for path in (
+        families_figure(args.out, args.seed),
+        test_functions_figure(args.out),
+        episode_figure(args.out, args.seed),
+        rippled_figure(args.out, args.seed),
+    ):
         print(f"wrote {path}")
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments import config as cfgmod
 from experiments.heldout import FLOOR
 
 
@@ -38,38 +39,62 @@ def group_results(results: Sequence[tuple[Any, dict]]) -> dict[tuple, list[dict]
     return groups
 
 
-def aggregate(sweep_dir: str | Path, axes: Sequence[str], results: Sequence[tuple[Any, dict]],
-              title: str, plot: bool = True) -> str:  # fmt: skip
+def aggregate(
+    sweep_dir: str | Path,
+    axes: Sequence[str],
+    results: Sequence[tuple[Any, dict]],
+    title: str,
+    plot: bool = True,
+) -> str:
     """Write ``summary.md``, ``summary.csv`` (and plots) into ``sweep_dir``; return the markdown."""
     sweep_dir = Path(sweep_dir)
     groups = group_results(results)
     families = list(next(iter(groups.values()))[0]["trained"]) if groups else []
-    lines = [f"# {title}", "",
-             "Held-out evaluation: per family, the median over landscapes of the final normalised "
-             "regret regret_T / regret_0; cells are log10 of it, mean ± std over seeds (lower is "
-             "better; -16 is the floor). *score* averages the families.", ""]  # fmt: skip
+    lines = [
+        f"# {title}",
+        "",
+        "Held-out evaluation: per family, the median over landscapes of the final normalised "
+        "regret regret_T / regret_0; cells are log10 of it, mean ± std over seeds (lower is "
+        "better; -16 is the floor). *score* averages the families.",
+        "",
+    ]
     head = [*axes, "seeds", "score", *families, "fixed schedule", "train min"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     rows = []
     for key, runs in groups.items():
-        fam_logs = {f: [_log_regret(r, f) for r in runs]
-                    for f in families}  # fmt: skip
+        fam_logs = {f: [_log_regret(r, f) for r in runs] for f in families}
         fixed = [r["fixed_schedule_log10_score"] for r in runs if "fixed_schedule_log10_score" in r]
         minutes = [r.get("train_seconds", float("nan")) / 60 for r in runs]
-        cells = [*key, str(len(runs)), _fmt([r["log10_score"] for r in runs]),
-                 *(_fmt(fam_logs[f]) for f in families), _fmt(fixed) if fixed else "–",
-                 _fmt(minutes, 1)]  # fmt: skip
+        cells = [
+            *key,
+            str(len(runs)),
+            _fmt([r["log10_score"] for r in runs]),
+            *(_fmt(fam_logs[f]) for f in families),
+            _fmt(fixed) if fixed else "–",
+            _fmt(minutes, 1),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
         for r in runs:
-            rows.append({**dict(zip(axes, key)), "seed": r["seed"], "score": r["log10_score"],
-                         **{f: r["trained"][f]["median_final_normalized_regret"] for f in families},
-                         "train_seconds": r.get("train_seconds"),
-                         "env_steps": r.get("env_steps")})  # fmt: skip
+            rows.append(
+                {
+                    **dict(zip(axes, key)),
+                    "seed": r["seed"],
+                    "score": r["log10_score"],
+                    **{f: r["trained"][f]["median_final_normalized_regret"] for f in families},
+                    "train_seconds": r.get("train_seconds"),
+                    "env_steps": r.get("env_steps"),
+                }
+            )
     if len(axes) >= 2 and groups:
         a0 = list(dict.fromkeys(k[0] for k in groups))
         a1 = list(dict.fromkeys(k[1] for k in groups))
-        lines += ["", f"Score (mean ± std over seeds) by {axes[0]} (rows) × {axes[1]} (columns):", "",
-                  "| " + " | ".join([axes[0], *a1]) + " |", "|" + "---|" * (len(a1) + 1)]  # fmt: skip
+        lines += [
+            "",
+            f"Score (mean ± std over seeds) by {axes[0]} (rows) × {axes[1]} (columns):",
+            "",
+            "| " + " | ".join([axes[0], *a1]) + " |",
+            "|" + "---|" * (len(a1) + 1),
+        ]
         for v0 in a0:
             cells = []
             for v1 in a1:
@@ -124,8 +149,14 @@ def plot_scores(groups: dict[tuple, list[dict]], families: list[str], path: Path
     width = 0.8 / max(len(families), 1)
     for j, fam in enumerate(families):
         vals = [[_log_regret(r, fam) for r in groups[k]] for k in keys]
-        ax.bar(np.arange(len(keys)) + j * width, [np.mean(v) for v in vals], width,
-               yerr=[np.std(v) for v in vals], label=fam, capsize=2)  # fmt: skip
+        ax.bar(
+            np.arange(len(keys)) + j * width,
+            [np.mean(v) for v in vals],
+            width,
+            yerr=[np.std(v) for v in vals],
+            label=fam,
+            capsize=2,
+        )
     ticks = np.arange(len(keys)) + 0.4 - width / 2
     ax.set_xticks(ticks, ["-".join(k) for k in keys], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("held-out log10 median\nfinal normalised regret")
@@ -147,11 +178,15 @@ def _finish(fig, ax, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def publish(sweep_dir: str | Path, dest: str | Path) -> Path:
-    """Copy a sweep's summary (markdown, csv, plots, the sweep file) into ``dest``, e.g. results/."""
+def publish(sweep_dir: str | Path, dest: str | Path, config: tuple[str, Any] | None = None) -> Path:
+    """Copy a sweep's summary (markdown, csv, plots) into ``dest``, e.g. results/, and write its
+    ``config`` (``(file name, sweep or comparison config)``) there, its paths relative to ``dest``
+    so that the published file runs as it is."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("summary.md", "summary.csv", "curves.png", "scores.png", "sweep.yaml", "compare.yaml"):
+    for name in ("summary.md", "summary.csv", "curves.png", "scores.png"):
         if (Path(sweep_dir) / name).is_file():
             shutil.copy2(Path(sweep_dir) / name, dest / name)
+    if config is not None:
+        cfgmod.dump(config[1], dest / config[0])
     return dest

@@ -8,7 +8,7 @@ A sweep file is a base config, overrides for every run, a grid and seeds::
 
     name: reward_variants
     trainer: ddpg                       # ddpg (experiments.train_ddpg) or sb3 (experiments.train_sb3)
-    base: experiments/configs/ddpg_scratch.yaml
+    base: ../ddpg_scratch.yaml          # relative to this file
     overrides: {train.total_episodes: 20000}
     grid:
       env.reward: [running_mean, normalized, raw, final]
@@ -43,42 +43,26 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from tqdm import tqdm
 
 from experiments import config as cfgmod
-from experiments.runs import run_name
+from experiments.runs import cli, run_name
+from experiments.schemas import DDPGExperiment, SB3Experiment, SweepConfig
 from experiments.summary import aggregate, publish
 
 ENV_ID = "RoverLandscape-v0"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _trainers() -> dict[str, tuple[str, type, str]]:
-    """trainer -> (module, config class, the key that sets its torch threads)."""
-    from experiments.train_ddpg import DDPGExperiment
-    from experiments.train_sb3 import SB3Experiment
-
-    return {
-        "ddpg": ("experiments.train_ddpg", DDPGExperiment, "train.threads"),
-        "sb3": ("experiments.train_sb3", SB3Experiment, "threads"),
-    }
-
-
-@dataclass
-class SweepConfig:
-    name: str
-    base: str  # the trainer's config file every run starts from
-    grid: dict[str, list[Any]]
-    trainer: Literal["ddpg", "sb3"] = "ddpg"
-    overrides: dict[str, Any] = field(default_factory=dict)
-    seeds: list[int] = field(default_factory=lambda: [0])
-    workers: int = 0  # parallel runs; 0: cores // threads
-    threads: int = 1  # torch threads per run
-    runs_dir: str = "runs/sweeps"
+TRAINERS: dict[str, tuple[str, type, str]] = {
+    "ddpg": ("experiments.train_ddpg", DDPGExperiment, "train.threads"),
+    "sb3": ("experiments.train_sb3", SB3Experiment, "threads"),
+}
+"""trainer -> (module, config class, the key that sets its torch threads)."""
 
 
 @dataclass
@@ -110,8 +94,17 @@ class RunSpec:
         if resume:
             return [sys.executable, "-m", self.module, "--resume", str(run_dir)]
         sets = [f"{k}={json.dumps(v)}" for k, v in self.overrides.items()]
-        return [sys.executable, "-m", self.module, "--config", self.base, "--run-dir", str(run_dir),
-                "--set", *sets]  # fmt: skip
+        return [
+            sys.executable,
+            "-m",
+            self.module,
+            "--config",
+            self.base,
+            "--run-dir",
+            str(run_dir),
+            "--set",
+            *sets,
+        ]
 
 
 def _label(value: Any) -> str:
@@ -141,8 +134,7 @@ def _axis_values(axis: str, values: list[Any]) -> list[tuple[str, dict[str, Any]
 
 def expand(sweep: SweepConfig, source: str = "sweep") -> list[RunSpec]:
     """Every (combination, seed) of ``sweep`` as a :class:`RunSpec`, each config validated."""
-    trainers = _trainers()
-    module, cls, threads_key = trainers[sweep.trainer]
+    module, cls, threads_key = TRAINERS[sweep.trainer]
     if not Path(sweep.base).is_file():
         raise cfgmod.ConfigError(f"{source}: base config {sweep.base} does not exist")
     if not sweep.seeds:
@@ -162,8 +154,6 @@ def expand(sweep: SweepConfig, source: str = "sweep") -> list[RunSpec]:
             for _, _, ov in combo:
                 overrides.update(ov)
             overrides.update({"name": experiment, "seed": seed, threads_key: sweep.threads})
-            if sweep.trainer == "ddpg":
-                overrides.setdefault("output", None)  # never overwrite the shipped policy
             try:
                 cfgmod.load(cls, sweep.base, overrides)
             except cfgmod.ConfigError as exc:
@@ -189,8 +179,13 @@ def run_one(spec: RunSpec, cwd: str | Path = ROOT) -> dict:
     run_dir, resume = prepare(spec)
     log_dir = Path(spec.sweep_dir) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": str(spec.threads), "MKL_NUM_THREADS": str(spec.threads),
-           "MPLBACKEND": "Agg", "TQDM_MININTERVAL": "30"}  # fmt: skip
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(spec.threads),
+        "MKL_NUM_THREADS": str(spec.threads),
+        "MPLBACKEND": "Agg",
+        "TQDM_MININTERVAL": "30",
+    }
     log = log_dir / f"{run_dir.name}.log"
     with open(log, "a") as fh:
         fh.write(f"$ {' '.join(spec.command(run_dir, resume))}\n")
@@ -271,12 +266,22 @@ def run_ray(
 
 
 # -- entry point -------------------------------------------------------------------------------------
-def execute(specs: list[RunSpec], *, backend: str, workers: int, name: str, quiet: bool = False,
-            report: Callable[[str], None] = print) -> tuple[list, list]:  # fmt: skip
+def execute(
+    specs: list[RunSpec],
+    *,
+    backend: str,
+    workers: int,
+    name: str,
+    quiet: bool = False,
+    report: Callable[[str], None] = print,
+) -> tuple[list, list]:
     """Skip finished runs, run the rest on ``backend`` (``"none"``: run nothing); return all
     results and the failures."""
-    done = [(s, {"run_dir": str(d), "metrics": json.loads((d / "metrics.json").read_text())})
-            for s in specs if (d := s.finished()) is not None]  # fmt: skip
+    done = [
+        (s, {"run_dir": str(d), "metrics": json.loads((d / "metrics.json").read_text())})
+        for s in specs
+        if (d := s.finished()) is not None
+    ]
     todo = [s for s in specs if s.finished() is None]
     how = "summarising only" if backend == "none" else f"{backend}, {workers} at a time"
     report(f"{len(specs)} runs: {len(done)} finished earlier, {len(todo)} to run ({how})")
@@ -302,8 +307,17 @@ def add_run_arguments(parser: argparse.ArgumentParser, source: str) -> None:
     parser.add_argument("--publish", metavar="DIR", help="also copy the summary and plots into DIR")
 
 
-def run_and_summarise(specs: list[RunSpec], args: argparse.Namespace, *, sweep_dir: Path, name: str,
-                      workers: int, axes: list[str], title: str) -> dict:  # fmt: skip
+def run_and_summarise(
+    specs: list[RunSpec],
+    args: argparse.Namespace,
+    *,
+    sweep_dir: Path,
+    name: str,
+    workers: int,
+    axes: list[str],
+    title: str,
+    config: tuple[str, Any],
+) -> dict:
     """Run (or, with ``--summarize``, only collect) ``specs``, write the summary, report failures;
     exits non-zero when a run failed, after the summary of the others is written."""
     start = time.perf_counter()
@@ -311,9 +325,11 @@ def run_and_summarise(specs: list[RunSpec], args: argparse.Namespace, *, sweep_d
     results, failures = execute(specs, backend=backend, workers=workers, name=name)
     print(aggregate(sweep_dir, axes, results, title))
     if args.publish:
-        print(f"summary copied to {publish(sweep_dir, args.publish)}")
-    print(f"folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
-          f"({(time.perf_counter() - start) / 60:.1f} min); tensorboard --logdir {sweep_dir}")  # fmt: skip
+        print(f"summary copied to {publish(sweep_dir, args.publish, config)}")
+    print(
+        f"folder (runs, TensorBoard logs, summary.md): {sweep_dir}  "
+        f"({(time.perf_counter() - start) / 60:.1f} min); tensorboard --logdir {sweep_dir}"
+    )
     for spec, err in failures:
         what = f"{spec.experiment} seed {spec.seed}" if spec else "a run"
         lines = [x for x in (err or "").splitlines() if x.strip()]
@@ -339,9 +355,17 @@ def main(argv: list[str] | None = None) -> dict:
     sweep_dir = Path(sweep.runs_dir) / sweep.name
     sweep_dir.mkdir(parents=True, exist_ok=True)
     cfgmod.dump(sweep, sweep_dir / "sweep.yaml")
-    return run_and_summarise(specs, args, sweep_dir=sweep_dir, name=sweep.name, workers=workers,
-                             axes=list(sweep.grid), title=f"Sweep {sweep.name}")  # fmt: skip
+    return run_and_summarise(
+        specs,
+        args,
+        sweep_dir=sweep_dir,
+        name=sweep.name,
+        workers=workers,
+        axes=list(sweep.grid),
+        title=f"Sweep {sweep.name}",
+        config=("sweep.yaml", sweep),
+    )
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from experiments import config as cfgmod
-from experiments.runs import new_run_dir
-from experiments.train_angle import AngleExperiment, train
+from experiments.runs import cli, new_run_dir
+from experiments.schemas import AngleExperiment
+from experiments.train_angle import train
 from rover_envs.landscapes import FAMILY_NAMES
 
 PAPER = {  # Table 1 of the paper: rows = training set, columns = test family (degrees)
@@ -36,7 +37,7 @@ def run(cfg: AngleExperiment) -> dict[str, dict[str, float]]:
     for label in (*FAMILY_NAMES, "all"):
         families = FAMILY_NAMES if label == "all" else (label,)
         data = dataclasses.replace(cfg.data, families=families)
-        row_cfg = dataclasses.replace(cfg, name=f"{cfg.name}_{label}", data=data, output=None)
+        row_cfg = dataclasses.replace(cfg, name=f"{cfg.name}_{label}", data=data)
         run_dir = new_run_dir(row_cfg.runs_dir, "angle", row_cfg)
         print(f"training on {label} ({run_dir})")
         rows[label] = train(row_cfg, run_dir)["held_out_angle_error_deg"]
@@ -97,12 +98,14 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     rows = run(cfg)
     minutes = (time.perf_counter() - start) / 60
-    note = (f"Produced by `python -m experiments.table1 --config {args.config}` "
-            f"({cfg.data.n_functions} training functions x {cfg.data.steps} steps per row, "
-            f"{cfg.train.epochs} epochs; {minutes:.0f} min on this machine).")  # fmt: skip
+    note = (
+        f"Produced by `python -m experiments.table1 --config {args.config}` "
+        f"({cfg.data.n_functions} training functions x {cfg.data.steps} steps per row, "
+        f"{cfg.train.epochs} epochs; {minutes:.0f} min on this machine)."
+    )
     write(rows, args.out, note)
     print((args.out / "table1.md").read_text())
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

@@ -13,13 +13,14 @@ best-scoring pair is what ``experiments/configs/ddpg.yaml`` uses.
 from __future__ import annotations
 
 import argparse
-import itertools
 from pathlib import Path
 
 import numpy as np
 
+from agents.baselines.tuning import grid_search
 from agents.rdpg.warmstart import teacher_episodes
 from experiments.heldout import FLOOR
+from experiments.runs import cli
 from rover_envs.env import build_engine
 from rover_envs.landscapes.families import MIXTURES
 
@@ -27,8 +28,9 @@ STEP_GAINS = (0.4, 0.6, 0.8)
 RESOLUTION_GAINS = (0.2, 0.4, 0.6, 0.8)
 
 
-def teacher_regrets(family: str, step_gain: float, resolution_gain: float, episodes: int, seed: int,
-                    horizon: int = 30) -> np.ndarray:  # fmt: skip
+def teacher_regrets(
+    family: str, step_gain: float, resolution_gain: float, episodes: int, seed: int, horizon: int = 30
+) -> np.ndarray:
     """Final normalised regrets (best so far / initial) of the teacher on ``episodes`` landscapes."""
     engine = build_engine(episodes, "angle_net", family=family, horizon=horizon)
     rngs = [np.random.default_rng([seed, i]) for i in range(episodes)]
@@ -44,13 +46,26 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=None, help="write the table here (markdown)")
     args = parser.parse_args(argv)
     families = MIXTURES[args.family]
-    rows = {}
-    for gains in itertools.product(STEP_GAINS, RESOLUTION_GAINS):
-        med = {f: float(np.median(teacher_regrets(f, *gains, args.episodes, args.seed))) for f in families}
+
+    def evaluate(g: dict) -> tuple[float, dict]:
+        med = {
+            f: float(
+                np.median(teacher_regrets(f, g["step_gain"], g["resolution_gain"], args.episodes, args.seed))
+            )
+            for f in families
+        }
         score = float(np.mean([np.log10(max(m, FLOOR)) for m in med.values()]))
-        rows[gains] = (score, med)
-        print(f"step_gain {gains[0]}, resolution_gain {gains[1]}: score {score:.2f}", flush=True)
-    best = min(rows, key=lambda g: rows[g][0])
+        print(
+            f"step_gain {g['step_gain']}, resolution_gain {g['resolution_gain']}: score {score:.2f}",
+            flush=True,
+        )
+        return score, med
+
+    found = grid_search(
+        evaluate, {"step_gain": STEP_GAINS, "resolution_gain": RESOLUTION_GAINS}, score=lambda row: row[0]
+    )
+    rows = {(g["step_gain"], g["resolution_gain"]): value for g, value in found.table}
+    best = (found.best["step_gain"], found.best["resolution_gain"])
     lines = [
         f"# Warm-start teacher gains on `{args.family}` ({args.episodes} landscapes per family)",
         "",
@@ -60,14 +75,17 @@ def main(argv: list[str] | None = None) -> dict:
         "| step_gain | resolution_gain | " + " | ".join(families) + " | score |",
         "|---:|---:|" + "---:|" * (len(families) + 1),
         *[
-            f"| {a} | {d} | " + " | ".join(f"{m[f]:.1e}" for f in families) + " | "
-            + (f"**{s:.2f}**" if (a, d) == best else f"{s:.2f}") + " |"
+            f"| {a} | {d} | "
+            + " | ".join(f"{m[f]:.1e}" for f in families)
+            + " | "
+            + (f"**{s:.2f}**" if (a, d) == best else f"{s:.2f}")
+            + " |"
             for (a, d), (s, m) in rows.items()
         ],
         "",
         f"Best: step_gain {best[0]}, resolution_gain {best[1]}.",
         "",
-    ]  # fmt: skip
+    ]
     text = "\n".join(lines)
     print(text)
     if args.out:
@@ -77,4 +95,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

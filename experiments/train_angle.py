@@ -6,8 +6,9 @@
 Each run lives in ``runs/angle__{name}__{seed}__{time}/`` with its resolved ``config.yaml``,
 ``command.txt``, ``git.txt``, TensorBoard events (``train/loss``, ``train/lr``,
 ``eval/angle_error_deg/{family}``), ``checkpoint.pt`` (written atomically after every epoch;
-``--resume`` continues from it bit for bit) and ``metrics.json``. The final weights go to
-``output`` (the default config writes the shipped ``agents/pretrained/angle_net.pt``).
+``--resume`` continues from it bit for bit), ``metrics.json`` and the final ``angle_net.pt``.
+The weights replace the shipped ``agents/pretrained/angle_net.pt`` only when asked to
+(``--output``, which ``make train-angle`` passes).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import dataclasses
 import json
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,69 +30,24 @@ from agents.angle import (
     contrastive_loss,
     load_or_generate,
     mean_angle_error_by_family,
+    save_checkpoint,
 )
-from experiments.runs import run_metadata, save_beside, start_run
-from rover_envs.angle_net import save_checkpoint
+from experiments.runs import cli, publish_weights, run_metadata, start_run
+from experiments.schemas import AngleExperiment
+from rover_envs.angle_net import WEIGHTS_NAME
 from rover_envs.landscapes import FAMILY_NAMES
-
-
-@dataclass
-class DataConfig:
-    """Behaviour-cloning data: ``agents.angle.dataset.DataSpec`` less the seed, which is the
-    experiment's."""
-
-    families: tuple[str, ...] = FAMILY_NAMES
-    n_functions: int = 50_000
-    steps: int = 10
-    grid_size: int = 7
-    resolution_range: tuple[float, float] = (0.02, 0.3)
-    step_fraction: tuple[float, float] = (0.3, 0.9)
-    chunk: int = 5_000
-
-
-@dataclass
-class EvalConfig:
-    """Held-out landscapes: drawn from a seed stream that training never uses."""
-
-    n_functions: int = 4_000
-    seed_offset: int = 1_000_003
-
-
-@dataclass
-class NetConfig:
-    channels: tuple[int, int] = (16, 32)
-    hidden: int = 64
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 40
-    batch_size: int = 512
-    lr: float = 3e-3
-    weight_decay: float = 0.0
-    threads: int = 0  # 0: all cores
-
-
-@dataclass
-class AngleExperiment:
-    name: str = "angle"
-    seed: int = 0
-    data: DataConfig = field(default_factory=DataConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    net: NetConfig = field(default_factory=NetConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    cache_dir: str = "data"
-    runs_dir: str = "runs"
-    output: str | None = None  # final weights; None: {run}/angle_net.pt
 
 
 def data_spec(cfg: AngleExperiment, held_out: bool = False) -> DataSpec:
     """Training data, or the held-out set: every family, its own size and seed stream."""
-    spec = DataSpec(**dataclasses.asdict(cfg.data), seed=cfg.seed)
     if not held_out:
-        return spec
-    return dataclasses.replace(spec, families=FAMILY_NAMES, n_functions=cfg.eval.n_functions,
-                               seed=cfg.seed + cfg.eval.seed_offset)  # fmt: skip
+        return cfg.data
+    return dataclasses.replace(
+        cfg.data,
+        families=FAMILY_NAMES,
+        n_functions=cfg.eval.n_functions,
+        seed=cfg.data.seed + cfg.eval.seed_offset,
+    )
 
 
 def _load_data(spec: DataSpec, cache_dir: str, label: str) -> dict[str, np.ndarray]:
@@ -100,8 +55,11 @@ def _load_data(spec: DataSpec, cache_dir: str, label: str) -> dict[str, np.ndarr
         return load_or_generate(spec, cache_dir, progress=lambda n: bar.update(n - bar.n))
 
 
-def train(cfg: AngleExperiment, run_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    """Train (or resume) one model; returns the held-out metrics."""
+def train(
+    cfg: AngleExperiment, run_dir: Path, resume: bool = False, quiet: bool = False, output: Path | None = None
+) -> dict:
+    """Train (or resume) one model; returns the held-out metrics (``metrics["weights"]``: where
+    the weights are: the run folder, and ``output`` when given)."""
     torch.set_num_threads(cfg.train.threads or os.cpu_count() or 1)
     train_data = _load_data(data_spec(cfg), cfg.cache_dir, "train")
     eval_data = _load_data(data_spec(cfg, held_out=True), cfg.cache_dir, "held-out")
@@ -146,33 +104,46 @@ def train(cfg: AngleExperiment, run_dir: Path, resume: bool = False, quiet: bool
         for fam, err in errors.items():
             writer.add_scalar(f"eval/angle_error_deg/{fam}", err, step)
         if not quiet:
-            tqdm.write(f"epoch {epoch + 1}: held-out angle error (deg) "
-                       + ", ".join(f"{k} {v:.2f}" for k, v in errors.items()))  # fmt: skip
-        save_checkpoint(ckpt_path, model, arch, optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-                        epoch=epoch, step=step)  # fmt: skip
+            tqdm.write(
+                f"epoch {epoch + 1}: held-out angle error (deg) "
+                + ", ".join(f"{k} {v:.2f}" for k, v in errors.items())
+            )
+        save_checkpoint(
+            ckpt_path,
+            model,
+            arch,
+            optimizer=opt.state_dict(),
+            scheduler=sched.state_dict(),
+            epoch=epoch,
+            step=step,
+        )
     if not errors:  # resumed a finished run
         errors = mean_angle_error_by_family(model, eval_data, families)
     writer.close()
     metrics = {"held_out_angle_error_deg": errors, "train_states": int(n), "train_tuples": int(2 * n)}
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     meta = run_metadata(cfg, run_dir, **metrics)
-    output = Path(cfg.output) if cfg.output else run_dir / "angle_net.pt"
-    save_checkpoint(output, model, arch, meta)
-    if cfg.output:
-        save_beside(cfg, meta, output)
+    save_checkpoint(run_dir / WEIGHTS_NAME, model, arch, meta)
+    metrics["weights"] = str(publish_weights(run_dir / WEIGHTS_NAME, output, cfg, meta))
     return metrics
 
 
 def main(argv: list[str] | None = None) -> dict:
     description = "Train the angle network by behaviour cloning."
-    cfg, run_dir, resume = start_run(
-        AngleExperiment, "angle", description, "experiments/configs/angle.yaml", argv
+    run = start_run(
+        AngleExperiment,
+        "angle",
+        description,
+        "experiments/configs/angle.yaml",
+        argv,
+        output_help="also write the weights here (make train-angle: the shipped "
+        "agents/pretrained/angle_net.pt)",
     )
     start = time.perf_counter()
-    metrics = train(cfg, run_dir, resume=resume)
+    metrics = train(run.cfg, run.dir, resume=run.resume, output=run.output)
     minutes = (time.perf_counter() - start) / 60
-    print(f"run folder: {run_dir}  ({minutes:.1f} min)")
-    print(f"weights: {cfg.output or run_dir / 'angle_net.pt'}")
+    print(f"run folder: {run.dir}  ({minutes:.1f} min)")
+    print(f"weights: {metrics['weights']}")
     print(
         "held-out angle error (deg): "
         + json.dumps({k: round(v, 2) for k, v in metrics["held_out_angle_error_deg"].items()})
@@ -181,4 +152,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

@@ -2,17 +2,20 @@
 
     python -m experiments.train_ddpg --config experiments/configs/ddpg.yaml [--set train.total_episodes=2000]
     python -m experiments.train_ddpg --resume runs/RoverLandscape-v0__ddpg__0__20261127-081500
+    python -m experiments.train_ddpg --help          # every config key, documented
 
 Episodes come from the native vector env (a new training landscape per episode, the frozen
 angle net as direction, the running-mean reward by default); every ``steps_per_iteration``
 vector steps the agent makes ``updates_per_iteration`` recurrent updates on batches of whole
 episodes. Runs live in ``runs/{env}__{experiment}__{seed}__{time}/`` with ``config.yaml``,
 ``command.txt``, ``git.txt``, TensorBoard events (``losses/*``, ``charts/*``, ``eval/*``, the
-config as text, alpha/delta trajectories as figures) and ``checkpoint.pt`` (atomic; networks,
-optimisers, replay buffer, counters). ``--resume`` restores all of these; the environment
-stream restarts from a seed derived from the iteration, so a resumed run continues the same
-training statistically, not bit for bit. At the end the policy is evaluated on held-out
-landscapes against a fixed (untrained) schedule and saved with its config and command.
+config as text, alpha/delta trajectories as figures), ``checkpoint.pt`` (atomic; networks,
+optimisers, replay buffer, counters) and the final ``rover_policy.pt``. ``--resume`` restores
+all of these; the environment stream restarts from a seed derived from the iteration, so a
+resumed run continues the same training statistically, not bit for bit. At the end the policy
+is evaluated on held-out landscapes against a fixed (untrained) schedule. The weights replace
+the shipped ``agents/pretrained/rover_policy.pt`` only when asked to (``--output``, which
+``make train-ddpg`` passes).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -31,116 +33,72 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 import rover_envs  # noqa: F401
-from agents.rdpg import RDPG, EpisodeBuffer, RDPGConfig, RecurrentActor, RecurrentCritic
-from agents.rdpg.warmstart import WarmStartConfig, dagger, teacher_actions
+from agents.io import atomic_save
+from agents.rdpg import RDPG, EpisodeBuffer, RecurrentActor, RecurrentCritic
+from agents.rdpg.warmstart import dagger, teacher_actions
 from agents.rover import RoverPolicy
 from experiments import heldout
-from experiments.runs import run_metadata, save_beside, start_run
-from rover_envs.angle_net import default_weights_path, load_angle_net
+from experiments.runs import cli, publish_weights, run_metadata, start_run
+from experiments.schemas import DDPGExperiment
+from rover_envs.angle_net import FrozenAngleNet, load_angle_net
 from rover_envs.env import build_engine
-from rover_envs.landscapes import FAMILY_NAMES, NAMES
-from rover_envs.rewards import REWARDS
+from rover_envs.landscapes import FAMILY_NAMES
+from rover_envs.transition import clip_actions
 
-Family = Literal[NAMES]  # a training family, "all", or an analytic test function
-Reward = Literal[tuple(REWARDS)]
-
-
-@dataclass
-class EnvConfig:
-    family: Family = "all"
-    reward: Reward = "running_mean"
-    noise: float = 0.0
-    num_envs: int = 64
-    horizon: int = 30
-    # initial alpha0 / L0 and delta0 / L0 of *training* episodes (held-out evaluation always
-    # uses the environment's defaults); wider ranges teach the policy to recover (appendix 6.2)
-    step_size_range: tuple[float, float] = (0.01, 0.3)
-    resolution_range: tuple[float, float] = (0.005, 0.1)
-
-
-@dataclass
-class AgentConfig:
-    channels: tuple[int, int] = (16, 32)
-    features: int = 64
-    hidden: int = 64
-    gamma: float = 1.0
-    tau: float = 0.01
-    actor_lr: float = 3e-4
-    critic_lr: float = 1e-3
-    exploration_noise: float = 0.2  # std of the Gaussian added to each action component
-    init_from_angle_net: bool = False  # copy the angle net's convolutions into both encoders
-    freeze_encoder: bool = False  # and keep them fixed
-    actor_delay: int = 0  # critic-only updates first (lets a warm-started actor keep its skill)
-    bc_weight: float = 0.0  # > 0: TD3+BC term pulling the actor to the warm-start teacher's actions
-
-
-@dataclass
-class TrainConfig:
-    total_episodes: int = 80_000
-    steps_per_iteration: int = 30
-    updates_per_iteration: int = 8
-    batch_episodes: int = 64
-    buffer_episodes: int = 20_000
-    learning_starts: int = 512  # episodes collected before the first update
-    checkpoint_every: int = 20  # iterations
-    threads: int = 0  # 0: min(cores, 4); the networks are too small to use more
-    device: str = "cpu"  # "cuda" puts the networks and updates on the GPU (the env stays numpy)
-
-
-@dataclass
-class EvalConfig:
-    landscapes_per_family: int = 50
-    seed_offset: int = 1_000_003
-
-
-@dataclass
-class DDPGExperiment:
-    name: str = "ddpg"
-    seed: int = 0
-    env: EnvConfig = field(default_factory=EnvConfig)
-    agent: AgentConfig = field(default_factory=AgentConfig)
-    warm_start: WarmStartConfig = field(default_factory=WarmStartConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    runs_dir: str = "runs"
-    output: str | None = None  # final policy; None: {run}/rover_policy.pt
+POLICY_FILE = "rover_policy.pt"
 
 
 def env_kwargs(cfg: DDPGExperiment, family: str | None = None, training: bool = False) -> dict:
     """The environment's keyword arguments for this experiment (training episodes get the
     config's initial alpha/delta ranges, held-out ones the environment's defaults)."""
-    ranges = {"step_size_range": cfg.env.step_size_range, "resolution_range": cfg.env.resolution_range}
-    return {"family": family or cfg.env.family, "reward": cfg.env.reward, "noise": cfg.env.noise,
-            **(ranges if training else {})}  # fmt: skip
+    kwargs = {
+        "family": family or cfg.env.family,
+        "reward": cfg.env.reward,
+        "noise": cfg.env.noise,
+        "grid_size": cfg.env.grid_size,
+        "reward_window": cfg.env.reward_window,
+        "reward_clip": cfg.env.reward_clip,
+        "horizon": cfg.env.horizon,
+    }
+    if training:
+        kwargs.update(step_size_range=cfg.env.step_size_range, resolution_range=cfg.env.resolution_range)
+    return kwargs
 
 
 def make_env(cfg: DDPGExperiment, num_envs: int, family: str | None = None, training: bool = False):
-    return gym.make_vec("RoverLandscape-v0", num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        max_episode_steps=cfg.env.horizon, **env_kwargs(cfg, family, training))  # fmt: skip
+    return gym.make_vec(
+        "RoverLandscape-v0",
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        **env_kwargs(cfg, family, training),
+    )
 
 
 def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tuple[RDPG, dict]:
     a = cfg.agent
-    arch = {"grid_size": 7, "channels": tuple(a.channels), "features": a.features, "hidden": a.hidden}
+    arch = {
+        "grid_size": cfg.env.grid_size,
+        "channels": tuple(a.channels),
+        "features": a.features,
+        "hidden": a.hidden,
+    }
     actor, critic = RecurrentActor(**arch), RecurrentCritic(**arch)
     if a.init_from_angle_net:
         angle, _ = load_angle_net()
         for net in (actor, critic):
             net.encoder.load_angle_convolutions(angle, freeze=a.freeze_encoder)
     actor, critic = actor.to(device or "cpu"), critic.to(device or "cpu")
-    rdpg = RDPG(actor, critic, RDPGConfig(gamma=a.gamma, tau=a.tau, actor_lr=a.actor_lr,
-                                          critic_lr=a.critic_lr, actor_delay=a.actor_delay,
-                                          bc_weight=a.bc_weight))  # fmt: skip
-    return rdpg, arch
+    return RDPG(actor, critic, cfg.rdpg), arch
 
 
 def make_teacher(cfg: DDPGExperiment):
     """The privileged schedule teacher as ``info -> (N, 2)`` when the TD3+BC term is on."""
-    if cfg.agent.bc_weight <= 0:
+    if cfg.rdpg.bc_weight <= 0:
         return None
     ws = cfg.warm_start
-    return lambda info: teacher_actions(info["distance"], info["step_size"], info["resolution"],
-                                        ws.step_gain, ws.resolution_gain)  # fmt: skip
+    return lambda info: teacher_actions(
+        info["distance"], info["step_size"], info["resolution"], ws.step_gain, ws.resolution_gain
+    )
 
 
 def warm_start(cfg: DDPGExperiment, rdpg: RDPG, writer: SummaryWriter, quiet: bool = False) -> list[float]:
@@ -149,7 +107,7 @@ def warm_start(cfg: DDPGExperiment, rdpg: RDPG, writer: SummaryWriter, quiet: bo
     ws = cfg.warm_start
 
     def make_engine(n: int):
-        return build_engine(n, "angle_net", horizon=cfg.env.horizon, **env_kwargs(cfg, training=True))
+        return build_engine(n, "angle_net", **env_kwargs(cfg, training=True))
 
     bar = tqdm(total=ws.rounds, unit="round", disable=quiet, desc="warm start (DAgger)")
 
@@ -196,7 +154,7 @@ class Collector:
         action, self.hidden = self.actor.act(obs, self.hidden, torch.from_numpy(self.start))
         action = action.cpu().numpy().astype(np.float64)
         if self.noise > 0:
-            action = np.clip(action + self.noise * self.rng.standard_normal(action.shape), -0.5, 1.0)
+            action = clip_actions(action + self.noise * self.rng.standard_normal(action.shape))
         prev = torch.from_numpy(action.astype(np.float32)).to(device)
         self.hidden = self.hidden._replace(prev_action=prev)
         obs, reward, term, trunc, info = self.env.step(action)
@@ -215,8 +173,13 @@ class Collector:
                 ep["labels"].append(labels[i])
             self.start[i] = False
             if term[i] or trunc[i]:
-                buffer.add(np.stack(ep["obs"]), np.stack(ep["actions"]), np.array(ep["rewards"]),
-                           bool(term[i]), np.stack(ep["labels"]) if ep["labels"] else None)  # fmt: skip
+                buffer.add(
+                    np.stack(ep["obs"]),
+                    np.stack(ep["actions"]),
+                    np.array(ep["rewards"]),
+                    bool(term[i]),
+                    np.stack(ep["labels"]) if ep["labels"] else None,
+                )
                 finished.append(
                     {
                         "return": float(np.sum(ep["rewards"])),
@@ -232,53 +195,93 @@ class Collector:
 def evaluate(cfg: DDPGExperiment, actor: RecurrentActor | None, families=FAMILY_NAMES) -> dict:
     """Held-out episodes per family (:func:`experiments.heldout.evaluate`); ``actor=None`` runs
     the fixed schedule (alpha and delta never change)."""
-    return heldout.evaluate(None if actor is None else heldout.actor_policy(actor), reward=cfg.env.reward,
-                            noise=cfg.env.noise, horizon=cfg.env.horizon,
-                            landscapes=cfg.eval.landscapes_per_family,
-                            seed=cfg.seed + cfg.eval.seed_offset, families=families)  # fmt: skip
+    return heldout.evaluate(
+        None if actor is None else heldout.actor_policy(actor),
+        reward=cfg.env.reward,
+        noise=cfg.env.noise,
+        horizon=cfg.env.horizon,
+        landscapes=cfg.eval.landscapes_per_family,
+        seed=cfg.seed + cfg.eval.seed_offset,
+        families=families,
+    )
 
 
-def save_checkpoint(path: Path, rdpg: RDPG, buffer: EpisodeBuffer, counters: dict, curve: list) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    buf = {
-        k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v) for k, v in buffer.state_dict().items()
-    }
-    torch.save({"rdpg": rdpg.state_dict(), "buffer": buf, "curve": curve, **counters}, tmp)
-    os.replace(tmp, path)
+@dataclass
+class TrainState:
+    """Everything a checkpoint holds."""
+
+    rdpg: RDPG
+    arch: dict
+    buffer: EpisodeBuffer
+    counters: dict = field(
+        default_factory=lambda: {
+            "iteration": 0,
+            "episodes": 0,
+            "updates": 0,
+            "env_steps": 0,
+            "train_ms": 0,
+            "warm_started": 0,
+        }
+    )
+    curve: list = field(default_factory=list)  # [env_steps, mean return, median final normalised regret]
+
+    def save(self, path: Path) -> None:
+        buf = {
+            k: (torch.from_numpy(v) if isinstance(v, np.ndarray) else v)
+            for k, v in self.buffer.state_dict().items()
+        }
+        atomic_save(
+            {"rdpg": self.rdpg.state_dict(), "buffer": buf, "curve": self.curve, **self.counters}, path
+        )
 
 
-def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
-    torch.set_num_threads(cfg.train.threads or min(os.cpu_count() or 1, 4))
-    torch.manual_seed(cfg.seed)
+def restore(cfg: DDPGExperiment, run_dir: Path, resume: bool) -> TrainState:
+    """A fresh state, or the run folder's checkpoint when resuming."""
     rdpg, arch = build_agent(cfg, torch.device(cfg.train.device))
-    buffer = EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, 7)
-    counters = {"iteration": 0, "episodes": 0, "updates": 0, "env_steps": 0, "train_ms": 0,
-                "warm_started": 0}  # fmt: skip
-    curve: list[list[float]] = []  # [env_steps, mean return, median final normalised regret]
-    ckpt_path = run_dir / "checkpoint.pt"
-    if resume and ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location=cfg.train.device, weights_only=True)
+    state = TrainState(
+        rdpg, arch, EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, cfg.env.grid_size)
+    )
+    path = run_dir / "checkpoint.pt"
+    if not (resume and path.is_file()):
+        return state
+    try:
+        ckpt = torch.load(path, map_location=cfg.train.device, weights_only=True)
         rdpg.load_state_dict(ckpt["rdpg"])
-        buffer.load_state_dict(
+        state.buffer.load_state_dict(
             {k: (v.numpy() if torch.is_tensor(v) else v) for k, v in ckpt["buffer"].items()}
         )
-        counters = {k: int(ckpt.get(k, 0)) for k in counters}
-        curve = [list(map(float, row)) for row in ckpt.get("curve", [])]
-    writer = SummaryWriter(str(run_dir))
-    writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
-    if cfg.warm_start.rounds > 0 and not counters["warm_started"]:
-        clock = time.perf_counter()
-        warm_start(cfg, rdpg, writer, quiet)
-        counters["warm_started"] = 1
-        counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
-        save_checkpoint(ckpt_path, rdpg, buffer, counters, curve)
-    env = make_env(cfg, cfg.env.num_envs, training=True)
-    collector = Collector(env, rdpg.actor, cfg.agent.exploration_noise,
-                          cfg.seed + 7919 * counters["iteration"], teacher=make_teacher(cfg))  # fmt: skip
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise RuntimeError(
+            f"cannot resume from {path} ({exc}); it does not match the run's config (was agent.* or "
+            "train.buffer_episodes changed with --set?)"
+        ) from exc
+    state.counters = {k: int(ckpt.get(k, 0)) for k in state.counters}
+    state.curve = [list(map(float, row)) for row in ckpt.get("curve", [])]
+    return state
+
+
+def train_loop(
+    cfg: DDPGExperiment, state: TrainState, ckpt_path: Path, writer: SummaryWriter, quiet: bool = False
+) -> None:
+    """Collect and update until ``train.total_episodes``, checkpointing as it goes."""
+    counters, rdpg, buffer = state.counters, state.rdpg, state.buffer
+    env = make_env(cfg, cfg.train.num_envs, training=True)
+    collector = Collector(
+        env,
+        rdpg.actor,
+        cfg.train.exploration_noise,
+        cfg.seed + 7919 * counters["iteration"],
+        teacher=make_teacher(cfg),
+    )
     rng = np.random.default_rng(cfg.seed + counters["iteration"])
     recent: list[dict] = []
-    bar = tqdm(total=cfg.train.total_episodes, initial=counters["episodes"], unit="ep", disable=quiet,
-               desc="train-ddpg")  # fmt: skip
+    bar = tqdm(
+        total=cfg.train.total_episodes,
+        initial=counters["episodes"],
+        unit="ep",
+        disable=quiet,
+        desc="train-ddpg",
+    )
     clock = time.perf_counter()
     while counters["episodes"] < cfg.train.total_episodes:
         for _ in range(cfg.train.steps_per_iteration):
@@ -288,63 +291,100 @@ def train(cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool 
             bar.update(len(done))
             recent = (recent + done)[-500:]
         if buffer.size >= cfg.train.learning_starts:
+            metrics: dict[str, float] = {}
             for _ in range(cfg.train.updates_per_iteration):
                 metrics = rdpg.update(buffer.sample(cfg.train.batch_episodes, rng))
                 counters["updates"] += 1
-            for k, v in metrics.items():
+            for k, v in metrics.items():  # the round's last update
                 writer.add_scalar(k, v, counters["env_steps"])
         counters["iteration"] += 1
         if recent:
-            ret = float(np.mean([d["return"] for d in recent]))
-            reg = float(np.median([d["final_normalized_regret"] for d in recent]))
-            writer.add_scalar("charts/episode_return", ret, counters["env_steps"])
-            writer.add_scalar("charts/final_normalized_regret_median", reg, counters["env_steps"])
-            writer.add_scalar(
-                "charts/diverged_fraction", np.mean([d["terminated"] for d in recent]), counters["env_steps"]
-            )
-            bar.set_postfix(ret=f"{ret:.2f}", regret=f"{reg:.3g}")
-            curve.append([counters["env_steps"], ret, reg])
+            _log_recent(writer, bar, state, recent)
         if counters["iteration"] % cfg.train.checkpoint_every == 0:
             counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
             clock = time.perf_counter()
-            save_checkpoint(ckpt_path, rdpg, buffer, counters, curve)
+            state.save(ckpt_path)
     bar.close()
     counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
-    save_checkpoint(ckpt_path, rdpg, buffer, counters, curve)
-    train_seconds = counters["train_ms"] / 1000
+    state.save(ckpt_path)
     env.close()
-    rdpg.actor.eval()
-    trained = evaluate(cfg, rdpg.actor)
-    fixed = evaluate(cfg, None)
+
+
+def _log_recent(writer: SummaryWriter, bar, state: TrainState, recent: list[dict]) -> None:
+    step = state.counters["env_steps"]
+    ret = float(np.mean([d["return"] for d in recent]))
+    reg = float(np.median([d["final_normalized_regret"] for d in recent]))
+    writer.add_scalar("charts/episode_return", ret, step)
+    writer.add_scalar("charts/final_normalized_regret_median", reg, step)
+    writer.add_scalar("charts/diverged_fraction", np.mean([d["terminated"] for d in recent]), step)
+    bar.set_postfix(ret=f"{ret:.2f}", regret=f"{reg:.3g}")
+    state.curve.append([step, ret, reg])
+
+
+def finish(
+    cfg: DDPGExperiment, run_dir: Path, state: TrainState, writer: SummaryWriter, output: Path | None = None
+) -> dict:
+    """Held-out evaluation (trained vs fixed schedule), ``metrics.json`` and the policy file in
+    the run folder (and at ``output`` when given)."""
+    counters, actor = state.counters, state.rdpg.actor.eval()
+    trained, fixed = evaluate(cfg, actor), evaluate(cfg, None)
     heldout.log_to_tensorboard(writer, trained, counters["env_steps"])
     heldout.log_to_tensorboard(writer, fixed, counters["env_steps"], prefix="eval_fixed_schedule")
     writer.close()
     summary = heldout.summary(trained, fixed)
-    metrics = {"held_out_median_final_normalized_regret": summary,
-               "log10_score": heldout.log10_score(trained),
-               "fixed_schedule_log10_score": heldout.log10_score(fixed), **counters,
-               "train_seconds": train_seconds, "curve": curve, "trained": trained,
-               "fixed_schedule": fixed}  # fmt: skip
+    metrics = {
+        "held_out_median_final_normalized_regret": summary,
+        "log10_score": heldout.log10_score(trained),
+        "fixed_schedule_log10_score": heldout.log10_score(fixed),
+        **counters,
+        "train_seconds": counters["train_ms"] / 1000,
+        "curve": state.curve,
+        "trained": trained,
+        "fixed_schedule": fixed,
+    }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    angle, angle_ckpt = load_angle_net(default_weights_path())
     meta = run_metadata(cfg, run_dir, held_out_median_final_normalized_regret=summary, **counters)
-    policy = RoverPolicy(angle, angle_ckpt["arch"], rdpg.actor.cpu(), arch, meta)
-    output = Path(cfg.output) if cfg.output else run_dir / "rover_policy.pt"
-    policy.save(output)
-    if cfg.output:
-        save_beside(cfg, meta, output)
+    policy = RoverPolicy(FrozenAngleNet.load(), actor.cpu(), state.arch, meta)
+    policy.save(run_dir / POLICY_FILE)
+    metrics["policy"] = str(publish_weights(run_dir / POLICY_FILE, output, cfg, meta))
     return metrics
 
 
+def train(
+    cfg: DDPGExperiment, run_dir: Path, resume: bool = False, quiet: bool = False, output: Path | None = None
+) -> dict:
+    """Train (or resume) one policy; returns the metrics (``metrics["policy"]``: where it is)."""
+    torch.set_num_threads(cfg.train.threads or min(os.cpu_count() or 1, 4))
+    torch.manual_seed(cfg.seed)
+    state = restore(cfg, run_dir, resume)
+    ckpt_path = run_dir / "checkpoint.pt"
+    writer = SummaryWriter(str(run_dir))
+    writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
+    if cfg.warm_start.rounds > 0 and not state.counters["warm_started"]:
+        clock = time.perf_counter()
+        warm_start(cfg, state.rdpg, writer, quiet)
+        state.counters["warm_started"] = 1
+        state.counters["train_ms"] += int(1000 * (time.perf_counter() - clock))
+        state.save(ckpt_path)
+    train_loop(cfg, state, ckpt_path, writer, quiet)
+    return finish(cfg, run_dir, state, writer, output)
+
+
 def main(argv: list[str] | None = None) -> dict:
-    cfg, run_dir, resume = start_run(DDPGExperiment, "RoverLandscape-v0",
-                                     "Train the recurrent DDPG step-size/resolution policy.",
-                                     "experiments/configs/ddpg.yaml", argv)  # fmt: skip
+    run = start_run(
+        DDPGExperiment,
+        "RoverLandscape-v0",
+        "Train the recurrent DDPG step-size/resolution policy.",
+        "experiments/configs/ddpg.yaml",
+        argv,
+        output_help="also write the policy here (make train-ddpg: the shipped "
+        "agents/pretrained/rover_policy.pt)",
+    )
     start = time.perf_counter()
-    metrics = train(cfg, run_dir, resume=resume)
+    metrics = train(run.cfg, run.dir, resume=run.resume, output=run.output)
     minutes = (time.perf_counter() - start) / 60
-    print(f"run folder (TensorBoard logs, checkpoint): {run_dir}  ({minutes:.1f} min)")
-    print(f"policy weights: {cfg.output or run_dir / 'rover_policy.pt'}")
+    print(f"run folder (TensorBoard logs, checkpoint): {run.dir}  ({minutes:.1f} min)")
+    print(f"policy weights: {metrics['policy']}")
     print("held-out median final normalised regret (trained vs fixed schedule):")
     for fam, r in metrics["held_out_median_final_normalized_regret"].items():
         print(f"  {fam:14s} {r['trained']:.3g}  vs  {r['fixed_schedule']:.3g}")
@@ -352,4 +392,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

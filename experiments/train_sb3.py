@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,13 +31,14 @@ from stable_baselines3.common.noise import NormalActionNoise
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from agents.io import atomic_path, atomic_write_text
 from agents.sb3 import RoverVecEnv, policy_kwargs
 from experiments import heldout
-from experiments.runs import start_run
-from experiments.train_ddpg import EnvConfig, EvalConfig
+from experiments.config import to_dict
+from experiments.runs import cli, start_run
+from experiments.schemas import Algo, SB3Experiment
 
-Algo = Literal["ddpg", "td3", "sac", "ppo", "recurrent_ppo"]
-ALGORITHMS: tuple[str, ...] = ("ddpg", "td3", "sac", "ppo", "recurrent_ppo")
+ALGORITHMS: tuple[str, ...] = typing.get_args(Algo)
 OFF_POLICY = ("ddpg", "td3", "sac")
 
 
@@ -55,30 +56,8 @@ def algorithm_class(algo: str):
     return classes[algo], "CnnPolicy"
 
 
-@dataclass
-class SB3Experiment:
-    name: str = "sb3"
-    seed: int = 0
-    algo: Algo = "sac"
-    env: EnvConfig = field(default_factory=lambda: EnvConfig(num_envs=16))
-    total_steps: int = 300_000  # environment steps (all sub-environments together)
-    features: int = 64
-    channels: tuple[int, int] = (16, 32)
-    net_arch: tuple[int, ...] = (64, 64)
-    exploration_noise: float = 0.2  # DDPG/TD3: std of the Gaussian action noise
-    algo_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)  # per algorithm, to the SB3 class
-    checkpoint_every: int = 50_000  # environment steps
-    log_every: int = 960  # environment steps between charts/* points (two episodes of 16 envs)
-    threads: int = 1
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    runs_dir: str = "runs"
-
-
 def make_env(cfg: SB3Experiment, seed: int) -> RoverVecEnv:
-    return RoverVecEnv(cfg.env.num_envs, seed=seed, family=cfg.env.family, reward=cfg.env.reward,
-                       noise=cfg.env.noise, horizon=cfg.env.horizon,
-                       step_size_range=cfg.env.step_size_range,
-                       resolution_range=cfg.env.resolution_range)  # fmt: skip
+    return RoverVecEnv(cfg.num_envs, seed=seed, **to_dict(cfg.env))
 
 
 def build_model(cfg: SB3Experiment, env: RoverVecEnv):
@@ -110,8 +89,13 @@ class ProgressCallback(BaseCallback):
 
     def _on_training_start(self) -> None:
         self.last_log = self.last_ckpt = self.num_timesteps
-        self.bar = tqdm(total=self.cfg.total_steps, initial=self.num_timesteps, unit="step",
-                        disable=self.quiet, desc=f"train-{self.cfg.algo}")  # fmt: skip
+        self.bar = tqdm(
+            total=self.cfg.total_steps,
+            initial=self.num_timesteps,
+            unit="step",
+            disable=self.quiet,
+            desc=f"train-{self.cfg.algo}",
+        )
 
     def _on_step(self) -> bool:
         for info in self.locals["infos"]:
@@ -145,15 +129,12 @@ class ProgressCallback(BaseCallback):
 
 def save_checkpoint(model, run_dir: Path, state: dict) -> None:
     """Model, replay buffer (off-policy) and the curve/timer state, each replaced atomically."""
-    tmp = run_dir / f".checkpoint.tmp-{os.getpid()}.zip"
-    model.save(tmp)
     if hasattr(model, "replay_buffer") and model.replay_buffer is not None:
-        rb_tmp = run_dir / f".replay_buffer.tmp-{os.getpid()}.pkl"
-        model.save_replay_buffer(rb_tmp)
-        os.replace(rb_tmp, run_dir / "replay_buffer.pkl")
-    os.replace(tmp, run_dir / "checkpoint.zip")
-    (run_dir / ".state.tmp").write_text(json.dumps(state))
-    os.replace(run_dir / ".state.tmp", run_dir / "state.json")
+        with atomic_path(run_dir / "replay_buffer.pkl", suffix=".pkl") as tmp:
+            model.save_replay_buffer(tmp)
+    with atomic_path(run_dir / "checkpoint.zip", suffix=".zip") as tmp:
+        model.save(tmp)
+    atomic_write_text(run_dir / "state.json", json.dumps(state))
 
 
 def train(cfg: SB3Experiment, run_dir: Path, resume: bool = False, quiet: bool = False) -> dict:
@@ -175,28 +156,45 @@ def train(cfg: SB3Experiment, run_dir: Path, resume: bool = False, quiet: bool =
     writer.add_text("config", "```\n" + (run_dir / "config.yaml").read_text() + "\n```")
     callback = ProgressCallback(cfg, run_dir, writer, state, quiet)
     if cfg.total_steps > model.num_timesteps:
-        model.learn(cfg.total_steps - model.num_timesteps, callback=callback,
-                    reset_num_timesteps=not resume, log_interval=10)  # fmt: skip
+        model.learn(
+            cfg.total_steps - model.num_timesteps,
+            callback=callback,
+            reset_num_timesteps=not resume,
+            log_interval=10,
+        )
     callback.tick()
     save_checkpoint(model, run_dir, state)
-    trained = heldout.evaluate(heldout.sb3_policy(model), reward=cfg.env.reward, noise=cfg.env.noise,
-                               horizon=cfg.env.horizon, landscapes=cfg.eval.landscapes_per_family,
-                               seed=cfg.seed + cfg.eval.seed_offset)  # fmt: skip
+    trained = heldout.evaluate(
+        heldout.sb3_policy(model),
+        reward=cfg.env.reward,
+        noise=cfg.env.noise,
+        horizon=cfg.env.horizon,
+        landscapes=cfg.eval.landscapes_per_family,
+        seed=cfg.seed + cfg.eval.seed_offset,
+    )
     heldout.log_to_tensorboard(writer, trained, model.num_timesteps)
     writer.close()
-    metrics = {"held_out_median_final_normalized_regret": heldout.summary(trained),
-               "log10_score": heldout.log10_score(trained), "env_steps": int(model.num_timesteps),
-               "train_seconds": state["train_seconds"], "curve": state["curve"],
-               "trained": trained}  # fmt: skip
+    metrics = {
+        "held_out_median_final_normalized_regret": heldout.summary(trained),
+        "log10_score": heldout.log10_score(trained),
+        "env_steps": int(model.num_timesteps),
+        "train_seconds": state["train_seconds"],
+        "curve": state["curve"],
+        "trained": trained,
+    }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     model.save(run_dir / "model.zip")
     return metrics
 
 
 def main(argv: list[str] | None = None) -> dict:
-    cfg, run_dir, resume = start_run(SB3Experiment, "RoverLandscape-v0",
-                                     "Train a Stable-Baselines3 agent on RoverLandscape-v0.",
-                                     "experiments/configs/sb3.yaml", argv)  # fmt: skip
+    cfg, run_dir, resume, _ = start_run(
+        SB3Experiment,
+        "RoverLandscape-v0",
+        "Train a Stable-Baselines3 agent on RoverLandscape-v0.",
+        "experiments/configs/sb3.yaml",
+        argv,
+    )
     metrics = train(cfg, run_dir, resume=resume)
     print(f"run folder (TensorBoard logs, model.zip): {run_dir}  ({metrics['train_seconds'] / 60:.1f} min)")
     print(f"held-out median final normalised regret ({cfg.algo}):")
@@ -206,4 +204,4 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    cli(main)

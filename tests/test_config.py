@@ -1,11 +1,12 @@
 """Strict typed YAML configs."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from experiments.config import ConfigError, dump, load, parse_overrides
-from experiments.train_angle import AngleExperiment
+from experiments.config import ConfigError, describe, dump, field_docs, load, parse_overrides
+from experiments.schemas import AngleExperiment, CompareConfig, DDPGExperiment, SB3Experiment, SweepConfig
 
 
 @dataclass
@@ -81,12 +82,132 @@ def test_shipped_configs_load(name):
 
 @pytest.mark.parametrize("name", ["ddpg", "ddpg_scratch", "ddpg_rippled", "ddpg_small"])
 def test_shipped_ddpg_configs_load(name):
-    from experiments.train_ddpg import DDPGExperiment
-
     cfg = load(DDPGExperiment, f"experiments/configs/{name}.yaml")
     assert cfg.train.total_episodes > 0
     if name == "ddpg":  # the shipped policy's recipe: warm start, then RDPG with the BC term
-        assert cfg.warm_start.rounds > 0 and cfg.agent.bc_weight > 0
-        assert cfg.output == "agents/pretrained/rover_policy.pt"
-    else:  # nothing else overwrites the shipped policy
-        assert cfg.output is None or "pretrained" not in cfg.output
+        assert cfg.warm_start.rounds > 0 and cfg.rdpg.bc_weight > 0
+
+
+@pytest.mark.parametrize(
+    ("cls", "path"),
+    [
+        (SB3Experiment, "sb3.yaml"),
+        (SB3Experiment, "sb3_small.yaml"),
+        (CompareConfig, "compare_rl.yaml"),
+        (CompareConfig, "compare_rl_small.yaml"),
+        (SweepConfig, "sweeps/smoke.yaml"),
+        (SweepConfig, "sweeps/reward_variants.yaml"),
+        (SweepConfig, "sweeps/families_rewards.yaml"),
+    ],
+)
+def test_every_other_shipped_config_loads(cls, path):
+    cfg = load(cls, f"experiments/configs/{path}")
+    for key in ("base", "rdpg_config", "sb3_config"):  # input paths resolve from the file's folder
+        if hasattr(cfg, key):
+            assert Path(getattr(cfg, key)).is_file()
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("env.noise=-1", "noise must be a finite number >= 0"),
+        ("env.horizon=0", "horizon must be an integer >= 1"),
+        ("env.step_size_range=[0.3, 0.01]", "step_size_range must be"),
+        ("env.family=bowl", "unknown family 'bowl'"),
+        ("train.num_envs=0", "train.num_envs must be >= 1"),
+        ("train.total_episodes=-5", "train.total_episodes must be >= 1"),
+        ("train.device=gpu0", "not a torch device"),
+        ("rdpg.gamma=1.5", "rdpg.gamma must be in"),
+        ("eval.landscapes_per_family=0", "eval.landscapes_per_family must be >= 1"),
+    ],
+)
+def test_bad_values_fail_before_a_run_folder_exists(tmp_path, override, message):
+    from experiments import train_ddpg
+
+    args = [
+        "--config",
+        "experiments/configs/ddpg_small.yaml",
+        "--set",
+        f"runs_dir={tmp_path / 'runs'}",
+        override,
+    ]
+    with pytest.raises(ConfigError, match=message):
+        train_ddpg.main(args)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_empty_config_is_an_error_not_the_defaults(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing here\n")
+    with pytest.raises(ConfigError, match="is empty"):
+        load(DDPGExperiment, path)
+
+
+def test_a_config_error_is_one_line_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.train_ddpg",
+            "--config",
+            "experiments/configs/ddpg_small.yaml",
+            "--set",
+            "env.noise=-1",
+            f"runs_dir={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip().splitlines() == [
+        "config error: experiments/configs/ddpg_small.yaml.env: noise must be a finite number >= 0; got -1.0"
+    ]
+
+
+def test_help_documents_every_key(capsys):
+    from experiments import train_ddpg
+
+    with pytest.raises(SystemExit):
+        train_ddpg.main(["--help"])
+    text = capsys.readouterr().out
+    for key in ("env.reward_window", "rdpg.bc_weight", "warm_start.step_gain", "train.num_envs", "--output"):
+        assert key in text
+    assert "critic-only updates before the actor starts learning" in text.lower()
+    assert field_docs(DDPGExperiment)["seed"].startswith("Seeds the networks")
+    assert all(": " in line and line.split(": ", 1)[1] for line in describe(DDPGExperiment) if "(" in line)
+
+
+def test_resume_with_set_continues_with_the_changed_keys(tmp_path):
+    from experiments.runs import start_run
+
+    run = start_run(
+        DDPGExperiment, "env", "", "experiments/configs/ddpg_small.yaml", ["--set", f"runs_dir={tmp_path}"]
+    )
+    resumed = start_run(
+        DDPGExperiment, "env", "", "x", ["--resume", str(run.dir), "--set", "train.total_episodes=80"]
+    )
+    assert resumed.resume and resumed.cfg.train.total_episodes == 80
+    assert (
+        load(DDPGExperiment, run.dir / "config.yaml").train.total_episodes == 80
+    )  # saved for the next resume
+    assert len((run.dir / "command.txt").read_text().splitlines()) == 2
+    with pytest.raises(ConfigError, match="horizon"):
+        start_run(DDPGExperiment, "env", "", "x", ["--resume", str(run.dir), "--set", "env.horizon=0"])
+
+
+def test_relative_input_paths_resolve_from_the_file_and_dump_relative_to_the_target(tmp_path, monkeypatch):
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    (tmp_path / "a" / "base.yaml").write_text("name: x\n")
+    (sub / "sweep.yaml").write_text("name: s\nbase: ../base.yaml\ngrid: {seed: [0]}\n")
+    monkeypatch.chdir(tmp_path / "a" / "b")  # anywhere but the project root
+    cfg = load(SweepConfig, sub / "sweep.yaml")
+    assert cfg.base == str(tmp_path / "a" / "base.yaml")
+    assert load(SweepConfig, sub / "sweep.yaml", {"base": "../base.yaml"}).base == cfg.base  # from the cwd
+    (tmp_path / "c").mkdir()
+    dump(cfg, tmp_path / "c" / "copy.yaml")
+    assert "base: ../a/base.yaml" in (tmp_path / "c" / "copy.yaml").read_text()
+    assert load(SweepConfig, tmp_path / "c" / "copy.yaml").base == cfg.base
