@@ -150,6 +150,44 @@ class RoverDescent:
                 )
         return float(alpha), float(delta)
 
+    def _iterate(
+        self,
+        obj: Objective,
+        rec: Recorder,
+        x: np.ndarray,
+        alpha: float,
+        delta: float,
+        max_iter: int,
+        xtol: float,
+    ) -> tuple[str, bool]:
+        """The optimisation loop (see the module docstring); returns ``(message, success)``."""
+        n = self.policy.grid_size
+        theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
+        hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
+        for it in range(max_iter):
+            if obj.remaining() < n * n:  # score the iterate alone
+                message = f"evaluation budget max_evals={obj.max_evals} cannot pay for a grid of {n * n}"
+                if obj.remaining() >= 1:
+                    rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
+                return message + ("; only x0 was evaluated" if it == 0 else ""), False
+            values = obj(grid_points(theta[0], delta[0], n).reshape(-1, 2)).reshape(1, n, n)
+            f = values[0, n // 2, n // 2] if n % 2 else obj(theta[0])
+            rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
+            if not np.isfinite(f):
+                where = theta[0].tolist()
+                return f"fun is not finite at the iterate {where}; stopped with the best finite point", False
+            if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
+                return "step size and resolution below xtol", True
+            obs = rescale(values)[:, None].astype(np.float32)
+            direction = self._direction(obs, theta)
+            action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start)
+            start = torch.zeros(1, dtype=torch.bool)
+            theta, alpha, delta = transition(
+                theta, alpha, delta, direction, clip_actions(action.double().numpy()), clip=obj.clip
+            )
+        rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
+        return "maximum number of iterations reached", False
+
     def _direction(self, obs: np.ndarray, theta: np.ndarray) -> np.ndarray:
         if self.direction is None:
             return self.policy.direction(obs)
@@ -187,44 +225,11 @@ class RoverDescent:
         obj = Objective.from_options(fun, 2, opts)
         alpha, delta = self._start(x, obj, step_size, resolution)
         xtol = opts.tol if opts.tol is not None else xtol
-        n = self.policy.grid_size
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
-        theta, alpha, delta = obj.clip(x)[None], np.array([alpha]), np.array([delta])
-        hidden = self.policy.actor.initial(1)
-        start = torch.ones(1, dtype=torch.bool)
-        message, success, it = "maximum number of iterations reached", False, 0
         try:
-            for it in range(opts.max_iter + 1):
-                if it == opts.max_iter or obj.remaining() < n * n:  # score the last iterate alone
-                    if it < opts.max_iter:
-                        message = (
-                            f"evaluation budget max_evals={obj.max_evals} cannot pay for a grid of {n * n}"
-                        )
-                    if obj.remaining() >= 1:
-                        rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
-                    break
-                values = obj(grid_points(theta[0], delta[0], n).reshape(-1, 2)).reshape(1, n, n)
-                f = values[0, n // 2, n // 2] if n % 2 else obj(theta[0])
-                rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
-                if not np.isfinite(f):
-                    message = (
-                        f"fun is not finite at the iterate {theta[0].tolist()}; stopped, returning the "
-                        "best finite point evaluated"
-                    )
-                    break
-                if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
-                    message, success = "step size and resolution below xtol", True
-                    break
-                obs = rescale(values)[:, None].astype(np.float32)
-                direction = self._direction(obs, theta)
-                action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start)
-                start = torch.zeros(1, dtype=torch.bool)
-                actions = clip_actions(action.double().numpy())
-                theta, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=obj.clip)
+            message, success = self._iterate(obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol)
         except BudgetExhausted:
-            message = "evaluation budget max_evals exhausted"
+            message, success = "evaluation budget max_evals exhausted", False
         except StopRequested:
-            message = "stopped by callback"
-        if it == 0 and message.startswith("evaluation budget"):
-            message += "; only x0 was evaluated"
+            message, success = "stopped by callback", False
         return rec.result(*obj.best(), success, message, opts.disp)

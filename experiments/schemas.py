@@ -106,7 +106,6 @@ class DDPGTrainConfig:
         _at_least(
             "train",
             1,
-            total_episodes=self.total_episodes,
             num_envs=self.num_envs,
             steps_per_iteration=self.steps_per_iteration,
             batch_episodes=self.batch_episodes,
@@ -116,6 +115,7 @@ class DDPGTrainConfig:
         _at_least(
             "train",
             0,
+            total_episodes=self.total_episodes,
             updates_per_iteration=self.updates_per_iteration,
             learning_starts=self.learning_starts,
             threads=self.threads,

@@ -115,7 +115,7 @@ def test_every_other_shipped_config_loads(cls, path):
         ("env.step_size_range=[0.3, 0.01]", "step_size_range must be"),
         ("env.family=bowl", "unknown family 'bowl'"),
         ("train.num_envs=0", "train.num_envs must be >= 1"),
-        ("train.total_episodes=-5", "train.total_episodes must be >= 1"),
+        ("train.total_episodes=-5", "train.total_episodes must be >= 0"),
         ("train.device=gpu0", "not a torch device"),
         ("rdpg.gamma=1.5", "rdpg.gamma must be in"),
         ("eval.landscapes_per_family=0", "eval.landscapes_per_family must be >= 1"),

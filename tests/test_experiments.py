@@ -61,7 +61,7 @@ def test_expand_is_the_grid_product_with_labels_and_groups(tmp_path):
         ({"grid": {"env.reward": ["final", "final"]}}, "distinct"),
         ({"base": "missing.yaml"}, "does not exist"),
         ({"grid": {"env.noise": [-1.0]}}, "noise must be a finite number"),
-        ({"grid": {"train.total_episodes": [-5]}}, "train.total_episodes must be >= 1"),
+        ({"grid": {"train.total_episodes": [-5]}}, "train.total_episodes must be >= 0"),
         ({"trainer": "dqn"}, "dqn"),
         ({"gird": {}}, "gird"),
     ],
