@@ -1,6 +1,6 @@
 """Training speed against torch's thread count, alone and under load (``train.threads``' default).
 
-    python -m experiments.bench_training [--out results/training_threads.md]
+    python -m experiments.bench_training [--full] [--out results/training_threads.md]
 
 Runs a shortened ``make train-ddpg`` recipe (``experiments/configs/ddpg.yaml`` with fewer DAgger
 rounds and episodes) with 1 and 2 torch threads in three situations: alone on the machine, beside
@@ -23,16 +23,16 @@ from pathlib import Path
 import torch
 
 SHORT = [
-    "warm_start.rounds=4",
-    "warm_start.episodes_per_round=256",
-    "warm_start.updates_per_round=100",
+    "warm_start.rounds=3",
     "train.total_episodes=4000",
+    "rdpg.actor_delay=200",
     "eval.landscapes_per_family=10",
 ]
-"""The shortened recipe: both phases (DAgger and RDPG) of the shipped one, about a tenth of each."""
+"""The shortened recipe: full-size DAgger rounds and RDPG updates (the actor's included), a tenth
+of each phase."""
 
 
-def _train(threads: int, runs_dir: Path) -> subprocess.Popen:
+def _train(threads: int, runs_dir: Path, short: bool = True) -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
@@ -40,11 +40,20 @@ def _train(threads: int, runs_dir: Path) -> subprocess.Popen:
         "--config",
         "experiments/configs/ddpg.yaml",
         "--set",
-        *SHORT,
+        *(SHORT if short else []),
         f"train.threads={threads}",
         f"runs_dir={runs_dir}",
     ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def full_recipe(threads: int, root: Path) -> float:
+    """Training seconds (warm start + RDPG, without the evaluation) of the unshortened recipe alone."""
+    runs = root / f"full-{threads}"
+    if _train(threads, runs, short=False).wait():
+        raise RuntimeError(f"the full recipe failed with {threads} threads")
+    (metrics,) = runs.glob("*/metrics.json")
+    return float(json.loads(metrics.read_text())["train_seconds"])
 
 
 def scenario(threads: int, load: str, root: Path) -> dict:
@@ -76,8 +85,11 @@ def same_weights(a: str, b: str) -> bool:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="write a markdown table here")
+    parser.add_argument(
+        "--full", action="store_true", help="also time the unshortened recipe alone (~20 min)"
+    )
     args = parser.parse_args(argv)
-    rows = []
+    rows, full = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         scenario(1, "none", Path(tmp) / "warm-up")  # imports and disk caches, not timed
         for load in ("none", "busy", "twin"):
@@ -85,6 +97,8 @@ def main(argv: list[str] | None = None) -> dict:
                 rows.append(scenario(threads, load, Path(tmp)))
                 print(f"load {load:5s} threads {threads}: {rows[-1]['seconds']:.1f} s", flush=True)
         identical = same_weights(rows[0]["policy"], rows[1]["policy"])
+        if args.full:
+            full = {threads: full_recipe(threads, Path(tmp)) for threads in (1, 2)}
     base = {r["threads"]: r["seconds"] for r in rows if r["load"] == "none"}
     what = {"none": "alone", "busy": "beside a busy process", "twin": "two trainings at once"}
     lines = [
@@ -110,11 +124,22 @@ def main(argv: list[str] | None = None) -> dict:
         f"{'yes' if identical else 'no'}.",
         "",
     ]
+    if full:
+        lines += [
+            "The unshortened recipe alone (`make train-ddpg`'s training time, without the held-out "
+            f"evaluation): {full[1] / 60:.1f} min with 1 thread, {full[2] / 60:.1f} min with 2 "
+            f"(x{full[1] / full[2]:.2f}).",
+            "",
+        ]
     text = "\n".join(lines)
     print(text)
     if args.out:
         args.out.write_text(text)
-    result = {"rows": rows, "identical_weights": identical}
+    result = {
+        "full_recipe_seconds": full,
+        "rows": [{k: v for k, v in r.items() if k != "policy"} for r in rows],
+        "identical_weights": identical,
+    }
     if args.out:
         args.out.with_suffix(".json").write_text(json.dumps(result, indent=2))
     return result
