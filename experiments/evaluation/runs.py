@@ -197,5 +197,7 @@ def close_to_best(results: dict, name: str, value: float) -> bool:
 
 
 def best_on(results: dict, key: str, optimizer: str = "rover") -> list[str]:
-    """The problems where ``optimizer`` has the lowest median of all (ties count)."""
-    return [n for n, med in medians(results, key).items() if med[optimizer] <= min(med.values())]
+    """The problems where ``optimizer``'s median is at most every tuned baseline's."""
+    return [
+        n for n, med in medians(results, key).items() if med[optimizer] <= min(med[b] for b in BASELINE_NAMES)
+    ]
