@@ -211,3 +211,12 @@ def test_relative_input_paths_resolve_from_the_file_and_dump_relative_to_the_tar
     dump(cfg, tmp_path / "c" / "copy.yaml")
     assert "base: ../a/base.yaml" in (tmp_path / "c" / "copy.yaml").read_text()
     assert load(SweepConfig, tmp_path / "c" / "copy.yaml").base == cfg.base
+
+
+@pytest.mark.parametrize(
+    ("cls", "path"), [(AngleExperiment, "angle_net.yaml"), (DDPGExperiment, "rover_policy.yaml")]
+)
+def test_the_configs_beside_the_shipped_weights_load(cls, path):
+    """The shipped weights' configs stay in the current schema (they retrain with --config)."""
+    cfg = load(cls, f"agents/pretrained/{path}")
+    assert cfg.seed == 0
