@@ -98,10 +98,13 @@ def test_shipped_ddpg_configs_load(name):
         (SweepConfig, "sweeps/smoke.yaml"),
         (SweepConfig, "sweeps/reward_variants.yaml"),
         (SweepConfig, "sweeps/families_rewards.yaml"),
+        (SweepConfig, "results/sweeps/reward_variants/sweep.yaml"),  # published with the results
+        (SweepConfig, "results/sweeps/families_rewards_seed0/sweep.yaml"),
+        (CompareConfig, "results/compare_rl/compare.yaml"),
     ],
 )
 def test_every_other_shipped_config_loads(cls, path):
-    cfg = load(cls, f"experiments/configs/{path}")
+    cfg = load(cls, path if path.startswith("results/") else f"experiments/configs/{path}")
     for key in ("base", "rdpg_config", "sb3_config"):  # input paths resolve from the file's folder
         if hasattr(cfg, key):
             assert Path(getattr(cfg, key)).is_file()
