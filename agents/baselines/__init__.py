@@ -1,12 +1,16 @@
 """Hand-designed baselines behind SciPy's ``minimize(fun, x0, **options) -> OptimizeResult``.
 
 ``BASELINES[name]`` for ``gd``, ``nesterov``, ``newton``, ``adam``, ``cma_es``,
-``nelder_mead``. Common options: ``max_iter``, ``max_evals`` (hard budget, never exceeded),
-``bounds`` (``(d, 2)``; points are clipped into it before ``fun`` sees them), ``seed``,
-``callback`` (called with an intermediate ``OptimizeResult`` after each iteration; returning
-``True`` stops), ``vectorized`` (``fun`` maps ``(m, d)`` to ``(m,)``). Results carry ``x``,
-``fun``, ``nit``, ``nfev`` (every evaluation, finite differences included), ``success``,
-``message`` and ``history`` (``x``, ``fun``, ``nfev`` per iteration, iteration 0 = ``x0``).
+``nelder_mead``. Common options (:mod:`agents.objective`, shared with ``RoverDescent``):
+``max_iter`` / SciPy's ``maxiter``, ``max_evals`` / ``maxfev`` (hard budget, never exceeded),
+``bounds`` (``(d, 2)``, ``None`` or +-inf for an open side; points are clipped into it before
+``fun`` sees them), ``seed``, ``callback`` (SciPy's: ``callback(intermediate_result)`` or
+``callback(xk)``; returning ``True`` or raising ``StopIteration`` stops), ``vectorized`` (``fun``
+maps ``(m, d)`` to ``(m,)``), ``args``, ``jac``/``hess``, ``tol``, ``disp``. Each also works as
+``scipy.optimize.minimize(fun, x0, method=BASELINES[name])``. Results carry ``x``, ``fun``,
+``nit``, ``nfev`` (every evaluation, finite differences included), ``success`` (a convergence
+criterion held), ``status``, ``message`` and ``history`` (``x``, ``fun``, ``nfev`` per
+iteration, iteration 0 = ``x0``).
 
 ``DEFAULTS`` are the hyper-parameters used when none are given (each makes progress on
 Rosenbrock from (-1.2, 1)); ``TUNING_GRIDS`` are the grids :func:`tune` searches.

@@ -1,8 +1,12 @@
-"""Default hyper-parameters and tuning grids of the baselines, and a grid-search tuner.
+"""Default hyper-parameters and tuning grids of the baselines, and the project's one grid search.
 
-The tuner follows the paper's protocol (section 4.2): the hyper-parameters of a hand-designed
+:func:`grid_search` evaluates every point of a grid and keeps the best (it also picks the learned
+optimiser's diagnostic initial scales, fixed schedules and the warm-start teacher's gains).
+:func:`tune` follows the paper's protocol (section 4.2): the hyper-parameters of a hand-designed
 optimiser are chosen to do as well as possible on a whole set of problems (a family or a
-function with perturbed starts): the grid point with the lowest *median* final regret wins.
+function with perturbed starts): the grid point with the lowest *median* final regret wins. A
+run that never sees a finite value scores infinity; any other error (a misspelled
+hyper-parameter...) propagates.
 """
 
 from __future__ import annotations
