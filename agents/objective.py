@@ -186,7 +186,6 @@ class Objective:
         self.vectorized = vectorized
         self.args = tuple(args)
         self.nfev = 0
-        self.nonfinite = 0
         self.best_x: np.ndarray | None = None
         self.best_f = np.inf
 
@@ -216,7 +215,6 @@ class Objective:
             values = np.array([_scalar(self.fun(p, *self.args)) for p in pts])
         self.nfev += m
         finite = np.isfinite(values)
-        self.nonfinite += int(m - finite.sum())
         if finite.any():
             i = int(np.argmin(np.where(finite, values, np.inf)))
             if values[i] < self.best_f:

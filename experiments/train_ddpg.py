@@ -36,7 +36,7 @@ import rover_envs  # noqa: F401
 from agents.io import atomic_save
 from agents.rdpg import RDPG, EpisodeBuffer, RecurrentActor, RecurrentCritic
 from agents.rdpg.warmstart import dagger, teacher_actions
-from agents.rover import RoverPolicy
+from agents.rover import POLICY_NAME, RoverPolicy
 from experiments import heldout
 from experiments.runs import cli, publish_weights, run_metadata, start_run
 from experiments.schemas import DDPGExperiment
@@ -44,8 +44,6 @@ from rover_envs.angle_net import FrozenAngleNet, load_angle_net
 from rover_envs.env import build_engine
 from rover_envs.landscapes import FAMILY_NAMES
 from rover_envs.transition import clip_actions
-
-POLICY_FILE = "rover_policy.pt"
 
 
 def env_kwargs(cfg: DDPGExperiment, family: str | None = None, training: bool = False) -> dict:
@@ -345,8 +343,8 @@ def finish(
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     meta = run_metadata(cfg, run_dir, held_out_median_final_normalized_regret=summary, **counters)
     policy = RoverPolicy(FrozenAngleNet.load(), actor.cpu(), state.arch, meta)
-    policy.save(run_dir / POLICY_FILE)
-    metrics["policy"] = str(publish_weights(run_dir / POLICY_FILE, output, cfg, meta))
+    policy.save(run_dir / POLICY_NAME)
+    metrics["policy"] = str(publish_weights(run_dir / POLICY_NAME, output, cfg, meta))
     return metrics
 
 
