@@ -51,6 +51,7 @@ from agents.objective import (
 from agents.rdpg.networks import RecurrentActor
 from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.grid import grid_points, rescale
+from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.transition import clip_actions, transition
 
 POLICY_NAME = "rover_policy.pt"
@@ -159,34 +160,47 @@ class RoverDescent:
         delta: float,
         max_iter: int,
         xtol: float,
+        move: str,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
+        cost = n * n + (move in EVALUATING)  # a grid, and the step's end point for some rules
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
         for it in range(max_iter):
-            if obj.remaining() < n * n:  # score the iterate alone
-                message = f"evaluation budget max_evals={obj.max_evals} cannot pay for a grid of {n * n}"
+            if obj.remaining() < cost:  # score the iterate alone
+                message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
-            values = obj(grid_points(theta[0], delta[0], n).reshape(-1, 2)).reshape(1, n, n)
-            f = values[0, n // 2, n // 2] if n % 2 else obj(theta[0])
+            points = grid_points(theta[0], delta[0], n).reshape(1, -1, 2)
+            values = obj(points[0])[None]
+            f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
             rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
             if not np.isfinite(f):
                 where = theta[0].tolist()
                 return f"fun is not finite at the iterate {where}; stopped with the best finite point", False
             if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
                 return "step size and resolution below xtol", True
-            obs = rescale(values)[:, None].astype(np.float32)
+            obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
             direction = self._direction(obs, theta)
             action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start)
             start = torch.zeros(1, dtype=torch.bool)
-            theta, alpha, delta = transition(
-                theta, alpha, delta, direction, clip_actions(action.double().numpy()), clip=obj.clip
-            )
+            actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
+            step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=obj.clip)
+            choice = actions[:, -1] if move == "actor" else None
+            theta = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj).theta
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
+
+    def _check_move(self, move: str) -> None:
+        if move not in MOVES:
+            raise ValueError(f"unknown move {move!r}; valid: {', '.join(MOVES)}")
+        if move == "actor" and getattr(self.policy.actor, "action_dim", 2) < 3:
+            raise ValueError(
+                "move='actor' needs an actor that outputs a move choice; this policy's actor gives "
+                "(d_alpha, d_delta) only (train one with env.move=actor)"
+            )
 
     def _direction(self, obs: np.ndarray, theta: np.ndarray) -> np.ndarray:
         if self.direction is None:
@@ -202,6 +216,7 @@ class RoverDescent:
         step_size: float | None = None,
         resolution: float | None = None,
         xtol: float = XTOL,
+        move: str = "eq4",
         **options,
     ) -> OptimizeResult:
         """Minimise a 2-D ``fun`` from ``x0``.
@@ -209,7 +224,11 @@ class RoverDescent:
         Options: the common ones of :mod:`agents.objective` (``max_iter`` 30, ``max_evals``,
         ``bounds``, ``seed`` (accepted for symmetry: the policy is deterministic), ``callback``,
         ``vectorized``, ``args``, ``tol`` (sets ``xtol``), ``disp``), ``step_size`` and
-        ``resolution`` (initial alpha and delta), ``xtol`` (convergence, see ``XTOL``).
+        ``resolution`` (initial alpha and delta), ``xtol`` (convergence, see ``XTOL``), ``move``
+        (the move rule after each grid, :mod:`rover_envs.moves`: ``"eq4"``, the paper's and the
+        shipped policy's training rule, ``"keep"``, ``"best_sample"``, or ``"actor"`` for an
+        actor with a move-choice output; the rules that evaluate the step's end point cost one
+        evaluation more per iteration).
 
         Returns:
             An ``OptimizeResult``: ``x``/``fun`` the best finite point evaluated, ``success``
@@ -217,7 +236,7 @@ class RoverDescent:
             ``step_size`` and ``resolution`` per iteration (the iterates).
         """
         opts = parse_options(
-            "RoverDescent", options, max_iter=MAX_ITER, own=("step_size", "resolution", "xtol")
+            "RoverDescent", options, max_iter=MAX_ITER, own=("step_size", "resolution", "xtol", "move")
         )
         x = check_x0(x0)
         if x.size != 2:
@@ -225,9 +244,10 @@ class RoverDescent:
         obj = Objective.from_options(fun, 2, opts)
         alpha, delta = self._start(x, obj, step_size, resolution)
         xtol = opts.tol if opts.tol is not None else xtol
+        self._check_move(move)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
-            message, success = self._iterate(obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol)
+            message, success = self._iterate(obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move)
         except BudgetExhausted:
             message, success = "evaluation budget max_evals exhausted", False
         except StopRequested:

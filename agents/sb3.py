@@ -79,7 +79,7 @@ class RoverVecEnv(VecEnv):
         if not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
         self._engine = build_engine(int(num_envs), direction, **kwargs)
-        obs_space, act_space = make_spaces(self._engine.n, direction)
+        obs_space, act_space = make_spaces(self._engine.n, direction, self._engine.cfg.move)
         self.render_mode = None  # read back by VecEnv.__init__ through get_attr
         super().__init__(int(num_envs), obs_space, act_space)
         self._rngs: list[np.random.Generator] = []

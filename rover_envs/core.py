@@ -36,6 +36,7 @@ from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
 from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample_fields
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape
+from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
 from rover_envs.transition import clip_actions, transition, unit
 
@@ -69,10 +70,20 @@ class EngineConfig:
     """alpha0 / L0 is log-uniform in this range (L0: initial distance to the minimiser)."""
     resolution_range: tuple[float, float] = (0.005, 0.1)
     """delta0 / L0 is log-uniform in this range."""
+    move: str = "eq4"
+    """Where the iterate goes after a grid: eq4 (the paper: always the step), keep (take the step
+    only if its end point is lower than the grid's centre), best_sample (else the grid's best
+    sample), actor (the action's last entry picks the step or the best sample); see
+    rover_envs.moves."""
 
     def __post_init__(self):
         _choice("family", self.family, NAMES)
         _choice("reward", self.reward, tuple(REWARDS))
+        _choice("move", self.move, tuple(MOVES))
+        if self.move != "eq4" and self.grid_size % 2 == 0:
+            raise ValueError(
+                f"move={self.move!r} compares with the grid's centre sample: grid_size must be odd"
+            )
         _integer("grid_size", self.grid_size, minimum=2)
         _integer("reward_window", self.reward_window)
         _integer("horizon", self.horizon)
@@ -258,15 +269,20 @@ class Engine:
             f = values[:, c * self.n + c]
         else:
             f = batch.values(self.theta[idx][:, None, :])[:, 0]
-        if self.cfg.noise > 0:
-            scales = batch.noise_scales(flat)
-            m = flat.shape[1]
-            eps = np.stack(
-                [np.zeros(m) if skip is not None and skip[i] else rngs[i].standard_normal(m) for i in idx]
-            )
-            values = values + self.cfg.noise * scales * eps
-        grid = values.reshape(len(idx), self.n, self.n)
+        grid = self._noisy(values, flat, idx, rngs, skip, batch).reshape(len(idx), self.n, self.n)
         return grid, f, np.isfinite(f)
+
+    def _noisy(self, values, points, idx, rngs, skip, batch) -> np.ndarray:
+        """Observed values: ``values (len(idx), m)`` at ``points`` plus the configured noise, one
+        draw per point from each slot's generator (none for slots in ``skip``)."""
+        if self.cfg.noise == 0:
+            return values
+        scales = batch.noise_scales(points)
+        m = points.shape[1]
+        eps = np.stack(
+            [np.zeros(m) if skip is not None and skip[i] else rngs[i].standard_normal(m) for i in idx]
+        )
+        return values + self.cfg.noise * scales * eps
 
     def _store_obs(self, idx: np.ndarray, grid: np.ndarray) -> None:
         self.grid[idx] = grid
@@ -291,11 +307,15 @@ class Engine:
         others (cheaper than splitting the batch) but draw nothing from their generators.
         """
         cfg = self.cfg
-        actions = clip_actions(actions, with_direction=self.direction_fn is None)
+        actions = clip_actions(
+            actions, with_direction=self.direction_fn is None, with_choice=cfg.move == "actor"
+        )
         direction = self.directions(actions)
-        self.theta, self.alpha, self.delta = transition(
+        theta, delta = self.theta, self.delta
+        step, self.alpha, self.delta = transition(
             self.theta, self.alpha, self.delta, direction, actions, clip=self.batch.clip
         )
+        self.theta, accepted = self._move(theta, delta, step, actions, rngs, skip)
         self.t += 1
         idx = np.arange(self.B)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -323,12 +343,41 @@ class Engine:
         self._push_history(idx, f_eff)
         return {
             "reward": parts[cfg.reward],
+            "accepted": accepted,
             "terminated": failed,
             "truncated": truncated,
             "rewards": parts,
             "diverged": diverged,
             "nonfinite": nonfinite,
         }
+
+    def _move(self, theta, delta, step, actions, rngs, skip) -> tuple[np.ndarray, np.ndarray]:
+        """The configured move rule (:mod:`rover_envs.moves`) on the current grid; returns the new
+        iterates and whether each took its step."""
+        rule = self.cfg.move
+        if rule == "eq4":
+            return step, np.ones(self.B, bool)
+        c = self.n // 2
+        inputs = MoveInputs(
+            theta,
+            step,
+            self.grid[:, c, c],
+            grid_mod.grid_points(theta, delta, self.n).reshape(self.B, -1, 2),
+            self.grid.reshape(self.B, -1),
+            actions[:, -1] if rule == "actor" else None,
+        )
+
+        def evaluate(points: np.ndarray) -> np.ndarray:
+            pts = points[:, None, :]
+            with np.errstate(over="ignore", invalid="ignore"):
+                return self._noisy(self.batch.values(pts), pts, np.arange(self.B), rngs, skip, self.batch)[
+                    :, 0
+                ]
+
+        move = MOVES[rule](inputs, evaluate)
+        if rule in EVALUATING:
+            self.n_evals += 1
+        return move.theta, move.accepted
 
     def info(self, idx) -> dict:
         """Per-slot diagnostics as arrays (the envs format them)."""

@@ -17,12 +17,13 @@ from rover_envs.transition import ACTION_HIGH, ACTION_LOW, DIRECTION_HIGH, DIREC
 DEFAULT_DIRECTION = "angle_net"
 
 
-def make_spaces(grid_size: int, direction: str) -> tuple[spaces.Box, spaces.Box]:
-    """Observation and action spaces of one environment."""
+def make_spaces(grid_size: int, direction: str, move: str = "eq4") -> tuple[spaces.Box, spaces.Box]:
+    """Observation and action spaces of one environment: ``(d_alpha, d_delta)``, then the direction
+    (``direction="agent"``) and the move choice (``move="actor"``) when the action carries them."""
     obs = spaces.Box(0.0, 1.0, (1, grid_size, grid_size), np.float32)
     low, high = [ACTION_LOW, ACTION_LOW], [ACTION_HIGH, ACTION_HIGH]
-    if direction == "agent":
-        low, high = [*low, DIRECTION_LOW, DIRECTION_LOW], [*high, DIRECTION_HIGH, DIRECTION_HIGH]
+    extra = 2 * (direction == "agent") + (move == "actor")
+    low, high = [*low, *[DIRECTION_LOW] * extra], [*high, *[DIRECTION_HIGH] * extra]
     return obs, spaces.Box(np.array(low, np.float32), np.array(high, np.float32))
 
 
@@ -165,7 +166,7 @@ class RoverLandscapeEnv(gym.Env):
         self._engine = build_engine(1, direction, **resolve_horizon(kwargs, _make_time_limit()))
         self.direction = direction
         self.render_mode = render_mode
-        self.observation_space, self.action_space = make_spaces(self._engine.n, direction)
+        self.observation_space, self.action_space = make_spaces(self._engine.n, direction, self.config.move)
         self._trajectory: list[np.ndarray] = []
         self._spec = None
 
@@ -208,6 +209,7 @@ class RoverLandscapeEnv(gym.Env):
         info["rewards"] = {k: float(v[0]) for k, v in out["rewards"].items()}
         info["diverged"] = bool(out["diverged"][0])
         info["nonfinite"] = bool(out["nonfinite"][0])
+        info["step_accepted"] = bool(out["accepted"][0])
         return (
             self._engine.obs[0].copy(),
             float(out["reward"][0]),

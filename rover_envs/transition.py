@@ -19,7 +19,8 @@ ACTION_LOW, ACTION_HIGH = -0.5, 1.0
 """The paper's action box for ``(d_alpha, d_delta)`` (section 3.2.3): at most double or halve."""
 
 DIRECTION_LOW, DIRECTION_HIGH = -1.0, 1.0
-"""Bounds of the direction entries when the action carries them (``direction="agent"``)."""
+"""Bounds of the direction entries (``direction="agent"``) and of the move choice (``move="actor"``)
+when the action carries them."""
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -28,13 +29,15 @@ def unit(v: np.ndarray) -> np.ndarray:
     return np.where(norm > 0, v / np.where(norm > 0, norm, 1.0), 0.0)
 
 
-def clip_actions(actions: np.ndarray, with_direction: bool = False) -> np.ndarray:
-    """``(B, 2)`` actions (``(B, 4)`` with the direction) clipped entry by entry to their box:
-    ``(d_alpha, d_delta)`` to ``[ACTION_LOW, ACTION_HIGH]``, a direction to ``[-1, 1]``."""
+def clip_actions(actions: np.ndarray, with_direction: bool = False, with_choice: bool = False) -> np.ndarray:
+    """Actions ``(B, k)`` clipped entry by entry to their box: ``(d_alpha, d_delta)`` to
+    ``[ACTION_LOW, ACTION_HIGH]``, then, when present, a direction (2 entries) and a move choice
+    (1 entry, ``move="actor"``) to ``[-1, 1]``."""
     actions = np.asarray(actions, dtype=float)
     out = np.clip(actions[:, :2], ACTION_LOW, ACTION_HIGH)
-    if with_direction:
-        out = np.concatenate([out, np.clip(actions[:, 2:4], DIRECTION_LOW, DIRECTION_HIGH)], axis=1)
+    extra = 2 * with_direction + with_choice
+    if extra:
+        out = np.concatenate([out, np.clip(actions[:, 2 : 2 + extra], DIRECTION_LOW, DIRECTION_HIGH)], axis=1)
     return out
 
 

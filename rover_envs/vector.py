@@ -47,7 +47,9 @@ class RoverLandscapeVectorEnv(VectorEnv):
         self.num_envs = int(num_envs)
         self.direction = direction
         self.render_mode = None
-        self.single_observation_space, self.single_action_space = make_spaces(self._engine.n, direction)
+        self.single_observation_space, self.single_action_space = make_spaces(
+            self._engine.n, direction, self._engine.cfg.move
+        )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._rngs: list[np.random.Generator] = []
@@ -86,7 +88,7 @@ class RoverLandscapeVectorEnv(VectorEnv):
         out = self._engine.step(actions, self._rngs, skip=self._autoreset)
         if resetting.size:
             self._engine.reset_slots(resetting, self._rngs)
-            for key in ("reward", "terminated", "truncated", "diverged", "nonfinite"):
+            for key in ("reward", "terminated", "truncated", "diverged", "nonfinite", "accepted"):
                 out[key][resetting] = 0
             for part in out["rewards"].values():
                 part[resetting] = 0.0
@@ -106,6 +108,7 @@ class RoverLandscapeVectorEnv(VectorEnv):
             info["rewards"].update({f"_{k}": np.ones(self.num_envs, bool) for k in out["rewards"]})
             info["diverged"] = out["diverged"].copy()
             info["nonfinite"] = out["nonfinite"].copy()
+            info["step_accepted"] = out["accepted"].copy()
         for key in [k for k in info if not k.startswith("_")]:
             info[f"_{key}"] = np.ones(self.num_envs, dtype=bool)
         return info

@@ -213,20 +213,48 @@ def test_td_target_bootstraps_truncation_not_termination_and_ignores_padding():
 
 
 # -- SciPy parity and the environment's transition ------------------------------------------------------
-def test_the_optimiser_replays_the_environment_episode():
-    """Same landscape, start, alpha0 and delta0: RoverDescent's iterates are the env's episode."""
+class Scripted:
+    """An actor in RecurrentActor's interface playing fixed actions (with a move choice)."""
+
+    action_dim = 3
+
+    def __init__(self, seed: int):
+        rng = np.random.default_rng(seed)
+        self.actions = np.c_[rng.uniform(-0.5, 0.6, (30, 2)), rng.choice([-1.0, 1.0], 30)]
+
+    def initial(self, n):
+        return 0
+
+    def act(self, obs, t, start):
+        return torch.tensor(self.actions[t : t + 1]), t + 1
+
+
+@pytest.mark.parametrize("move", ["eq4", "keep", "best_sample", "actor"])
+def test_the_optimiser_replays_the_environment_episode(move):
+    """Same landscape, start, alpha0, delta0 and move rule: RoverDescent's iterates are the env's
+    episode (the shipped actor; a scripted one with move choices for the actor's rule)."""
     import gymnasium as gym
 
     import rover_envs  # noqa: F401
     from experiments.heldout import actor_policy
 
-    rover = RoverDescent.pretrained()
+    shipped = RoverDescent.pretrained()
+    if move == "actor":
+        scripted = Scripted(seed=1)
+        rover = RoverDescent(RoverPolicy(shipped.policy.angle, scripted, ARCH))
+
+        def act(obs, state, start):
+            t = 0 if state is None else state
+            return scripted.actions[t : t + 1], t + 1
+
+    else:
+        rover, act = shipped, actor_policy(shipped.policy.actor)
     f = make("valley", rng=np.random.default_rng(3))
     x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
-    res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True)
-    env = gym.make("RoverLandscape-v0", direction="angle_net")
+    res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True, move=move)
+    env = gym.make("RoverLandscape-v0", direction="angle_net", move=move)
     obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
-    act, state = actor_policy(rover.policy.actor), None
+    state = None
     trajectory = [(info["theta"], info["step_size"], info["resolution"])]
     for t in range(30):
         action, state = act(obs[None], state, np.array([t == 0]))
@@ -235,6 +263,8 @@ def test_the_optimiser_replays_the_environment_episode():
     np.testing.assert_array_equal(res.history["x"], np.array([x for x, _, _ in trajectory]))
     np.testing.assert_array_equal(res.history["step_size"], [a for _, a, _ in trajectory])
     np.testing.assert_array_equal(res.history["resolution"], [d for _, _, d in trajectory])
+    # the same evaluations, except that the env observes a last grid where the optimiser scores the iterate
+    assert res.nfev == info["n_evals"] - 49 + 1 == 30 * (49 + (move in ("keep", "best_sample"))) + 1
 
 
 def _log_bowl(x):
@@ -306,7 +336,7 @@ def test_a_budget_below_one_grid_evaluates_x0_and_says_why(tmp_path):
     opt = RoverDescent.pretrained(_policy(tmp_path))
     res = opt.minimize(lambda x: float(np.sum(x**2)), [1.0, 2.0], max_evals=10)
     assert res.nfev == 1 and res.fun == 5.0 and res.x.tolist() == [1.0, 2.0] and res.nit == 0
-    assert "cannot pay for a grid of 49" in res.message and "only x0" in res.message
+    assert "cannot pay for an iteration (49)" in res.message and "only x0" in res.message
     res = opt.minimize(lambda x: float(np.sum(x**2)), [1.0, 2.0], max_evals=100)  # a third grid does not fit
     assert res.nfev == 2 * 49 + 1 and res.nit == 2 and "cannot pay" in res.message
 

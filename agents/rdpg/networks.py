@@ -74,6 +74,8 @@ class Encoder(nn.Module):
 
 
 class _Recurrent(nn.Module):
+    action_dim = ACTION_DIM  # (d_alpha, d_delta): no move choice
+
     def __init__(self, grid_size: int, channels: tuple[int, int], features: int, hidden: int):
         super().__init__()
         self.encoder = Encoder(grid_size, channels, features)

@@ -1,0 +1,105 @@
+"""Move rules (rover_envs.moves): what each does, and that the env and RoverDescent apply them alike."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+import rover_envs  # noqa: F401
+from rover_envs.moves import EVALUATING, MOVES, MoveInputs
+
+B, M = 4, 9
+
+
+def _inputs(values, step_values, choice=None, seed=0):
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(size=(B, 2))
+    points = theta[:, None, :] + rng.normal(size=(B, M, 2))
+    points[:, M // 2] = theta  # the centre sample is theta
+    step = theta + rng.normal(size=(B, 2))
+    centre = values[:, M // 2]
+    inputs = MoveInputs(theta, step, centre, points, values, choice)
+    lookup = {tuple(s): v for s, v in zip(step, step_values)}
+    return inputs, lambda pts: np.array([lookup[tuple(p)] for p in pts])
+
+
+finite_grids = arrays(np.float64, (B, M), elements=st.floats(-1e3, 1e3))
+maybe_nan = arrays(np.float64, (B,), elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan), st.just(np.inf)))
+
+
+@given(finite_grids, maybe_nan)
+@settings(max_examples=100, deadline=None)
+def test_keep_and_best_sample_never_move_to_a_point_worse_than_the_centre(values, step_values):
+    inputs, evaluate = _inputs(values, step_values)
+    value_at = {tuple(p): v for b in range(B) for p, v in zip(inputs.points[b], values[b])}
+    value_at.update({tuple(s): v for s, v in zip(inputs.step, step_values)})
+    for rule in ("keep", "best_sample"):
+        move = MOVES[rule](inputs, evaluate)
+        reached = np.array([value_at[tuple(p)] for p in move.theta])
+        assert np.all(np.isfinite(reached)) and np.all(reached <= inputs.centre)
+        improves = np.isfinite(step_values) & (step_values < inputs.centre)
+        np.testing.assert_array_equal(move.accepted, improves)
+        np.testing.assert_array_equal(move.theta[improves], inputs.step[improves])
+    keep = MOVES["keep"](inputs, evaluate)
+    np.testing.assert_array_equal(keep.theta[~keep.accepted], inputs.theta[~keep.accepted])
+    best = MOVES["best_sample"](inputs, evaluate)
+    failed = ~best.accepted
+    reached = np.array([value_at[tuple(p)] for p in best.theta])
+    np.testing.assert_array_equal(reached[failed], values.min(axis=1)[failed])  # the grid's best sample
+
+
+def test_eq4_always_steps_and_the_actor_chooses():
+    values = np.arange(B * M, dtype=float).reshape(B, M)[:, ::-1].copy()  # the last sample is the best
+    inputs, evaluate = _inputs(values, np.zeros(B), choice=np.array([-1.0, 0.0, 0.5, 1.0]))
+    eq4 = MOVES["eq4"](inputs, evaluate)
+    np.testing.assert_array_equal(eq4.theta, inputs.step)
+    assert eq4.accepted.all()
+    actor = MOVES["actor"](inputs, evaluate)
+    np.testing.assert_array_equal(actor.theta[:2], inputs.step[:2])
+    np.testing.assert_array_equal(actor.theta[2:], inputs.points[2:, -1])
+    np.testing.assert_array_equal(actor.accepted, [True, True, False, False])
+    with pytest.raises(ValueError, match="choice"):
+        MOVES["actor"](inputs._replace(choice=None), evaluate)
+
+
+@pytest.mark.parametrize("move", list(MOVES))
+def test_env_spaces_evaluation_counts_and_step_flags(move):
+    env = gym.make("RoverLandscape-v0", family="rastrigin", direction="gradient", move=move)
+    assert env.action_space.shape == ((3,) if move == "actor" else (2,))
+    _, info = env.reset(seed=0)
+    steps = [env.step(env.action_space.sample())[-1] for _ in range(5)]
+    per_step = 49 + (move in EVALUATING)
+    assert steps[-1]["n_evals"] == 49 + 5 * per_step
+    accepted = [s["step_accepted"] for s in steps]
+    assert all(accepted) if move == "eq4" else isinstance(accepted[0], bool)
+    if move in ("keep", "best_sample"):  # the iterate's value never rises
+        fs = [info["f"], *[s["f"] for s in steps]]
+        assert all(b <= a for a, b in zip(fs, fs[1:]))
+
+
+def test_move_keyword_is_validated():
+    with pytest.raises(ValueError, match="valid: eq4, keep, best_sample, actor"):
+        gym.make("RoverLandscape-v0", move="jump")
+    with pytest.raises(ValueError, match="grid_size must be odd"):
+        gym.make("RoverLandscape-v0", move="keep", grid_size=6, direction="gradient")
+    venv = gym.make_vec("RoverLandscape-v0", num_envs=2, vectorization_mode="vector_entry_point", move="actor")
+    assert venv.single_action_space.shape == (3,)
+
+
+@pytest.mark.parametrize("move", ["eq4", "keep", "best_sample"])
+def test_the_optimiser_returns_the_best_point_it_evaluated_under_every_rule(move):
+    from agents import RoverDescent
+    from rover_envs.landscapes import make
+
+    f, seen = make("rastrigin"), []
+
+    def fun(x):
+        seen.append(f(x))
+        return seen[-1]
+
+    res = RoverDescent.pretrained().minimize(fun, [-3.2, 2.8], bounds=f.bounds, vectorized=True, move=move)
+    assert res.fun == min(np.min(v) for v in seen) and res.nfev == sum(np.size(v) for v in seen)
+    with pytest.raises(ValueError, match="move choice"):
+        RoverDescent.pretrained().minimize(fun, [0.0, 0.0], move="actor")
