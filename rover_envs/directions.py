@@ -1,4 +1,5 @@
-"""Direction providers: the teachers (gradient, Newton, best of both) and, lazily, the angle net.
+"""Direction providers: the teachers (gradient, Newton, best of both), a quadratic fit of the grid
+and, lazily, the angle net.
 
 A provider maps the current observations and, for teachers, the landscapes and iterates to
 unit move directions ``(B, 2)``. Teachers read the landscape's analytic derivatives; they are
@@ -17,11 +18,13 @@ neither teacher decreases f, go to gradient descent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
+from rover_envs.grid import offsets
 from rover_envs.landscapes.base import LandscapeBatch
 from rover_envs.transition import unit
 
@@ -95,6 +98,35 @@ def best_teacher_direction(obs, batch, theta, x_star):
     return best_teacher_move(batch, theta, x_star).direction
 
 
+@functools.cache
+def _fit_operator(n: int) -> np.ndarray:
+    """``(6, n*n)``: least-squares coefficients of ``c + a_u u + a_v v + b_uu u^2 + b_uv u v + b_vv v^2``
+    from an ``n x n`` grid (``u``, ``v``: offsets in grid units along the first and second axis)."""
+    o = offsets(n)
+    u, v = np.meshgrid(o, o, indexing="ij")
+    design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=-1).reshape(-1, 6)
+    return np.linalg.pinv(design)
+
+
+def quadratic_fit_direction(obs, batch=None, theta=None, x_star=None):
+    """The Newton direction of a least-squares quadratic fit of each grid, ``(B, 2)``.
+
+    Reads only the observation (like the angle network, unlike the teachers): the fit's gradient
+    ``g`` and Hessian ``H`` (in grid units; rescaling the values does not change the direction),
+    then ``-H^{-1} g`` where ``H`` is positive definite and ``-g`` elsewhere. Non-finite samples
+    (already the grid's worst values after rescaling) enter the fit as such.
+    """
+    n = obs.shape[-1]
+    grids = np.asarray(obs, dtype=float).reshape(len(obs), n * n)
+    _, a_u, a_v, b_uu, b_uv, b_vv = (grids @ _fit_operator(n).T).T
+    h11, h12, h22 = 2.0 * b_uu, b_uv, 2.0 * b_vv
+    det = h11 * h22 - h12 * h12
+    definite = (det > 1e-12 * np.maximum(h11 * h11 + h22 * h22, 1e-300)) & (h11 > 0)
+    safe = np.where(definite, det, 1.0)
+    newton = -np.stack([(h22 * a_u - h12 * a_v) / safe, (h11 * a_v - h12 * a_u) / safe], axis=-1)
+    return unit(np.where(definite[:, None], newton, -np.stack([a_u, a_v], axis=-1)))
+
+
 TEACHERS: dict[str, DirectionFn] = {
     "gradient": gradient_direction,
     "newton": newton_direction,
@@ -102,9 +134,13 @@ TEACHERS: dict[str, DirectionFn] = {
 }
 """Teacher direction providers: ``fn(obs, batch, theta, x_star) -> (B, d)`` unit vectors."""
 
-DIRECTION_NAMES: tuple[str, ...] = ("angle_net", *TEACHERS, "agent")
+GRID_DIRECTIONS: dict[str, DirectionFn] = {"quadratic_fit": quadratic_fit_direction}
+"""Hand-designed providers that, like the angle network, see the grid only."""
+
+DIRECTION_NAMES: tuple[str, ...] = ("angle_net", *GRID_DIRECTIONS, *TEACHERS, "agent")
 """Every ``direction=`` the environment accepts: the frozen angle network (torch, loaded
-lazily from the shipped weights), the teachers, or ``"agent"`` (the action carries it)."""
+lazily from the shipped weights), the quadratic fit of the grid, the teachers, or ``"agent"``
+(the action carries it)."""
 
 
 def make_direction(name: str, angle_net_path=None) -> DirectionFn | None:
@@ -115,6 +151,7 @@ def make_direction(name: str, angle_net_path=None) -> DirectionFn | None:
         from rover_envs.angle_net import FrozenAngleNet
 
         return FrozenAngleNet.load(angle_net_path)
-    if name not in TEACHERS:
+    providers = {**GRID_DIRECTIONS, **TEACHERS}
+    if name not in providers:
         raise ValueError(f"unknown direction {name!r}; valid: {', '.join(DIRECTION_NAMES)}")
-    return TEACHERS[name]
+    return providers[name]

@@ -1,5 +1,6 @@
-"""Teachers: gradient, Newton and the best of both with its line search."""
+"""Teachers: gradient, Newton and the best of both with its line search; the grid's quadratic fit."""
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -81,6 +82,32 @@ def test_works_on_analytic_shared_batches():
 
 
 def test_unknown_direction():
-    with pytest.raises(ValueError, match="valid: angle_net, gradient, newton, best_teacher, agent"):
+    with pytest.raises(
+        ValueError, match="valid: angle_net, quadratic_fit, gradient, newton, best_teacher, agent"
+    ):
         make_direction("up")
     assert make_direction("agent") is None
+
+
+def test_quadratic_fit_recovers_newton_on_bowls_and_descends_elsewhere():
+    from rover_envs.directions import quadratic_fit_direction
+    from rover_envs.grid import grid_points, rescale
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # on a bowl the fit is exact: its Newton direction points at the minimiser
+        A = rng.normal(size=(2, 2))
+        Q, mu = A @ A.T + 0.1 * np.eye(2), rng.normal(size=2) * 3
+        theta = rng.normal(size=(1, 2))
+        pts = grid_points(theta, np.array([0.2]), 7)
+        values = 0.5 * np.einsum("...i,ij,...j->...", pts - mu, Q, pts - mu)
+        d = quadratic_fit_direction(rescale(values)[:, None])
+        target = (mu - theta) / np.linalg.norm(mu - theta)
+        np.testing.assert_allclose(d, target, atol=1e-6)
+    saddle = lambda p: p[..., 0] ** 2 - p[..., 1] ** 2 + 0.5 * p[..., 0]  # noqa: E731
+    pts = grid_points(np.zeros((1, 2)), np.array([0.1]), 7)
+    d = quadratic_fit_direction(rescale(saddle(pts))[:, None])
+    np.testing.assert_allclose(d, [[-1.0, 0.0]], atol=1e-6)  # not definite: steepest descent
+    env = gym.make("RoverLandscape-v0", direction="quadratic_fit", family="quadratic")
+    for seed in range(5):  # alpha0 < the distance to the minimiser, straight at it: f falls
+        _, info = env.reset(seed=seed)
+        assert env.step(np.zeros(2))[-1]["f"] < info["f"]

@@ -78,7 +78,7 @@ def test_pickling_round_trip_continues_identically():
     [
         ({"family": "bowl"}, "valid: all, quadratic, valley"),
         ({"reward": "dense"}, "valid: running_mean, normalized, raw, final"),
-        ({"direction": "north"}, "valid: angle_net, gradient, newton, best_teacher, agent"),
+        ({"direction": "north"}, "valid: angle_net, quadratic_fit, gradient, newton, best_teacher, agent"),
         ({"grid_size": 1}, "grid_size"),
         ({"noise": -1.0}, "noise"),
         ({"colour": "red"}, "valid: family"),

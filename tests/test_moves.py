@@ -1,5 +1,7 @@
 """Move rules (rover_envs.moves): what each does, and that the env and RoverDescent apply them alike."""
 
+import itertools
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -26,7 +28,9 @@ def _inputs(values, step_values, choice=None, seed=0):
 
 
 finite_grids = arrays(np.float64, (B, M), elements=st.floats(-1e3, 1e3))
-maybe_nan = arrays(np.float64, (B,), elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan), st.just(np.inf)))
+maybe_nan = arrays(
+    np.float64, (B,), elements=st.one_of(st.floats(-1e3, 1e3), st.just(np.nan), st.just(np.inf))
+)
 
 
 @given(finite_grids, maybe_nan)
@@ -76,7 +80,7 @@ def test_env_spaces_evaluation_counts_and_step_flags(move):
     assert all(accepted) if move == "eq4" else isinstance(accepted[0], bool)
     if move in ("keep", "best_sample"):  # the iterate's value never rises
         fs = [info["f"], *[s["f"] for s in steps]]
-        assert all(b <= a for a, b in zip(fs, fs[1:]))
+        assert all(b <= a for a, b in itertools.pairwise(fs))
 
 
 def test_move_keyword_is_validated():
@@ -84,7 +88,9 @@ def test_move_keyword_is_validated():
         gym.make("RoverLandscape-v0", move="jump")
     with pytest.raises(ValueError, match="grid_size must be odd"):
         gym.make("RoverLandscape-v0", move="keep", grid_size=6, direction="gradient")
-    venv = gym.make_vec("RoverLandscape-v0", num_envs=2, vectorization_mode="vector_entry_point", move="actor")
+    venv = gym.make_vec(
+        "RoverLandscape-v0", num_envs=2, vectorization_mode="vector_entry_point", move="actor"
+    )
     assert venv.single_action_space.shape == (3,)
 
 
