@@ -155,6 +155,14 @@ def length_scales(bounds: np.ndarray | None, x0: np.ndarray, fallback: np.ndarra
     return np.where(np.isfinite(width), width, fallback)
 
 
+def guess_scale(x0: np.ndarray, bounds: np.ndarray | None) -> float:
+    """A length scale for a problem whose minimiser is unknown: the mean over coordinates of half
+    the width of ``bounds``, an unbounded coordinate counting ``max(1, ||x0||)``."""
+    x0 = np.asarray(x0, dtype=float)
+    unbounded = 2.0 * max(1.0, float(np.linalg.norm(x0)))  # a "width" of twice the guess
+    return 0.5 * float(np.mean(length_scales(bounds, x0, unbounded)))
+
+
 class Objective:
     """Counting, clipping, budgeted view of ``fun``.
 

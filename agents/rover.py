@@ -45,7 +45,7 @@ from agents.objective import (
     Recorder,
     StopRequested,
     check_x0,
-    length_scales,
+    guess_scale,
     parse_options,
 )
 from agents.rdpg.networks import RecurrentActor
@@ -131,9 +131,7 @@ class RoverDescent:
     @staticmethod
     def initial_schedule(x0: np.ndarray, bounds: np.ndarray | None) -> tuple[float, float]:
         """``(alpha0, delta0)`` by the rule in the module docstring."""
-        x0 = np.asarray(x0, dtype=float)
-        unbounded = 2.0 * max(1.0, float(np.linalg.norm(x0)))  # a "width" of twice the guess
-        scale = 0.5 * float(np.mean(length_scales(bounds, x0, unbounded)))
+        scale = guess_scale(x0, bounds)
         return STEP_SIZE_SCALE * scale, RESOLUTION_SCALE * scale
 
     def _start(self, x: np.ndarray, obj: Objective, step_size, resolution) -> tuple[float, float]:

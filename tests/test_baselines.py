@@ -287,3 +287,34 @@ def test_open_bounds_with_none_or_inf(name):
     assert res.x[0] <= 0.5 and res.fun < _bowl([0.0, 0.0], 2.0)
     with pytest.raises(ValueError, match="bounds"):
         BASELINES[name](_bowl, [0.0, 0.0], bounds=[[None, "x"], [0, 1]])
+
+
+# -- the grid controller --------------------------------------------------------------------------------
+@pytest.mark.parametrize("move", ["best_sample", "keep", "eq4"])
+def test_grid_controller_grows_on_success_shrinks_on_failure(move):
+    f = make("rastrigin")
+    res = BASELINES["grid_controller"](
+        f, [-3.2, 2.8], bounds=f.bounds, vectorized=True, max_iter=25, move=move
+    )
+    fun, alpha = res.history["fun"], res.history["step_size"]
+    assert res.nfev == 25 * 50 + 1 and res.nit == 25
+    np.testing.assert_allclose(
+        res.history["resolution"], DEFAULTS["grid_controller"]["resolution_ratio"] * alpha
+    )
+    assert set(np.round(alpha[1:] / alpha[:-1], 12)) <= {2.0, 0.5}
+    if move != "eq4":  # the iterate never gets worse, and it moves only when something was lower
+        assert np.all(np.diff(fun) <= 0)
+    grew = alpha[1:] > alpha[:-1]
+    if move == "keep":  # a step that failed leaves the iterate where it was
+        np.testing.assert_array_equal(res.history["x"][1:][~grew], res.history["x"][:-1][~grew])
+
+
+def test_grid_controller_converges_on_a_bowl_with_the_quadratic_fit():
+    res = BASELINES["grid_controller"](
+        lambda x: float(np.sum((x - 1.0) ** 2)), [3.0, -2.0], direction="quadratic_fit", max_iter=500
+    )
+    assert res.success and "xtol" in res.message and res.fun < 1e-18
+    with pytest.raises(ValueError, match="move must be one of"):
+        BASELINES["grid_controller"](_bowl, [0.0, 0.0], move="actor")
+    with pytest.raises(ValueError, match="2-D"):
+        BASELINES["grid_controller"](_bowl, [0.0, 0.0, 0.0])

@@ -1,7 +1,9 @@
 """Hand-designed baselines behind SciPy's ``minimize(fun, x0, **options) -> OptimizeResult``.
 
 ``BASELINES[name]`` for ``gd``, ``nesterov``, ``newton``, ``adam``, ``cma_es``,
-``nelder_mead``. Common options (:mod:`agents.objective`, shared with ``RoverDescent``):
+``nelder_mead`` and ``grid_controller`` (the hand-designed controller of Rover Descent's grids,
+2-D; it loads the angle network, i.e. torch, on first use). Common options
+(:mod:`agents.objective`, shared with ``RoverDescent``):
 ``max_iter`` / SciPy's ``maxiter``, ``max_evals`` / ``maxfev`` (hard budget, never exceeded),
 ``bounds`` (``(d, 2)``, ``None`` or +-inf for an open side; points are clipped into it before
 ``fun`` sees them), ``seed``, ``callback`` (SciPy's: ``callback(intermediate_result)`` or
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from agents.baselines.derivative_free import cma_es, nelder_mead
 from agents.baselines.gradient import adam, gradient_descent, nesterov, newton
+from agents.baselines.grid_controller import grid_controller
 from agents.baselines.tuning import DEFAULTS, TUNING_GRIDS, tune
 
 BASELINES = {
@@ -29,6 +32,7 @@ BASELINES = {
     "adam": adam,
     "cma_es": cma_es,
     "nelder_mead": nelder_mead,
+    "grid_controller": grid_controller,
 }
 """Every baseline optimiser by name."""
 
@@ -48,6 +52,7 @@ __all__ = [
     "cma_es",
     "get",
     "gradient_descent",
+    "grid_controller",
     "nelder_mead",
     "nesterov",
     "newton",

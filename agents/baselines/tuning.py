@@ -27,6 +27,10 @@ DEFAULTS: dict[str, dict[str, float]] = {
     "adam": {"lr": 0.05},
     "cma_es": {"sigma0": 0.5},
     "nelder_mead": {"initial_step": 0.1},
+    "grid_controller": {
+        "step_size": 3.0,
+        "resolution_ratio": 0.0625,
+    },  # python -m experiments.tune_controller
 }
 
 _LOG_RATES = [10.0**e for e in np.arange(-5.0, 0.51, 0.5)]
@@ -38,6 +42,10 @@ TUNING_GRIDS: dict[str, dict[str, list]] = {
     "adam": {"lr": [10.0**e for e in np.arange(-3.0, 0.51, 0.5)]},
     "cma_es": {"sigma0": [0.03, 0.1, 0.3, 1.0, 3.0]},
     "nelder_mead": {"initial_step": [0.01, 0.03, 0.1, 0.3, 1.0]},
+    "grid_controller": {
+        "step_size": [0.3, 1.0, 3.0, 10.0],
+        "resolution_ratio": [0.03125, 0.0625, 0.125, 0.25, 0.5],
+    },
 }
 
 
