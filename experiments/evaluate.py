@@ -134,6 +134,29 @@ def _schedule_section(schedule: dict, results: dict, runs: int) -> list[str]:
     ]
 
 
+def _moves_section(moves: dict) -> list[str]:
+    cols = list(next(iter(moves.values())))
+    better = {
+        c: [n for n, row in moves.items() if row[c] < row["rover eq4"] / 2] for c in cols if c != "rover eq4"
+    }
+    return [
+        "The shipped actor under each move rule (`rover_envs.moves`; trained with eq. 4's move, it is run "
+        "unchanged: the rule only decides where the iterate goes after each grid, `keep` and `best_sample` "
+        "spending one evaluation more per iteration) and the hand-designed grid controller "
+        "(`agents.baselines.grid_controller`, defaults chosen on training landscapes, the same evaluation "
+        "budget), median final regret, same problems as the first table:",
+        "",
+        "| problem | " + " | ".join(cols) + " |",
+        "|---|" + "---:|" * len(cols),
+        *[f"| {n} | " + " | ".join(f"{row[c]:.2g}" for c in cols) + " |" for n, row in moves.items()],
+        "",
+        *[
+            f"- {c}: more than 2x below eq. 4's move on {len(v)} of {len(moves)} problems ({_names(v)})."
+            for c, v in better.items()
+        ],
+    ]
+
+
 def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: int) -> None:
     with open(out / "evaluation.csv", "w", newline="") as fh:
         w = csv.writer(fh)
@@ -194,6 +217,8 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
         "`SCHEDULE_GRID`, a diagnostic of what a schedule could do, tuned on the test function):",
         "",
         *_schedule_section(extra["schedule"], results, runs),
+        "",
+        *_moves_section(extra["moves"]),
         "",
         "What the actor imitates before RDPG: the warm start's privileged teacher "
         "(`agents.rdpg.warmstart`; it knows the distance d to the minimiser and sets "
@@ -257,6 +282,9 @@ def main(argv: list[str] | None = None) -> None:
         "schedule": diagnostics.schedule_regrets(rover, args.runs, EVAL_SEED),
         "gains": diagnostics.teacher_gains(rover),
     }
+    extra["moves"] = diagnostics.move_rule_regrets(
+        rover, {n: results[n]["_problems"] for n in results}, results[args.problems[0]]["_budget"]
+    )
     extra["teacher"] = diagnostics.teacher_regrets(
         {n: results[n]["_problems"] for n in funcs}, EVAL_SEED, *extra["gains"]
     )

@@ -7,7 +7,9 @@
 * :func:`schedule_regrets` — the angle network under a fixed coarse-to-fine schedule
   (:class:`ScheduleActor`) whose initial alpha/delta and switch point are picked per function;
 * :func:`teacher_regrets` — the warm start's privileged teacher (it knows the distance to the
-  minimiser) driving the same angle network.
+  minimiser) driving the same angle network;
+* :func:`move_rule_regrets` — the shipped actor under each move rule of :mod:`rover_envs.moves`,
+  and the hand-designed grid controller, on the same problems.
 
 The oracle and the per-function picks look at the test functions themselves: they say what
 *could* work, and are never used to choose the shipped recipe.
@@ -165,4 +167,42 @@ def teacher_regrets(
             options = {"landscape": p.fun, "theta": p.x0, "step_size": a0, "resolution": d0}
             regs.append(float(teacher_episodes(engine, rngs, step_gain, resolution_gain, options)[0][0]))
         out[name] = {"median": float(np.median(regs)), "global_basin": basin_hits(regs)}
+    return out
+
+
+MOVE_VARIANTS = ("eq4", "keep", "best_sample")
+
+
+def move_rule_regrets(rover: RoverDescent, probs: dict[str, list[Problem]], budget: int) -> dict[str, dict]:
+    """Median final regret per problem of the shipped actor under each move rule (30 iterations;
+    the rules that evaluate the step's end point spend 30 evaluations more) and of the grid
+    controller with each direction at ``budget`` evaluations (its defaults, chosen on training
+    landscapes)."""
+    from agents.baselines import grid_controller
+
+    out = {}
+    for name, runs in probs.items():
+        row = {}
+        for move in MOVE_VARIANTS:
+            regs = [
+                rover.minimize(p.fun, p.x0, bounds=p.bounds, vectorized=True, move=move).fun - p.f_star
+                for p in runs
+            ]
+            row[f"rover {move}"] = float(np.median(regs))
+        for direction in ("angle_net", "quadratic_fit"):
+            regs = [
+                grid_controller(
+                    p.fun,
+                    p.x0,
+                    bounds=p.bounds,
+                    vectorized=True,
+                    max_evals=budget,
+                    max_iter=10**6,
+                    direction=direction,
+                ).fun
+                - p.f_star
+                for p in runs
+            ]
+            row[f"grid_controller {direction}"] = float(np.median(regs))
+        out[name] = row
     return out

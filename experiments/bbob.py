@@ -1,0 +1,348 @@
+"""``make evaluate-bbob``: every optimiser of the project on COCO's BBOB suite in 2-D.
+
+    python -m experiments.bbob [--out results] [--budget 1471] [--instances 1-5]
+    python -m experiments.bbob --optimizers grid_controller cma_es      # any of OPTIMIZERS by name
+
+COCO's own runner and observer (``cocoex``) drive each optimiser through the ``bbob`` suite
+(24 functions x the instances, dimension 2) and write standard COCO data folders
+(``runs/bbob/exdata/<optimizer>/``, what ``cocopp`` reads). Every optimiser gets the same
+budget in *evaluations* (default 1471: the learned optimiser's 30 iterations of a 7x7 grid and
+one more evaluation), starts uniform in [-4, 4]^2 (seeded per problem), the domain [-5, 5]^2 as
+bounds, and restarts from a new uniform start while budget remains (the learned optimiser and
+the grid controller use their whole budget in one run at the default budget).
+
+Results (``{out}/bbob.md``, ``bbob_ecdf.png``, ``bbob.json``): the fraction of (problem,
+target) pairs reached, COCO's 51 targets 10^2 ... 10^-8 on ``f - f_opt``, per function group,
+at several budgets, and its empirical cumulative distribution over evaluations (ECDF plots).
+
+**BBOB is a test set.** Nothing is trained, tuned or selected on it: the learned policies come
+from ``make train-ddpg`` (training families), the grid controller's defaults from
+``python -m experiments.tune_controller`` (training families, held-out seeds), CMA-ES and
+Nelder-Mead run with standard settings (initial step a fifth, a tenth of the domain width).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from agents.baselines import BASELINES
+from agents.rover import RoverDescent
+from experiments.anytime import Trace, fraction_reached
+from experiments.runs import cli
+
+BUDGET = 30 * 49 + 1
+BUDGETS = (50, 100, 200, 500, 1000, BUDGET)
+GROUPS = {
+    "separable f1-5": range(1, 6),
+    "moderate f6-9": range(6, 10),
+    "ill-conditioned f10-14": range(10, 15),
+    "multimodal f15-19": range(15, 20),
+    "weak structure f20-24": range(20, 25),
+}
+DOMAIN = np.array([[-5.0, 5.0], [-5.0, 5.0]])
+SCRATCH_POLICY = Path(__file__).resolve().parent.parent / "agents" / "pretrained" / "rover_scratch.pt"
+
+
+def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
+    """Uniform samples in ``bounds`` (``x0`` first), in batches of 100."""
+    rng = np.random.default_rng(seed)
+    fun(np.asarray(x0, dtype=float)[None])
+    done = 1
+    while done < max_evals:
+        m = min(100, max_evals - done)
+        fun(rng.uniform(bounds[:, 0], bounds[:, 1], (m, len(x0))))
+        done += m
+
+
+def _rover(path: Path | None = None, move: str = "eq4") -> Callable:
+    rover = RoverDescent.pretrained(path)
+    return lambda fun, x0, **kw: rover.minimize(
+        fun, x0, move=move, **{k: v for k, v in kw.items() if k != "max_iter"}
+    )
+
+
+def _grid_fit(fun, x0, **options):
+    return BASELINES["grid_controller"](fun, x0, direction="quadratic_fit", **options)
+
+
+def _cma(fun, x0, **options):
+    return BASELINES["cma_es"](fun, x0, sigma0=0.2, **options)
+
+
+OPTIMIZERS: dict[str, Callable[[], Callable]] = {
+    "rover": lambda: _rover(),
+    "rover_keep": lambda: _rover(move="keep"),
+    "rover_best_sample": lambda: _rover(move="best_sample"),
+    "rover_scratch": lambda: _rover(SCRATCH_POLICY),
+    "grid_controller": lambda: BASELINES["grid_controller"],
+    "grid_controller_fit": lambda: _grid_fit,
+    "cma_es": lambda: _cma,
+    "nelder_mead": lambda: BASELINES["nelder_mead"],
+    "random_search": lambda: random_search,
+}
+"""Every optimiser ``make evaluate-bbob`` runs: name -> a factory of ``method(fun, x0, **options)``
+(the learned optimisers load their weights only when asked for). ``rover``: the shipped policy
+(``agents/pretrained/rover_policy.pt``) with eq. 4's move; ``rover_keep``, ``rover_best_sample``:
+the same actor under the other move rules; ``rover_scratch``: the paper's recipe, RDPG from
+scratch (``agents/pretrained/rover_scratch.pt``); ``grid_controller`` (angle net) and
+``grid_controller_fit`` (quadratic fit): the hand-designed controller; ``cma_es``, ``nelder_mead``
+with restarts; ``random_search``: uniform in the domain."""
+
+
+class CocoFunction:
+    """A cocoex problem as a vectorised function ``(m, 2) -> (m,)`` (COCO counts every call)."""
+
+    def __init__(self, problem):
+        self.problem = problem
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.array([self.problem(p) for p in np.atleast_2d(x)])
+
+
+def run_problem(method: Callable, problem, budget: int, seed: int) -> Trace:
+    """One optimiser on one problem with restarts until the budget or the final target."""
+    trace = Trace(CocoFunction(problem))
+    rng = np.random.default_rng(seed)
+    restarts = 0
+    while problem.evaluations < budget and not problem.final_target_hit:
+        remaining = budget - problem.evaluations
+        x0 = rng.uniform(-4.0, 4.0, 2)
+        method(
+            trace,
+            x0,
+            max_evals=remaining,
+            max_iter=10**6,
+            bounds=DOMAIN,
+            vectorized=True,
+            seed=seed + restarts,
+        )
+        restarts += 1
+    return trace
+
+
+_FOPT = re.compile(r"Fopt \(([-+0-9.eE]+)\)")
+
+
+def last_fopt(folder: Path, function: int) -> float:
+    """``f_opt`` of the last run the observer logged for ``function`` (from its .dat header)."""
+    (dat,) = (folder / f"data_f{function}").glob("*_DIM2.dat")
+    return float(_FOPT.findall(dat.read_text())[-1])
+
+
+def run(
+    name: str, method: Callable, instances: str, budget: int, exdata: Path, functions: str = "1-24"
+) -> dict:
+    """``name`` on the whole suite; returns ``{problem id: best error at each of BUDGETS and at
+    each evaluation count of an ECDF grid}``."""
+    import cocoex
+
+    cocoex.log_level("warning")
+    folder = exdata / name
+    if folder.exists():
+        import shutil
+
+        shutil.rmtree(folder)
+    suite = cocoex.Suite(
+        "bbob", "", f"dimensions:2 instance_indices:{instances} function_indices:{functions}"
+    )
+    cwd = Path.cwd()
+    exdata.parent.mkdir(parents=True, exist_ok=True)
+    os.chdir(exdata.parent)  # cocoex writes into ./exdata/<result_folder>
+    try:
+        observer = cocoex.Observer("bbob", f"result_folder: {name} algorithm_name: {name}")
+        out = {}
+        for problem in suite:
+            problem.observe_with(observer)
+            fid, iid = problem.id_function, problem.id_instance
+            trace = run_problem(method, problem, budget, seed=1000 * fid + iid)
+            problem.free()
+            fopt = last_fopt(Path("exdata") / name, fid)
+            grid = _ecdf_grid(budget)
+            out[f"f{fid}_i{iid}"] = {"function": fid, "errors": (trace.best_at(grid) - fopt).tolist()}
+    finally:
+        os.chdir(cwd)
+    return out
+
+
+def _ecdf_grid(budget: int) -> list[int]:
+    """Evaluation counts at which ECDFs are read: log-spaced to the budget, BUDGETS included."""
+    grid = np.unique(
+        np.r_[np.geomspace(1, budget, 60).round().astype(int), [b for b in BUDGETS if b <= budget]]
+    )
+    return grid.tolist()
+
+
+def summarise(results: dict[str, dict], budget: int) -> dict:
+    """Fraction of (problem, target) pairs reached per optimiser, group and budget."""
+    grid = _ecdf_grid(budget)
+    budgets = [b for b in BUDGETS if b <= budget]
+    cols = [grid.index(b) for b in budgets]
+    out = {}
+    for name, problems in results.items():
+        errors = {k: np.array(v["errors"]) for k, v in problems.items()}
+        functions = {k: v["function"] for k, v in problems.items()}
+        groups = {**GROUPS, "all": range(1, 25)}
+        out[name] = {}
+        for g, fs in groups.items():
+            rows = [e[cols] for k, e in errors.items() if functions[k] in fs]
+            out[name][g] = fraction_reached(np.array(rows)).tolist() if rows else [float("nan")] * len(cols)
+        out[name]["_ecdf"] = fraction_reached(np.array(list(errors.values()))).tolist()
+    return {"budgets": budgets, "grid": grid, "fractions": out}
+
+
+def ecdf_figure(results: dict[str, dict], budget: int, path: Path) -> None:
+    """ECDF of runtimes per function group and overall: fraction of (problem, target) pairs reached."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    grid = _ecdf_grid(budget)
+    groups = {**GROUPS, "all functions": range(1, 25)}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharex=True, sharey=True)
+    for ax, (group, fs) in zip(axes.ravel(), groups.items()):
+        for name, problems in results.items():
+            errors = np.array([p["errors"] for p in problems.values() if p["function"] in fs])
+            if not len(errors):
+                continue
+            style = "-" if name.startswith(("rover", "grid")) else "--"
+            ax.semilogx(
+                grid, fraction_reached(errors), style, label=name, lw=2 if name == "grid_controller" else 1.2
+            )
+        ax.axvline(budget, color="grey", lw=0.6)
+        ax.set_title(group)
+        ax.set_xlabel("function evaluations")
+        ax.set_ylim(0, 1)
+    axes[0, 0].set_ylabel("fraction of (problem, target) pairs")
+    axes[1, 0].set_ylabel("fraction of (problem, target) pairs")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle("BBOB 2-D: ECDF of evaluations to reach COCO's 51 targets (10^2 ... 10^-8)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def write_report(summary: dict, out: Path, args: argparse.Namespace, seconds: float) -> None:
+    fr, budgets = summary["fractions"], summary["budgets"]
+    names = list(fr)
+    groups = [*GROUPS, "all"]
+    head = budgets.index(args.budget) if args.budget in budgets else len(budgets) - 1
+    best = {g: max((v for n in names if not np.isnan(v := fr[n][g][head])), default=np.nan) for g in groups}
+    lines = [
+        "# COCO/BBOB 2-D: every optimiser at equal evaluations",
+        "",
+        "`python -m experiments.bbob` (`make evaluate-bbob`): the `bbob` suite, 24 functions x instances "
+        f"{args.instances}, dimension 2, budget {args.budget} evaluations per problem; starts uniform in "
+        "[-4, 4]^2, restarts while budget remains. Cells: the fraction of (problem, target) pairs reached, "
+        "COCO's 51 targets 10^2 ... 10^-8 on f - f_opt. BBOB is a test set: nothing was trained, tuned or "
+        "selected on it.",
+        "",
+        f"## At {budgets[head]} evaluations",
+        "",
+        "| optimiser | " + " | ".join(groups) + " |",
+        "|---|" + "---:|" * len(groups),
+        *[
+            f"| {n} | "
+            + " | ".join(
+                (f"**{fr[n][g][head]:.2f}**" if fr[n][g][head] >= best[g] else f"{fr[n][g][head]:.2f}")
+                for g in groups
+            )
+            + " |"
+            for n in names
+        ],
+        "",
+        "## All functions, by budget",
+        "",
+        "| optimiser | " + " | ".join(f"{b} evals" for b in budgets) + " |",
+        "|---|" + "---:|" * len(budgets),
+        *[f"| {n} | " + " | ".join(f"{v:.2f}" for v in fr[n]["all"]) + " |" for n in names],
+        "",
+        *readings(fr, budgets, head),
+        "",
+        "![ECDF](bbob_ecdf.png)",
+        "",
+        "COCO data folders: `runs/bbob/exdata/<optimiser>/` (not committed; `cocopp` reads them). Produced "
+        f"in {seconds / 60:.1f} min on this project's 2-core CPU machine.",
+        "",
+    ]
+    (out / "bbob.md").write_text("\n".join(lines))
+
+
+def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
+    """Sentences computed from the table."""
+    if "grid_controller" not in fr or "rover" not in fr:
+        return []
+    ctrl, rover = fr["grid_controller"]["all"][head], fr["rover"]["all"][head]
+    rover_rules = {n: fr[n]["all"][head] for n in fr if n.startswith("rover_") and n != "rover_scratch"}
+    best_rule = max(rover_rules, key=rover_rules.get) if rover_rules else None
+    lines = [
+        f"- The hand-designed grid controller reaches {ctrl:.2f} of the pairs at {budgets[head]} "
+        f"evaluations, the shipped learned optimiser (eq. 4's move) {rover:.2f}"
+        + (
+            f", the same actor under its best move rule ({best_rule}) {rover_rules[best_rule]:.2f}."
+            if best_rule
+            else "."
+        )
+    ]
+    if "random_search" in fr:
+        lines.append(f"- Uniform random search reaches {fr['random_search']['all'][head]:.2f}.")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--optimizers", nargs="+", default=None, help="names (default: all of them)")
+    parser.add_argument("--optimizer", help="one optimiser by name (same as --optimizers NAME)")
+    parser.add_argument("--budget", type=int, default=BUDGET, help="evaluations per problem")
+    parser.add_argument("--instances", default="1-5", help="BBOB instance indices, e.g. 1-5 or 1,3")
+    parser.add_argument("--functions", default="1-24", help="BBOB function indices (all 24 by default)")
+    parser.add_argument("--out", type=Path, default=Path("results"))
+    parser.add_argument("--exdata", type=Path, default=Path("runs/bbob/exdata"))
+    parser.add_argument(
+        "--cocopp", action="store_true", help="also post-process with cocopp (into runs/bbob/ppdata)"
+    )
+    args = parser.parse_args(argv)
+    names = [args.optimizer] if args.optimizer else args.optimizers or list(OPTIMIZERS)
+    unknown = [n for n in names if n not in OPTIMIZERS]
+    if unknown:
+        raise SystemExit(f"unknown optimiser(s) {unknown}; valid: {', '.join(OPTIMIZERS)}")
+    start = time.perf_counter()
+    results = {}
+    for name in names:
+        print(f"{name} ...", flush=True)
+        results[name] = run(
+            name, OPTIMIZERS[name](), args.instances, args.budget, args.exdata.resolve(), args.functions
+        )
+    summary = summarise(results, args.budget)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "bbob.json").write_text(json.dumps(summary, indent=1))
+    ecdf_figure(results, args.budget, args.out / "bbob_ecdf.png")
+    write_report(summary, args.out, args, time.perf_counter() - start)
+    print((args.out / "bbob.md").read_text())
+    if args.cocopp:
+        postprocess([args.exdata / n for n in names], args.exdata.parent / "ppdata")
+    return summary
+
+
+def postprocess(folders: list[Path], out: Path) -> None:
+    """COCO's own post-processing (``cocopp``: ECDFs, tables, scaling figures as HTML) of the data
+    folders; it runs offline on local data."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import cocopp
+
+    cocopp.main(["-o", str(out), *map(str, folders)])
+    print(f"cocopp output: {out}/index.html")
+
+
+if __name__ == "__main__":
+    cli(main)

@@ -1,0 +1,66 @@
+"""Anytime measures and the COCO/BBOB runner (a tiny slice of the suite)."""
+
+import numpy as np
+import pytest
+
+from experiments.anytime import COCO_TARGETS, Trace, fraction_reached
+
+
+def test_trace_records_every_value_and_reads_the_best_at_any_budget():
+    trace = Trace(lambda x: np.sum(x, axis=-1))
+    trace(np.array([[3.0], [5.0]]))
+    trace(np.array([[np.nan], [1.0], [2.0]]))
+    np.testing.assert_array_equal(trace.best_at([1, 2, 3, 4, 5, 99]), [3, 3, 3, 1, 1, 1])
+    assert np.isinf(Trace(lambda x: x).best_at([1])[0])
+
+
+def test_fraction_of_problem_target_pairs():
+    assert COCO_TARGETS.size == 51 and COCO_TARGETS[0] == 100 and np.isclose(COCO_TARGETS[-1], 1e-8)
+    errors = np.array([[1e3, 1e-9], [10.0, 10.0]])  # two problems, two budgets
+    reached = fraction_reached(errors)
+    np.testing.assert_allclose(reached, [(0 + 6) / 102, (51 + 6) / 102])  # 10 <= 10^2 ... 10^1: 6 targets
+
+
+def test_bbob_runner_writes_coco_data_and_fractions(tmp_path):
+    pytest.importorskip("cocoex")
+    from experiments import bbob
+
+    summary = bbob.main(
+        [
+            "--optimizers",
+            "grid_controller",
+            "random_search",
+            "--functions",
+            "1,15",
+            "--instances",
+            "1",
+            "--budget",
+            "200",
+            "--out",
+            str(tmp_path / "out"),
+            "--exdata",
+            str(tmp_path / "exdata"),
+        ]
+    )
+    fr = summary["fractions"]
+    assert set(fr) == {"grid_controller", "random_search"} and summary["budgets"] == [50, 100, 200]
+    assert 0 < fr["grid_controller"]["all"][-1] <= 1 and np.isnan(fr["random_search"]["moderate f6-9"][0])
+    assert (
+        fr["grid_controller"]["separable f1-5"][-1] > fr["random_search"]["separable f1-5"][-1]
+    )  # the sphere
+    assert np.all(np.diff(fr["grid_controller"]["all"]) >= 0)  # anytime: never falls
+    for name in ("grid_controller", "random_search"):  # COCO's own data folders
+        assert (tmp_path / "exdata" / name / "bbobexp_f1.info").is_file()
+    assert (tmp_path / "out" / "bbob.md").is_file() and (tmp_path / "out" / "bbob_ecdf.png").is_file()
+
+
+def test_fopt_comes_from_the_coco_data_header(tmp_path):
+    from experiments.bbob import last_fopt
+
+    folder = tmp_path / "data_f3"
+    folder.mkdir()
+    header = (
+        "% f evaluations | g evaluations | best noise-free fitness - Fopt ({}) + sum g_i+ | x1\n1 0 2 3 4\n"
+    )
+    (folder / "bbobexp_f3_DIM2.dat").write_text(header.format("-6.2e+02") + header.format("+1.5e+01"))
+    assert last_fopt(tmp_path, 3) == 15.0
