@@ -91,7 +91,15 @@ class RoverLandscapeEnv(gym.Env):
     eq. 4: ``theta <- theta + alpha * direction``, then ``alpha <- alpha * (1 + d_alpha)`` and
     ``delta <- delta * (1 + d_delta)``. With ``direction="agent"`` the action is
     ``Box([-0.5, -0.5, -1, -1], [1, 1, 1, 1])`` and its last two entries, normalised, are the
-    move direction (a zero vector does not move). Actions are clipped to the box.
+    move direction (a zero vector does not move). With ``move="actor"`` one more entry in
+    [-1, 1] chooses where the iterate goes (above 0: the grid's best sample, else the step).
+    Each entry is clipped to its own bounds.
+
+    The move itself follows ``move`` (:mod:`rover_envs.moves`): ``"eq4"`` (default, the paper:
+    always the step), ``"keep"`` (the step's end point is evaluated, one more evaluation; the
+    step is taken only if it is lower than the grid's centre), ``"best_sample"`` (as keep, but
+    a failed step moves to the grid's best sample when that is lower) or ``"actor"``.
+    ``info["step_accepted"]`` says whether the step was taken.
 
     ## Observation Space
 
@@ -133,8 +141,10 @@ class RoverLandscapeEnv(gym.Env):
     function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang";
     beyond the paper, "rippled" and the mixture "all_rippled"),
     ``reward``, ``grid_size`` (7), ``noise`` (0), ``direction`` ("angle_net": the shipped frozen
-    angle network, batched over the vector env; "best_teacher", "gradient", "newton" read the
+    angle network, batched over the vector env; "quadratic_fit": the Newton direction of a
+    least-squares quadratic fit of the grid; "best_teacher", "gradient", "newton" read the
     landscape's derivatives; "agent"), ``angle_net_path`` (other weights for "angle_net"),
+    ``move`` ("eq4"),
     ``reward_window`` (5), ``reward_clip`` (10),
     ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").
@@ -142,8 +152,9 @@ class RoverLandscapeEnv(gym.Env):
     ``info`` (after ``reset`` and every ``step``): ``f`` (noiseless value), ``regret``,
     ``f_star``, ``theta``, ``distance`` (from ``theta`` to the minimiser; privileged, like
     ``regret``), ``step_size``, ``resolution``, ``n_evals`` (function evaluations so far, grids
-    included: ``n^2`` per observation), ``t``, and after steps ``rewards``, ``diverged``,
-    ``nonfinite``. The episode's landscape is ``env.unwrapped.landscape``.
+    included: ``n^2`` per observation, and one per step for the rules that evaluate the step's
+    end point), ``t``, and after steps ``rewards``, ``diverged``, ``nonfinite``,
+    ``step_accepted``. The episode's landscape is ``env.unwrapped.landscape``.
 
     >>> import gymnasium as gym
     >>> env = gym.make("rover_envs:RoverLandscape-v0", family="valley")
