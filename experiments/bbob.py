@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from agents.baselines import BASELINES
 from agents.rover import RoverDescent
@@ -159,7 +160,7 @@ def run(
     try:
         observer = cocoex.Observer("bbob", f"result_folder: {name} algorithm_name: {name}")
         out = {}
-        for problem in suite:
+        for problem in tqdm(suite, total=len(suite), desc=name, unit="problem", leave=False):
             problem.observe_with(observer)
             fid, iid = problem.id_function, problem.id_instance
             trace = run_problem(method, problem, budget, seed=1000 * fid + iid)
@@ -293,7 +294,16 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
         )
     ]
     if "random_search" in fr:
-        lines.append(f"- Uniform random search reaches {fr['random_search']['all'][head]:.2f}.")
+        rs = fr["random_search"]
+        lines.append(f"- Uniform random search reaches {rs['all'][head]:.2f}.")
+        for n in ("rover", "grid_controller"):
+            below = [g for g in GROUPS if fr[n][g][head] < rs[g][head]]
+            lines.append(
+                f"- {n} is below random search in "
+                + (f"{len(below)} of {len(GROUPS)} groups ({', '.join(below)})." if below else "no group.")
+            )
+    top = max(fr, key=lambda n: fr[n]["all"][head])
+    lines.append(f"- Best overall at {budgets[head]} evaluations: {top} ({fr[top]['all'][head]:.2f}).")
     return lines
 
 
@@ -338,9 +348,13 @@ def postprocess(folders: list[Path], out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    import warnings
+
     import cocopp
 
-    cocopp.main(["-o", str(out), *map(str, folders)])
+    with warnings.catch_warnings():  # cocopp warns per data set about its own consistency checks
+        warnings.simplefilter("ignore")
+        cocopp.main(["-o", str(out), *map(str, folders)])
     print(f"cocopp output: {out}/index.html")
 
 

@@ -102,6 +102,19 @@ def test_seeded_cma_is_reproducible():
     np.testing.assert_array_equal(a.history["x"], b.history["x"])
 
 
+def test_cma_ends_where_pycma_says_so():
+    # A converged search must hand the remaining budget back (for a restart), not spend it all.
+    def rippled(x):
+        x = np.atleast_2d(x)
+        return (x**2).sum(-1) + 2.0 * np.sin(3.0 * x).sum(-1) ** 2
+
+    res = BASELINES["cma_es"](
+        rippled, [3.0, -2.0], sigma0=0.2, bounds=[(-5, 5), (-5, 5)], max_iter=10**5, seed=1, vectorized=True
+    )
+    assert res.message.startswith("pycma stopped: ") and res.success
+    assert res.nfev < 2000
+
+
 def test_callback_can_stop():
     seen = []
 

@@ -28,6 +28,8 @@ from agents.objective import (
 )
 
 MAX_ITER = 100
+CMA_CONVERGED = ("tolx", "tolfun", "tolfunhist", "tolxstagnation", "tolflatfitness")
+"""pycma's termination criteria that mean the search converged (the others mean it failed)."""
 
 
 def cma_es(
@@ -36,7 +38,10 @@ def cma_es(
     """CMA-ES (Hansen, 2016) with initial step ``sigma0`` (in units of the coordinates; with
     ``bounds`` it is scaled by the mean box width, unbounded coordinates counting as 1) and
     pycma's default population ``4 + floor(3 ln d)`` unless ``popsize`` is given. ``seed`` makes
-    runs reproducible; ``success`` means the step size fell below ``tolx`` (SciPy's ``tol``)."""
+    runs reproducible. The run ends where pycma's own termination criteria say so (as
+    ``cma.fmin`` does; ``tolfun`` and ``tolstagnation`` are off), so that a caller with budget left
+    restarts instead of spending it on a converged search; ``success`` means a convergence
+    criterion (``tolx``, SciPy's ``tol``, or ``tolxstagnation``, ``tolflatfitness``) stopped it."""
     opts = parse_options("cma_es", options, max_iter=MAX_ITER, own=("sigma0", "popsize", "tolx"))
     x = check_x0(x0)
     obj = Objective.from_options(fun, x.size, opts)
@@ -70,8 +75,10 @@ def cma_es(
             values = obj(pop)
             es.tell(list(pop), worst_if_nonfinite(values).tolist())
             rec.record(x if obj.best_x is None else obj.best_x, obj.best_f)  # best so far
-            if es.stop().get("tolx"):
-                message, success = "step size below tolx", True
+            stop = es.stop()
+            if stop:
+                message = "pycma stopped: " + ", ".join(stop)
+                success = any(key in CMA_CONVERGED for key in stop)
                 break
     except BudgetExhausted:
         message = "evaluation budget max_evals exhausted"
