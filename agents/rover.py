@@ -197,7 +197,7 @@ class RoverDescent:
         if move == "actor" and getattr(self.policy.actor, "action_dim", 2) < 3:
             raise ValueError(
                 "move='actor' needs an actor that outputs a move choice; this policy's actor gives "
-                "(d_alpha, d_delta) only (train one with env.move=actor)"
+                "(d_alpha, d_delta) only"
             )
 
     def _direction(self, obs: np.ndarray, theta: np.ndarray) -> np.ndarray:

@@ -143,6 +143,14 @@ class DDPGExperiment:
     runs_dir: str = "runs"
     """Where run folders go (relative to the working directory)."""
 
+    def __post_init__(self):
+        if self.env.move == "actor":
+            raise ValueError(
+                "env.move='actor' needs an actor with a move-choice output, which the recurrent DDPG "
+                "actor (d_alpha, d_delta) does not have; use eq4, keep or best_sample (or an SB3 "
+                "agent: train_sb3)"
+            )
+
 
 # --------------------------------------------------------------------------- train_sb3
 Algo = Literal["ddpg", "td3", "sac", "ppo", "recurrent_ppo"]

@@ -34,8 +34,15 @@ def clip_actions(actions: np.ndarray, with_direction: bool = False, with_choice:
     ``[ACTION_LOW, ACTION_HIGH]``, then, when present, a direction (2 entries) and a move choice
     (1 entry, ``move="actor"``) to ``[-1, 1]``."""
     actions = np.asarray(actions, dtype=float)
-    out = np.clip(actions[:, :2], ACTION_LOW, ACTION_HIGH)
     extra = 2 * with_direction + with_choice
+    if actions.ndim != 2 or actions.shape[1] != 2 + extra:
+        parts = (
+            "(d_alpha, d_delta)"
+            + " + a direction (2)" * with_direction
+            + " + a move choice (1)" * with_choice
+        )
+        raise ValueError(f"actions of shape {actions.shape[1:]} per slot; expected ({2 + extra},): {parts}")
+    out = np.clip(actions[:, :2], ACTION_LOW, ACTION_HIGH)
     if extra:
         out = np.concatenate([out, np.clip(actions[:, 2 : 2 + extra], DIRECTION_LOW, DIRECTION_HIGH)], axis=1)
     return out

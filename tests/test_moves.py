@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 
 import rover_envs  # noqa: F401
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
+from rover_envs.transition import clip_actions
 
 B, M = 4, 9
 
@@ -92,6 +93,11 @@ def test_move_keyword_is_validated():
         "RoverLandscape-v0", num_envs=2, vectorization_mode="vector_entry_point", move="actor"
     )
     assert venv.single_action_space.shape == (3,)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"must have shape \(2, 3\)"):
+        venv.step(np.zeros((2, 2), np.float32))  # a choice missing is not read from d_delta
+    with pytest.raises(ValueError, match=r"expected \(3,\): \(d_alpha, d_delta\) \+ a move choice"):
+        clip_actions(np.zeros((2, 2)), with_choice=True)
 
 
 @pytest.mark.parametrize("move", ["eq4", "keep", "best_sample"])
