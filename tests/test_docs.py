@@ -24,3 +24,16 @@ def test_every_id_the_readme_names_is_registered_and_every_registered_id_is_name
     assert "RoverLandscape-McCormick-v0" in ids
     assert ids <= set(gym.registry), sorted(ids - set(gym.registry))
     assert set(rover_envs.ENV_IDS) <= ids, sorted(set(rover_envs.ENV_IDS) - ids)
+
+
+def test_the_readme_bbob_table_is_the_measured_one():
+    """The README's BBOB rows are copied from results/bbob.md, not typed."""
+    readme = README.read_text()
+    measured = (README.parent / "results" / "bbob.md").read_text()
+    section = readme.split("## On functions it never saw: COCO/BBOB")[1].split("\n## ")[0]
+    rows = [
+        line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| optimiser")
+    ]
+    assert len(rows) >= 9
+    for row in rows:
+        assert row in measured, row
