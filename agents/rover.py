@@ -80,6 +80,12 @@ class RoverPolicy:
         self.grid_size = angle.grid_size
         self.meta = meta or {}
 
+    @property
+    def move(self) -> str:
+        """The move rule the actor was trained with (its config's ``env.move``; eq. 4's for
+        policies that predate the option)."""
+        return self.meta.get("config", {}).get("env", {}).get("move", "eq4")
+
     def direction(self, obs: np.ndarray) -> np.ndarray:
         """Unit directions ``(B, 2)`` for grids ``(B, 1, n, n)`` (the environment's provider)."""
         return self.angle(obs)
@@ -214,7 +220,7 @@ class RoverDescent:
         step_size: float | None = None,
         resolution: float | None = None,
         xtol: float = XTOL,
-        move: str = "eq4",
+        move: str | None = None,
         **options,
     ) -> OptimizeResult:
         """Minimise a 2-D ``fun`` from ``x0``.
@@ -223,10 +229,10 @@ class RoverDescent:
         ``bounds``, ``seed`` (accepted for symmetry: the policy is deterministic), ``callback``,
         ``vectorized``, ``args``, ``tol`` (sets ``xtol``), ``disp``), ``step_size`` and
         ``resolution`` (initial alpha and delta), ``xtol`` (convergence, see ``XTOL``), ``move``
-        (the move rule after each grid, :mod:`rover_envs.moves`: ``"eq4"``, the paper's and the
-        shipped policy's training rule, ``"keep"``, ``"best_sample"``, or ``"actor"`` for an
-        actor with a move-choice output; the rules that evaluate the step's end point cost one
-        evaluation more per iteration).
+        (the move rule after each grid, :mod:`rover_envs.moves`: ``"eq4"`` (the paper's),
+        ``"keep"``, ``"best_sample"``, or ``"actor"`` for an actor with a move-choice output;
+        default: the rule the policy was trained with, ``policy.move``; the rules that evaluate
+        the step's end point cost one evaluation more per iteration).
 
         Returns:
             An ``OptimizeResult``: ``x``/``fun`` the best finite point evaluated, ``success``
@@ -242,6 +248,7 @@ class RoverDescent:
         obj = Objective.from_options(fun, 2, opts)
         alpha, delta = self._start(x, obj, step_size, resolution)
         xtol = opts.tol if opts.tol is not None else xtol
+        move = getattr(self.policy, "move", "eq4") if move is None else move
         self._check_move(move)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:

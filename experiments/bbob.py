@@ -63,7 +63,7 @@ def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
         done += m
 
 
-def _rover(path: Path | None = None, move: str = "eq4") -> Callable:
+def _rover(path: Path | None = None, move: str | None = None) -> Callable:
     rover = RoverDescent.pretrained(path)
     return lambda fun, x0, **kw: rover.minimize(
         fun, x0, move=move, **{k: v for k, v in kw.items() if k != "max_iter"}
@@ -91,9 +91,9 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
 }
 """Every optimiser ``make evaluate-bbob`` runs: name -> a factory of ``method(fun, x0, **options)``
 (the learned optimisers load their weights only when asked for). ``rover``: the shipped policy
-(``agents/pretrained/rover_policy.pt``) with eq. 4's move; ``rover_keep``, ``rover_best_sample``:
-the same actor under the other move rules; ``rover_scratch``: the paper's recipe, RDPG from
-scratch (``agents/pretrained/rover_scratch.pt``); ``grid_controller`` (angle net) and
+(``agents/pretrained/rover_policy.pt``) with the move rule it was trained with; ``rover_keep``,
+``rover_best_sample``: the same actor under the other move rules; ``rover_scratch``: the paper's
+recipe, RDPG from scratch (``agents/pretrained/rover_scratch.pt``); ``grid_controller`` (angle net) and
 ``grid_controller_fit`` (quadratic fit): the hand-designed controller; ``cma_es``, ``nelder_mead``
 with restarts; ``random_search``: uniform in the domain."""
 
@@ -286,7 +286,7 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     best_rule = max(rover_rules, key=rover_rules.get) if rover_rules else None
     lines = [
         f"- The hand-designed grid controller reaches {ctrl:.2f} of the pairs at {budgets[head]} "
-        f"evaluations, the shipped learned optimiser (eq. 4's move) {rover:.2f}"
+        f"evaluations, the shipped learned optimiser (its training move rule) {rover:.2f}"
         + (
             f", the same actor under its best move rule ({best_rule}) {rover_rules[best_rule]:.2f}."
             if best_rule

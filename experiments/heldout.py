@@ -52,18 +52,41 @@ def sb3_policy(model) -> Act:
     return act
 
 
+HELDOUT_DEFAULTS = ("family", "step_size_range", "resolution_range")
+"""Keyword arguments the held-out episodes never take from a training config: each family is
+evaluated alone, from the environment's default initial alpha and delta ranges."""
+
+
+def heldout_env(env: Any, noise: float | None = None) -> dict:
+    """The held-out environment's keyword arguments from a training config's ``env`` section
+    (an :class:`~rover_envs.core.EngineConfig`): the same rules (reward, move, grid, horizon,
+    noise model), but the keys in ``HELDOUT_DEFAULTS`` left to the environment; ``noise``
+    replaces the training noise when given (e.g. 0: validate on noiseless landscapes)."""
+    from dataclasses import asdict
+
+    kwargs = {k: v for k, v in asdict(env).items() if k not in HELDOUT_DEFAULTS}
+    if noise is not None:
+        kwargs["noise"] = noise
+    return kwargs
+
+
 def evaluate(
     act: Act | None,
     *,
-    reward: str = "running_mean",
-    noise: float = 0.0,
-    horizon: int = 30,
+    env: dict | None = None,
     landscapes: int = 50,
     seed: int = 1_000_003,
     families: Sequence[str] = FAMILY_NAMES,
 ) -> dict:
     """Per family: the median final normalised regret, its mean log10, and the median
-    alpha/alpha0 and delta/delta0 trajectories; plus ``log10_score`` over families."""
+    alpha/alpha0 and delta/delta0 trajectories; plus ``log10_score`` over families.
+
+    ``env``: the environment's keyword arguments other than ``family`` (:func:`heldout_env`
+    builds them from a training config; default: the environment's defaults)."""
+    env_kwargs = dict(env or {})
+    if "family" in env_kwargs:
+        raise ValueError("evaluate() sets the family itself (families=...)")
+    horizon = env_kwargs.get("horizon", 30)
     out: dict[str, Any] = {}
     for k, fam in enumerate(families):
         env = gym.make_vec(
@@ -71,9 +94,7 @@ def evaluate(
             num_envs=landscapes,
             vectorization_mode="vector_entry_point",
             family=fam,
-            reward=reward,
-            noise=noise,
-            horizon=horizon,
+            **env_kwargs,
         )
         obs, info = env.reset(seed=seed + 10_000 * k)
         r0, a0, d0 = info["regret"].copy(), info["step_size"].copy(), info["resolution"].copy()
@@ -82,7 +103,7 @@ def evaluate(
         regret, alphas, deltas = r0.copy(), [np.ones(landscapes)], [np.ones(landscapes)]
         for _ in range(horizon):
             if act is None:
-                action = np.zeros((landscapes, 2))
+                action = np.zeros(env.action_space.shape)
             else:
                 action, state = act(obs, state, start)
             start = np.zeros(landscapes, bool)

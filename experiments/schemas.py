@@ -50,9 +50,16 @@ class HeldoutConfig:
     """Held-out landscapes per training family, one deterministic episode each."""
     seed_offset: int = 1_000_003
     """The held-out landscapes are seeded seed + seed_offset, away from every training stream."""
+    noise: float | None = None
+    """Observation noise of the held-out episodes (in env.noise_unit); null: the training env's.
+    0 validates every variant on the same noiseless landscapes (what RoverDescent meets)."""
 
     def __post_init__(self):
         _at_least("eval", 1, landscapes_per_family=self.landscapes_per_family)
+        if self.noise is not None and not (
+            isinstance(self.noise, int | float) and 0 <= self.noise < float("inf")
+        ):
+            raise ValueError(f"eval.noise must be null or a finite number >= 0; got {self.noise!r}")
 
 
 # --------------------------------------------------------------------------- train_ddpg

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import gymnasium as gym
@@ -49,17 +49,10 @@ from rover_envs.transition import clip_actions
 def env_kwargs(cfg: DDPGExperiment, family: str | None = None, training: bool = False) -> dict:
     """The environment's keyword arguments for this experiment (training episodes get the
     config's initial alpha/delta ranges, held-out ones the environment's defaults)."""
-    kwargs = {
-        "family": family or cfg.env.family,
-        "reward": cfg.env.reward,
-        "noise": cfg.env.noise,
-        "grid_size": cfg.env.grid_size,
-        "reward_window": cfg.env.reward_window,
-        "reward_clip": cfg.env.reward_clip,
-        "horizon": cfg.env.horizon,
-    }
-    if training:
-        kwargs.update(step_size_range=cfg.env.step_size_range, resolution_range=cfg.env.resolution_range)
+    kwargs = asdict(cfg.env)
+    kwargs["family"] = family or cfg.env.family
+    if not training:
+        del kwargs["step_size_range"], kwargs["resolution_range"]
     return kwargs
 
 
@@ -195,9 +188,7 @@ def evaluate(cfg: DDPGExperiment, actor: RecurrentActor | None, families=FAMILY_
     the fixed schedule (alpha and delta never change)."""
     return heldout.evaluate(
         None if actor is None else heldout.actor_policy(actor),
-        reward=cfg.env.reward,
-        noise=cfg.env.noise,
-        horizon=cfg.env.horizon,
+        env=heldout.heldout_env(cfg.env, cfg.eval.noise),
         landscapes=cfg.eval.landscapes_per_family,
         seed=cfg.seed + cfg.eval.seed_offset,
         families=families,

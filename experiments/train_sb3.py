@@ -166,9 +166,7 @@ def train(cfg: SB3Experiment, run_dir: Path, resume: bool = False, quiet: bool =
     save_checkpoint(model, run_dir, state)
     trained = heldout.evaluate(
         heldout.sb3_policy(model),
-        reward=cfg.env.reward,
-        noise=cfg.env.noise,
-        horizon=cfg.env.horizon,
+        env=heldout.heldout_env(cfg.env, cfg.eval.noise),
         landscapes=cfg.eval.landscapes_per_family,
         seed=cfg.seed + cfg.eval.seed_offset,
     )

@@ -35,7 +35,7 @@ from rover_envs.grid import GRID_SIZE
 from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
 from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample_fields
-from rover_envs.landscapes.fields import FieldBatch, FieldLandscape
+from rover_envs.landscapes.fields import NOISE_UNITS, FieldBatch, FieldLandscape
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
 from rover_envs.transition import clip_actions, transition, unit
@@ -70,6 +70,11 @@ class EngineConfig:
     """alpha0 / L0 is log-uniform in this range (L0: initial distance to the minimiser)."""
     resolution_range: tuple[float, float] = (0.005, 0.1)
     """delta0 / L0 is log-uniform in this range."""
+    noise_unit: str = "amplitude"
+    """What noise = 1 means on the random families: amplitude (the field's largest conditioning
+    value), or kernel (eq. 11's own prior standard deviation |2 pi S|^(-1/4): noise = 1 samples the
+    GP posterior as the paper's appendix 6.1 states; bowls get none). Analytic functions take
+    noise as an absolute standard deviation and only with amplitude."""
     move: str = "eq4"
     """Where the iterate goes after a grid: eq4 (the paper: always the step), keep (take the step
     only if its end point is lower than the grid's centre), best_sample (else the grid's best
@@ -80,6 +85,12 @@ class EngineConfig:
         _choice("family", self.family, NAMES)
         _choice("reward", self.reward, tuple(REWARDS))
         _choice("move", self.move, tuple(MOVES))
+        _choice("noise_unit", self.noise_unit, NOISE_UNITS)
+        if self.noise_unit == "kernel" and self.family in FUNCTIONS:
+            raise ValueError(
+                f"noise_unit='kernel' is the GP posterior of the random families; {self.family!r} is "
+                "an analytic function (its noise is an absolute standard deviation: noise_unit='amplitude')"
+            )
         if self.move != "eq4" and self.grid_size % 2 == 0:
             raise ValueError(
                 f"move={self.move!r} compares with the grid's centre sample: grid_size must be odd"
@@ -277,7 +288,7 @@ class Engine:
         draw per point from each slot's generator (none for slots in ``skip``)."""
         if self.cfg.noise == 0:
             return values
-        scales = batch.noise_scales(points)
+        scales = batch.noise_scales(points, self.cfg.noise_unit)
         m = points.shape[1]
         eps = np.stack(
             [np.zeros(m) if skip is not None and skip[i] else rngs[i].standard_normal(m) for i in idx]

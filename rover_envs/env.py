@@ -140,7 +140,8 @@ class RoverLandscapeEnv(gym.Env):
     ``family`` ("all", "quadratic", "valley", "saddle", "plateau_cliff", or an analytic
     function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang";
     beyond the paper, "rippled" and the mixture "all_rippled"),
-    ``reward``, ``grid_size`` (7), ``noise`` (0), ``direction`` ("angle_net": the shipped frozen
+    ``reward``, ``grid_size`` (7), ``noise`` (0), ``noise_unit`` ("amplitude"; "kernel": eq. 11's
+    own prior variance, the paper's literal GP posterior), ``direction`` ("angle_net": the shipped frozen
     angle network, batched over the vector env; "quadratic_fit": the Newton direction of a
     least-squares quadratic fit of the grid; "best_teacher", "gradient", "newton" read the
     landscape's derivatives; "agent"), ``angle_net_path`` (other weights for "angle_net"),

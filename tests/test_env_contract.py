@@ -81,6 +81,8 @@ def test_pickling_round_trip_continues_identically():
         ({"direction": "north"}, "valid: angle_net, quadratic_fit, gradient, newton, best_teacher, agent"),
         ({"grid_size": 1}, "grid_size"),
         ({"noise": -1.0}, "noise"),
+        ({"noise_unit": "db"}, "valid: amplitude, kernel"),
+        ({"family": "ackley", "noise_unit": "kernel"}, "is an analytic function"),
         ({"colour": "red"}, "valid: family"),
         ({"step_size_range": (0.5, 0.1)}, "step_size_range"),
         ({"noise": "0.1"}, "noise must be a finite number"),

@@ -75,12 +75,29 @@ def test_bad_sweep_files_fail_before_any_run(tmp_path, fields, message):
 
 # -- held-out evaluation ---------------------------------------------------------------------------------
 def test_heldout_fixed_schedule_is_deterministic_and_scored():
-    a = heldout.evaluate(None, landscapes=4, horizon=3, families=("quadratic", "valley"))
-    b = heldout.evaluate(None, landscapes=4, horizon=3, families=("quadratic", "valley"))
+    a = heldout.evaluate(None, env={"horizon": 3}, landscapes=4, families=("quadratic", "valley"))
+    b = heldout.evaluate(None, env={"horizon": 3}, landscapes=4, families=("quadratic", "valley"))
     assert a == b and set(a) == {"quadratic", "valley"}
     assert a["quadratic"]["alpha_ratio"] == [1.0] * 4  # the fixed schedule never changes alpha
     meds = [a[f]["median_final_normalized_regret"] for f in a]
     assert heldout.log10_score(a) == pytest.approx(np.mean(np.log10(np.maximum(meds, 1e-16))))
+
+
+def test_heldout_env_keeps_the_training_rules_but_not_its_family_or_ranges():
+    from rover_envs.core import EngineConfig
+
+    cfg = EngineConfig(
+        family="valley", move="best_sample", noise=1.0, noise_unit="kernel", step_size_range=(0.1, 0.2)
+    )
+    env = heldout.heldout_env(cfg)
+    assert env["move"] == "best_sample" and env["noise_unit"] == "kernel" and env["noise"] == 1.0
+    assert not {"family", "step_size_range", "resolution_range"} & set(env)
+    assert heldout.heldout_env(cfg, noise=0.0)["noise"] == 0.0
+    a = heldout.evaluate(None, env=env, landscapes=3, families=("valley",))
+    b = heldout.evaluate(None, env={**env, "move": "eq4"}, landscapes=3, families=("valley",))
+    assert a != b  # the move rule reaches the held-out episodes
+    with pytest.raises(ValueError, match="sets the family itself"):
+        heldout.evaluate(None, env={"family": "valley"})
 
 
 # -- SB3 adapter -----------------------------------------------------------------------------------------

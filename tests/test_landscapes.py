@@ -155,6 +155,19 @@ def test_noise_is_seeded_and_vanishes_at_conditioning_points():
     np.testing.assert_array_equal(g.sample(x, np.random.default_rng(0)), g(x))
 
 
+def test_kernel_noise_unit_is_eq11s_prior_std_and_bowls_stay_noiseless():
+    from rover_envs.landscapes.fields import kernel_prior_std
+
+    f = L.make("valley", rng=1)
+    S = np.linalg.inv(f.params.P[0])
+    expected = np.linalg.det(2 * np.pi * S) ** -0.25  # sqrt(k(x, x)) of eq. 11
+    np.testing.assert_allclose(kernel_prior_std(f.params), [expected])
+    far = np.array([[1e3, -1e3]])  # nothing explained there: the prior itself
+    np.testing.assert_allclose(f.noise_scale(far, "kernel"), [expected])
+    np.testing.assert_allclose(f.noise_scale(far), f.params.amp)  # the amplitude unit
+    assert L.make("quadratic", rng=1).noise_scale(far, "kernel")[0] == 0.0
+
+
 def test_same_seed_same_landscape():
     a, b = L.make("all", rng=42), L.make("all", rng=42)
     x = np.random.default_rng(0).normal(size=(10, 2))

@@ -115,3 +115,19 @@ def test_the_optimiser_returns_the_best_point_it_evaluated_under_every_rule(move
     assert res.fun == min(np.min(v) for v in seen) and res.nfev == sum(np.size(v) for v in seen)
     with pytest.raises(ValueError, match="move choice"):
         RoverDescent.pretrained().minimize(fun, [0.0, 0.0], move="actor")
+
+
+def test_the_optimiser_defaults_to_the_rule_its_policy_was_trained_with():
+    from agents import RoverDescent
+    from rover_envs.landscapes import make
+
+    rover = RoverDescent.pretrained()
+    assert rover.policy.move == "eq4"  # the shipped policy predates the option
+    f = make("rosenbrock")
+    default = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True)
+    rover.policy.meta = {"config": {"env": {"move": "best_sample"}}}
+    assert rover.policy.move == "best_sample"
+    trained = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True)
+    explicit = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True, move="best_sample")
+    assert trained.nfev == explicit.nfev == 30 * 50 + 1 and default.nfev == 30 * 49 + 1
+    np.testing.assert_array_equal(trained.x, explicit.x)

@@ -53,8 +53,9 @@ class Landscape(ABC):
             return value
         return value + self.noise * self.noise_scale(x) * rng.standard_normal(value.shape)
 
-    def noise_scale(self, x: np.ndarray) -> np.ndarray:
-        """Standard deviation of :meth:`sample` per unit of ``noise``; absolute by default."""
+    def noise_scale(self, x: np.ndarray, unit: str = "amplitude") -> np.ndarray:
+        """Standard deviation of :meth:`sample` per unit of ``noise``; absolute by default
+        (``unit`` means something only to landscapes with a natural noise scale, the fields)."""
         return np.ones(np.shape(x)[:-1])
 
     @cached_property
@@ -96,8 +97,9 @@ class LandscapeBatch(ABC):
         """Hessians at one point per landscape, ``(B, d) -> (B, d, d)``."""
 
     @abstractmethod
-    def noise_scales(self, x: np.ndarray) -> np.ndarray:
-        """Per-point standard deviation per unit of noise, ``(B, M, d) -> (B, M)``."""
+    def noise_scales(self, x: np.ndarray, unit: str = "amplitude") -> np.ndarray:
+        """Per-point standard deviation per unit of noise, ``(B, M, d) -> (B, M)`` (``unit``: see
+        :data:`rover_envs.landscapes.fields.NOISE_UNITS`)."""
 
     @abstractmethod
     def replace(self, index: int, landscape: Landscape) -> None:
@@ -148,8 +150,11 @@ class SharedBatch(LandscapeBatch):
     def hessians(self, x: np.ndarray) -> np.ndarray:
         return self._apply("hessian", x)
 
-    def noise_scales(self, x: np.ndarray) -> np.ndarray:
-        return self._apply("noise_scale", x)
+    def noise_scales(self, x: np.ndarray, unit: str = "amplitude") -> np.ndarray:
+        args = () if unit == "amplitude" else (unit,)  # a user's noise_scale(x) keeps working
+        if self._same():
+            return self._items[0].noise_scale(x, *args)
+        return np.stack([item.noise_scale(xi, *args) for item, xi in zip(self._items, x)])
 
     def clip(self, x: np.ndarray) -> np.ndarray:
         if self._same():

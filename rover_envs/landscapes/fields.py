@@ -247,11 +247,27 @@ def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
     return np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
 
 
-def field_noise_scales(p: FieldParams, x: np.ndarray) -> np.ndarray:
-    """Posterior standard deviation over prior standard deviation, times the amplitude."""
+NOISE_UNITS = ("amplitude", "kernel")
+"""What one unit of ``noise`` is for a field (see the module docstring): ``amplitude`` the
+field's largest conditioning value; ``kernel`` eq. 11's own prior standard deviation
+``|2 pi S|^{-1/4}``, so that ``noise = 1`` samples the GP posterior exactly as eq. 12 states."""
+
+
+def kernel_prior_std(p: FieldParams) -> np.ndarray:
+    """``sqrt(k(x, x))`` of eq. 11, ``|2 pi S|^{-1/4} = (2 pi)^{-1/2} det(P)^{1/4}`` in 2-D, per
+    field ``(B,)``; 0 for fields without a Gaussian process (bowls, rippled bowls)."""
+    det_p = p.P[:, 0, 0] * p.P[:, 1, 1] - p.P[:, 0, 1] * p.P[:, 1, 0]
+    has_gp = p.Kinv[:, 0, 0] > 0
+    return np.where(has_gp, np.abs(det_p) ** 0.25 / np.sqrt(TWO_PI), 0.0)
+
+
+def field_noise_scales(p: FieldParams, x: np.ndarray, unit: str = "amplitude") -> np.ndarray:
+    """Posterior standard deviation over prior standard deviation, times the noise unit
+    (``NOISE_UNITS``): the field's amplitude, or the kernel's own prior standard deviation."""
     _, _, e = _bumps(p, x)
     explained = np.einsum("bmk,bkl,bml->bm", e, p.Kinv, e)
-    return p.amp[:, None] * np.sqrt(np.clip(1.0 - explained, 0.0, None))
+    base = p.amp if unit == "amplitude" else kernel_prior_std(p)
+    return base[:, None] * np.sqrt(np.clip(1.0 - explained, 0.0, None))
 
 
 # --------------------------------------------------------------------------- objects
@@ -292,9 +308,9 @@ class FieldLandscape(Landscape):
         flat, shape = self._flat(x)
         return field_hessians(self.params, flat).reshape(*shape, 2, 2)
 
-    def noise_scale(self, x: np.ndarray) -> np.ndarray:
+    def noise_scale(self, x: np.ndarray, unit: str = "amplitude") -> np.ndarray:
         flat, shape = self._flat(x)
-        return field_noise_scales(self.params, flat).reshape(shape)
+        return field_noise_scales(self.params, flat, unit).reshape(shape)
 
     def _find_minimum(self) -> tuple[np.ndarray, float]:
         return self._minimum
@@ -343,8 +359,8 @@ class FieldBatch(LandscapeBatch):
     def hessians(self, x: np.ndarray) -> np.ndarray:
         return field_hessians(self.params, x[:, None, :])[:, 0]
 
-    def noise_scales(self, x: np.ndarray) -> np.ndarray:
-        return field_noise_scales(self.params, x)
+    def noise_scales(self, x: np.ndarray, unit: str = "amplitude") -> np.ndarray:
+        return field_noise_scales(self.params, x, unit)
 
     def put(self, idx: np.ndarray, params: FieldParams, families: list[str], x_star, f_star) -> None:
         """Overwrite the slots ``idx`` with new fields and their minima."""
