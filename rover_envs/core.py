@@ -14,6 +14,10 @@ Conventions (documented for users in the env's docstring):
   the start; 1 if the start is the minimiser). Defaults: ``alpha0 / L0`` in [0.01, 0.3] (30
   steps at the largest doubling rate reach any distance; the smallest needs the agent to grow
   it) and ``delta0 / L0`` in [0.005, 0.1] (the 7x7 grid spans 3%-60% of the way to the optimum).
+  With ``initial_scale="domain"`` ``L0`` is instead what a user of ``RoverDescent`` knows: half
+  the width of the landscape's bounds (analytic functions), or for unbounded landscapes the
+  half-width of a box in which the start and the minimiser lie uniformly (``DOMAIN_FILL`` of it),
+  ``distance / rho`` with ``rho`` the distance of two uniform points of ``[-0.8, 0.8]^2``.
 * Divergence: an episode terminates with ``info["diverged"]`` when the iterate, step size or
   resolution stops being finite or the iterate is farther than ``1000 * L0`` from the minimiser;
   it terminates with ``info["nonfinite"]`` when the landscape is NaN or inf *at the iterate*.
@@ -39,6 +43,14 @@ from rover_envs.landscapes.fields import NOISE_UNITS, FieldBatch, FieldLandscape
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
 from rover_envs.transition import clip_actions, transition, unit
+
+INITIAL_SCALES = ("distance", "domain")
+DOMAIN_FILL = 0.8
+"""Unbounded landscapes under ``initial_scale="domain"``: start and minimiser lie uniformly in the
+central ``DOMAIN_FILL`` of a box (BBOB's starts in [-4, 4] of [-5, 5])."""
+MIN_RHO = 0.02
+"""Floor of the start-minimiser distance in half-widths (a start on the minimiser would make
+the box infinite)."""
 
 DIVERGENCE_FACTOR = 1e3
 
@@ -70,6 +82,10 @@ class EngineConfig:
     """alpha0 / L0 is log-uniform in this range (L0: initial distance to the minimiser)."""
     resolution_range: tuple[float, float] = (0.005, 0.1)
     """delta0 / L0 is log-uniform in this range."""
+    initial_scale: str = "distance"
+    """L0, the length that step_size_range and resolution_range are relative to: distance (from
+    the start to the minimiser: privileged) or domain (what RoverDescent knows: half the width of
+    the bounds, or of a box in which start and minimiser lie uniformly; core module docstring)."""
     noise_unit: str = "amplitude"
     """What noise = 1 means on the random families: amplitude (the field's largest conditioning
     value), or kernel (eq. 11's own prior standard deviation |2 pi S|^(-1/4): noise = 1 samples the
@@ -86,6 +102,7 @@ class EngineConfig:
         _choice("reward", self.reward, tuple(REWARDS))
         _choice("move", self.move, tuple(MOVES))
         _choice("noise_unit", self.noise_unit, NOISE_UNITS)
+        _choice("initial_scale", self.initial_scale, INITIAL_SCALES)
         if self.noise_unit == "kernel" and self.family in FUNCTIONS:
             raise ValueError(
                 f"noise_unit='kernel' is the GP posterior of the random families; {self.family!r} is "
@@ -200,9 +217,10 @@ class Engine:
         schedule = np.stack([rngs[i].random(2) for i in idx])
         dist = np.linalg.norm(theta - self.x_star[idx], axis=1)
         scale = np.where(dist > 0, dist, 1.0)
+        length = scale if self.cfg.initial_scale == "distance" else self._domain_scale(idx, rngs, dist)
         (a_lo, a_hi), (d_lo, d_hi) = self.cfg.step_size_range, self.cfg.resolution_range
-        alpha = scale * np.exp(np.log(a_lo) + schedule[:, 0] * np.log(a_hi / a_lo))
-        delta = scale * np.exp(np.log(d_lo) + schedule[:, 1] * np.log(d_hi / d_lo))
+        alpha = length * np.exp(np.log(a_lo) + schedule[:, 0] * np.log(a_hi / a_lo))
+        delta = length * np.exp(np.log(d_lo) + schedule[:, 1] * np.log(d_hi / d_lo))
         alpha = _option_scalar(options, "step_size", alpha)
         delta = _option_scalar(options, "resolution", delta)
         self.theta[idx], self.scale[idx], self.alpha[idx], self.delta[idx] = theta, scale, alpha, delta
@@ -217,6 +235,22 @@ class Engine:
         self._store_obs(idx, grid)
         self.f[idx] = self.f0[idx] = f
         self._push_history(idx, f)
+
+    def _domain_scale(self, idx: np.ndarray, rngs, dist: np.ndarray) -> np.ndarray:
+        """``L0`` for ``initial_scale="domain"``: half the mean width of a slot's bounds, else the
+        half-width of a box that holds start and minimiser uniformly (one draw per slot)."""
+        u = np.stack([rngs[i].random(4) for i in idx])
+        a, b = DOMAIN_FILL * (2.0 * u[:, :2] - 1.0), DOMAIN_FILL * (2.0 * u[:, 2:] - 1.0)
+        rho = np.maximum(np.linalg.norm(a - b, axis=1), MIN_RHO)
+        out = np.where(dist > 0, dist, 1.0) / rho
+        if isinstance(self.batch, FieldBatch):  # random fields are unbounded
+            return out
+        for j, i in enumerate(idx):
+            land = self.landscape(i)
+            bounds = None if land is None else land.bounds
+            if bounds is not None and np.all(np.isfinite(bounds)):
+                out[j] = 0.5 * float(np.mean(bounds[:, 1] - bounds[:, 0]))
+        return out
 
     def _reset_random(self, idx: np.ndarray, rngs) -> np.ndarray:
         """New random fields for ``idx``: one ``rng.random`` call per slot, then batched maths."""

@@ -287,3 +287,57 @@ def test_command_line_records_a_module_run_as_python_dash_m(monkeypatch):
     assert command_line() == "python -m experiments.train_ddpg --config 'my cfg.yaml'"
     monkeypatch.setitem(sys.modules, "__main__", SimpleNamespace(__spec__=None))  # a script run
     assert command_line() == "/abs/experiments/train_ddpg.py --config 'my cfg.yaml'"
+
+
+# -- validation protocols --------------------------------------------------------------------------------
+def test_domain_initial_scale_is_the_optimisers_own_rule():
+    from agents.rover import RoverDescent
+    from rover_envs.landscapes import make
+
+    kwargs = {"family": "ackley", "initial_scale": "domain", "direction": "gradient"}
+    env = gym.make(
+        "RoverLandscape-v0", step_size_range=(0.055, 0.055), resolution_range=(0.022, 0.022), **kwargs
+    )
+    _, info = env.reset(seed=3)
+    f = make("ackley")
+    alpha0, delta0 = RoverDescent.initial_schedule(info["theta"], f.bounds)
+    assert info["step_size"] == pytest.approx(alpha0) and info["resolution"] == pytest.approx(delta0)
+    # unbounded fields: L0 = distance / rho, rho the distance of two uniform points of [-0.8, 0.8]^2
+    venv = gym.make_vec(
+        "RoverLandscape-v0",
+        num_envs=400,
+        vectorization_mode="vector_entry_point",
+        family="valley",
+        initial_scale="domain",
+        step_size_range=(1.0, 1.0),
+        resolution_range=(1.0, 1.0),
+        direction="gradient",
+    )
+    _, info = venv.reset(seed=0)
+    rho = info["distance"] / info["step_size"]
+    assert rho.min() >= 0.02 and rho.max() <= 0.8 * 2 * np.sqrt(2)
+    assert 0.6 < np.median(rho) < 0.9  # the median distance of two uniform points in that square
+
+
+@pytest.mark.slow
+def test_validate_scores_every_run_under_every_protocol(tmp_path):
+    from experiments import train_ddpg, validate
+
+    for name, move in (("abl-eq4", "eq4"), ("abl-best", "best_sample")):
+        train_ddpg.main(
+            [
+                "--config",
+                "experiments/configs/ddpg_small.yaml",
+                "--set",
+                f"runs_dir={tmp_path}",
+                f"name={name}",
+                f"env.move={move}",
+                "train.total_episodes=8",
+            ]
+        )
+    out = validate.main([str(tmp_path), "--landscapes", "2", "--out", str(tmp_path / "v.md")])
+    assert set(out) == {"distance", "deployment"}
+    assert set(out["deployment"]) == {"eq4", "best"} and set(out["deployment"]["eq4"][0]) == set(
+        validate.FAMILIES
+    )
+    assert "## Protocol `deployment`" in (tmp_path / "v.md").read_text()

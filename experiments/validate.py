@@ -1,0 +1,125 @@
+"""Validate trained policies under several start protocols, on held-out training landscapes only.
+
+    python -m experiments.validate runs/sweeps/recipe_ablations [--out docs/validation.md]
+
+Every run folder under the given folders (a sweep's, or single runs) that holds a finished
+policy is evaluated on the held-out landscapes of its own training run (same seeds:
+``seed + eval.seed_offset``; never a test function), noiseless, with the environment rules it
+was trained with (move rule, grid), under two start protocols:
+
+* ``distance`` — the environment's default: ``alpha0 / d`` log-uniform in [0.01, 0.3] and
+  ``delta0 / d`` in [0.005, 0.1], ``d`` the distance to the minimiser (what training's own
+  held-out score uses: privileged);
+* ``deployment`` — what ``RoverDescent.minimize`` does: ``alpha0 = 0.055 L``, ``delta0 =
+  0.022 L`` with ``L`` the half-width of a box in which start and minimiser lie uniformly
+  (``initial_scale="domain"``, :mod:`rover_envs.core`).
+
+Cells: log10 of the median final normalised regret per family, mean ± std over seeds; runs
+are grouped by experiment name (a sweep's variants).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+
+from agents.rover import RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverPolicy
+from experiments import heldout
+from experiments.config import load
+from experiments.runs import cli
+from experiments.schemas import DDPGExperiment
+
+FAMILIES = ("quadratic", "valley", "saddle", "plateau_cliff", "rippled")
+PROTOCOLS = {
+    "distance": {
+        "initial_scale": "distance",
+        "step_size_range": (0.01, 0.3),
+        "resolution_range": (0.005, 0.1),
+    },
+    "deployment": {
+        "initial_scale": "domain",
+        "step_size_range": (STEP_SIZE_SCALE, STEP_SIZE_SCALE),
+        "resolution_range": (RESOLUTION_SCALE, RESOLUTION_SCALE),
+    },
+}
+"""Start protocols: environment keyword arguments for the held-out episodes."""
+
+
+def find_runs(folders: list[Path]) -> list[Path]:
+    """Run folders (a ``config.yaml`` and a ``rover_policy.pt``) in or under ``folders``."""
+    runs = []
+    for folder in folders:
+        candidates = [folder] if (folder / "config.yaml").is_file() else sorted(folder.iterdir())
+        runs += [r for r in candidates if (r / "config.yaml").is_file() and (r / "rover_policy.pt").is_file()]
+    if not runs:
+        raise ValueError(f"no finished runs (config.yaml + rover_policy.pt) in {[str(f) for f in folders]}")
+    return runs
+
+
+def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMILIES) -> tuple[str, dict]:
+    """``(experiment name, {family: log10 median final normalised regret})`` of one run."""
+    cfg = load(DDPGExperiment, run / "config.yaml")
+    policy = RoverPolicy.load(run / "rover_policy.pt")
+    kwargs = {**heldout.heldout_env(cfg.env, noise=0.0), **PROTOCOLS[protocol]}
+    out = heldout.evaluate(
+        heldout.actor_policy(policy.actor),
+        env=kwargs,
+        landscapes=landscapes or cfg.eval.landscapes_per_family,
+        seed=cfg.seed + cfg.eval.seed_offset,
+        families=families,
+    )
+    scores = {
+        f: float(np.log10(max(out[f]["median_final_normalized_regret"], heldout.FLOOR))) for f in families
+    }
+    return cfg.name, scores
+
+
+def table(results: dict[str, list[dict]], families=FAMILIES) -> list[str]:
+    lines = [
+        "| variant | seeds | " + " | ".join(families) + " | score |",
+        "|---|---:|" + "---:|" * (len(families) + 1),
+    ]
+    for name, runs in results.items():
+        cells = []
+        for f in [*families, "score"]:
+            xs = np.array([r[f] if f != "score" else np.mean([r[g] for g in families]) for r in runs])
+            cells.append(f"{xs.mean():.2f} ± {xs.std(ddof=1):.2f}" if len(xs) > 1 else f"{xs.mean():.2f}")
+        lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", type=Path, help="sweep folders or run folders")
+    parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=list(PROTOCOLS))
+    parser.add_argument("--landscapes", type=int, default=None, help="per family (default: the run's)")
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
+    args = parser.parse_args(argv)
+    runs = find_runs(args.folders)
+    lines = [
+        "# Validation on held-out training landscapes",
+        "",
+        f"`python -m experiments.validate {' '.join(map(str, args.folders))}`: log10 of the median final "
+        "normalised regret per family (lower is better, -16 the floor), mean ± std over seeds; score: "
+        "the mean over families. No test function is involved.",
+    ]
+    everything = {}
+    for protocol in args.protocols:
+        results: dict[str, list[dict]] = {}
+        for run in runs:
+            name, scores = validate_run(run, protocol, args.landscapes)
+            results.setdefault(re.sub(r"^.*?-", "", name) if "-" in name else name, []).append(scores)
+        everything[protocol] = results
+        lines += ["", f"## Protocol `{protocol}`", "", *table(results)]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+    return everything
+
+
+if __name__ == "__main__":
+    cli(main)
