@@ -50,6 +50,7 @@ from agents.objective import (
 )
 from agents.rdpg.networks import RecurrentActor
 from rover_envs.angle_net import FrozenAngleNet, build_angle_net
+from rover_envs.features import HistoryFeatures
 from rover_envs.grid import grid_points, rescale
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.transition import clip_actions, transition
@@ -171,6 +172,8 @@ class RoverDescent:
         cost = n * n + (move in EVALUATING)  # a grid, and the step's end point for some rules
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
+        history = HistoryFeatures(1, max_iter) if getattr(self.policy.actor, "n_features", 0) else None
+        accepted = None
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
@@ -188,12 +191,21 @@ class RoverDescent:
                 return "step size and resolution below xtol", True
             obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
             direction = self._direction(obs, theta)
-            action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start)
+            feats = ()
+            if history is not None:  # the environment's features=True observation
+                grid = values.reshape(1, n, n)
+                if it == 0:
+                    history.reset([0], grid, alpha, delta)
+                else:
+                    history.update([0], grid, accepted, np.array([it]), alpha, delta)
+                feats = (torch.from_numpy(history.values.copy()),)
+            action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start, *feats)
             start = torch.zeros(1, dtype=torch.bool)
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=obj.clip)
             choice = actions[:, -1] if move == "actor" else None
-            theta = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj).theta
+            moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
+            theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 

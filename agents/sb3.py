@@ -79,6 +79,11 @@ class RoverVecEnv(VecEnv):
         if not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
         self._engine = build_engine(int(num_envs), direction, **kwargs)
+        if self._engine.cfg.features:
+            raise ValueError(
+                "RoverVecEnv observes the grid alone; features=True (a Dict observation) is for the "
+                "recurrent DDPG agent and for Gymnasium's own vector env"
+            )
         obs_space, act_space = make_spaces(self._engine.n, direction, self._engine.cfg.move)
         self.render_mode = None  # read back by VecEnv.__init__ through get_attr
         super().__init__(int(num_envs), obs_space, act_space)

@@ -30,13 +30,21 @@ def actor_policy(actor) -> Act:
     """Our :class:`~agents.rdpg.RecurrentActor` as a batched ``act`` (explicit hidden state)."""
     import torch
 
+    from agents.rdpg import split_obs
+
     device = next(actor.parameters()).device
 
     @torch.no_grad()
     def act(obs, hidden, start):
+        grid, feats = split_obs(obs)
         if hidden is None:
-            hidden = actor.initial(len(obs))
-        a, hidden = actor.act(torch.from_numpy(obs).to(device), hidden, torch.from_numpy(start))
+            hidden = actor.initial(len(grid))
+        a, hidden = actor.act(
+            torch.from_numpy(grid).to(device),
+            hidden,
+            torch.from_numpy(start),
+            torch.from_numpy(feats).to(device),
+        )
         return a.cpu().numpy().astype(np.float64), hidden
 
     return act

@@ -34,14 +34,15 @@ from tqdm import tqdm
 
 import rover_envs  # noqa: F401
 from agents.io import atomic_save
-from agents.rdpg import RDPG, EpisodeBuffer, RecurrentActor, RecurrentCritic
-from agents.rdpg.warmstart import dagger, teacher_actions
+from agents.rdpg import RDPG, EpisodeBuffer, RecurrentActor, RecurrentCritic, split_obs, warmstart
+from agents.rdpg.warmstart import dagger
 from agents.rover import POLICY_NAME, RoverPolicy
 from experiments import heldout
 from experiments.runs import cli, publish_weights, run_metadata, start_run
 from experiments.schemas import DDPGExperiment
 from rover_envs.angle_net import FrozenAngleNet, load_angle_net
 from rover_envs.env import build_engine
+from rover_envs.features import N_FEATURES
 from rover_envs.landscapes import FAMILY_NAMES
 from rover_envs.transition import clip_actions
 
@@ -72,6 +73,7 @@ def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tupl
         "channels": tuple(a.channels),
         "features": a.features,
         "hidden": a.hidden,
+        "n_features": N_FEATURES if cfg.env.features else 0,
     }
     actor, critic = RecurrentActor(**arch), RecurrentCritic(**arch)
     if a.init_from_angle_net:
@@ -83,13 +85,8 @@ def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tupl
 
 
 def make_teacher(cfg: DDPGExperiment):
-    """The privileged schedule teacher as ``info -> (N, 2)`` when the TD3+BC term is on."""
-    if cfg.rdpg.bc_weight <= 0:
-        return None
-    ws = cfg.warm_start
-    return lambda info: teacher_actions(
-        info["distance"], info["step_size"], info["resolution"], ws.step_gain, ws.resolution_gain
-    )
+    """The warm start's teacher as ``(info, features) -> (N, 2)`` when the TD3+BC term is on."""
+    return None if cfg.rdpg.bc_weight <= 0 else warmstart.make_teacher(cfg.warm_start)
 
 
 def warm_start(cfg: DDPGExperiment, rdpg: RDPG, writer: SummaryWriter, quiet: bool = False) -> list[float]:
@@ -123,41 +120,51 @@ class Collector:
         self.env, self.actor, self.noise, self.teacher = env, actor, noise, teacher
         self.rng = np.random.default_rng(seed)
         n = env.num_envs
-        self.obs, info = env.reset(seed=seed)
-        self.labels = self._label(info)
+        obs, info = env.reset(seed=seed)
+        self.obs, self.feats = split_obs(obs)
+        self.labels = self._label(info, self.feats)
         self.hidden = actor.initial(n)
         self.start = np.ones(n, bool)
         self.pending_reset = np.zeros(n, bool)
-        self.episodes = [self._fresh(self.obs[i], info["regret"][i]) for i in range(n)]
+        self.episodes = [self._fresh(self.obs[i], self.feats[i], info["regret"][i]) for i in range(n)]
 
-    def _label(self, info) -> np.ndarray | None:
-        return None if self.teacher is None else self.teacher(info)
+    def _label(self, info, feats) -> np.ndarray | None:
+        return None if self.teacher is None else self.teacher(info, feats)
 
     @staticmethod
-    def _fresh(obs, regret0):
-        return {"obs": [obs], "actions": [], "rewards": [], "labels": [], "r0": float(regret0)}
+    def _fresh(obs, feats, regret0):
+        return {
+            "obs": [obs],
+            "feats": [feats],
+            "actions": [],
+            "rewards": [],
+            "labels": [],
+            "r0": float(regret0),
+        }
 
     @torch.no_grad()
     def step(self, buffer: EpisodeBuffer) -> list[dict]:
         """One vector step; returns stats of the episodes that finished."""
         device = self.hidden.h.device
-        obs = torch.from_numpy(self.obs).to(device)
-        action, self.hidden = self.actor.act(obs, self.hidden, torch.from_numpy(self.start))
+        obs, feats = torch.from_numpy(self.obs).to(device), torch.from_numpy(self.feats).to(device)
+        action, self.hidden = self.actor.act(obs, self.hidden, torch.from_numpy(self.start), feats)
         action = action.cpu().numpy().astype(np.float64)
         if self.noise > 0:
             action = clip_actions(action + self.noise * self.rng.standard_normal(action.shape))
         prev = torch.from_numpy(action.astype(np.float32)).to(device)
         self.hidden = self.hidden._replace(prev_action=prev)
         obs, reward, term, trunc, info = self.env.step(action)
-        labels, self.labels = self.labels, self._label(info)
+        obs, feats = split_obs(obs)
+        labels, self.labels = self.labels, self._label(info, feats)
         finished = []
         for i in range(self.env.num_envs):
             if self.pending_reset[i]:  # NEXT_STEP autoreset: this step started a new episode
-                self.episodes[i] = self._fresh(obs[i], info["regret"][i])
+                self.episodes[i] = self._fresh(obs[i], feats[i], info["regret"][i])
                 self.pending_reset[i], self.start[i] = False, True
                 continue
             ep = self.episodes[i]
             ep["obs"].append(obs[i])
+            ep["feats"].append(feats[i])
             ep["actions"].append(action[i])
             ep["rewards"].append(reward[i])
             if labels is not None:
@@ -170,6 +177,7 @@ class Collector:
                     np.array(ep["rewards"]),
                     bool(term[i]),
                     np.stack(ep["labels"]) if ep["labels"] else None,
+                    np.stack(ep["feats"]),
                 )
                 finished.append(
                     {
@@ -179,7 +187,7 @@ class Collector:
                     }
                 )
                 self.pending_reset[i] = True
-        self.obs = obs
+        self.obs, self.feats = obs, feats
         return finished
 
 
@@ -228,7 +236,9 @@ def restore(cfg: DDPGExperiment, run_dir: Path, resume: bool) -> TrainState:
     """A fresh state, or the run folder's checkpoint when resuming."""
     rdpg, arch = build_agent(cfg, torch.device(cfg.train.device))
     state = TrainState(
-        rdpg, arch, EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, cfg.env.grid_size)
+        rdpg,
+        arch,
+        EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, cfg.env.grid_size, arch["n_features"]),
     )
     path = run_dir / "checkpoint.pt"
     if not (resume and path.is_file()):

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rover_envs import grid as grid_mod
+from rover_envs.features import HistoryFeatures
 from rover_envs.grid import GRID_SIZE
 from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
@@ -86,6 +87,9 @@ class EngineConfig:
     """L0, the length that step_size_range and resolution_range are relative to: distance (from
     the start to the minimiser: privileged) or domain (what RoverDescent knows: half the width of
     the bounds, or of a box in which start and minimiser lie uniformly; core module docstring)."""
+    features: bool = False
+    """Observe scale-free statistics of the episode's history beside the grid (the observation
+    becomes {"grid", "features"}; rover_envs.features)."""
     noise_unit: str = "amplitude"
     """What noise = 1 means on the random families: amplitude (the field's largest conditioning
     value), or kernel (eq. 11's own prior standard deviation |2 pi S|^(-1/4): noise = 1 samples the
@@ -103,6 +107,12 @@ class EngineConfig:
         _choice("move", self.move, tuple(MOVES))
         _choice("noise_unit", self.noise_unit, NOISE_UNITS)
         _choice("initial_scale", self.initial_scale, INITIAL_SCALES)
+        if not isinstance(self.features, bool | np.bool_):
+            raise ValueError(f"features must be true or false; got {self.features!r}")
+        if self.features and (self.grid_size % 2 == 0 or self.grid_size < 3):
+            raise ValueError(
+                "features compare the grid's inner 3x3 with the whole: grid_size must be odd and >= 3"
+            )
         if self.noise_unit == "kernel" and self.family in FUNCTIONS:
             raise ValueError(
                 f"noise_unit='kernel' is the GP posterior of the random families; {self.family!r} is "
@@ -192,6 +202,7 @@ class Engine:
         self.history = np.zeros((B, k))
         self.count = np.zeros(B, dtype=np.int64)
         self.obs = np.zeros((B, 1, self.n, self.n), dtype=np.float32)
+        self.features = HistoryFeatures(B, cfg.horizon) if cfg.features else None
         self.grid = np.zeros((B, self.n, self.n))
 
     # ------------------------------------------------------------------ reset
@@ -233,6 +244,8 @@ class Engine:
                 "start (options['theta']) or a landscape that is finite there"
             )
         self._store_obs(idx, grid)
+        if self.features is not None:
+            self.features.reset(idx, grid, alpha, delta)
         self.f[idx] = self.f0[idx] = f
         self._push_history(idx, f)
 
@@ -384,6 +397,11 @@ class Engine:
         parts = reward_parts(inputs)
         ok = np.flatnonzero(~failed)
         self._store_obs(ok, grid[ok])
+        if self.features is not None:
+            evaluated = cfg.move in EVALUATING
+            self.features.update(
+                ok, grid[ok], accepted[ok] if evaluated else None, self.t[ok], self.alpha[ok], self.delta[ok]
+            )
         self.f = np.where(failed, self.f, f)
         self._push_history(idx, f_eff)
         return {
@@ -423,6 +441,13 @@ class Engine:
         if rule in EVALUATING:
             self.n_evals += 1
         return move.theta, move.accepted
+
+    def observation(self, idx):
+        """The observation of slots ``idx``: the rescaled grids, or with ``features`` the dict
+        ``{"grid": grids, "features": (..., N_FEATURES)}`` (copies)."""
+        if self.features is None:
+            return self.obs[idx].copy()
+        return {"grid": self.obs[idx].copy(), "features": self.features.values[idx].copy()}
 
     def info(self, idx) -> dict:
         """Per-slot diagnostics as arrays (the envs format them)."""

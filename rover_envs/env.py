@@ -12,15 +12,23 @@ from gymnasium import spaces
 
 from rover_envs.core import Engine, EngineConfig
 from rover_envs.directions import make_direction
+from rover_envs.features import FEATURE_BOUND, N_FEATURES
 from rover_envs.transition import ACTION_HIGH, ACTION_LOW, DIRECTION_HIGH, DIRECTION_LOW
 
 DEFAULT_DIRECTION = "angle_net"
 
 
-def make_spaces(grid_size: int, direction: str, move: str = "eq4") -> tuple[spaces.Box, spaces.Box]:
-    """Observation and action spaces of one environment: ``(d_alpha, d_delta)``, then the direction
-    (``direction="agent"``) and the move choice (``move="actor"``) when the action carries them."""
+def make_spaces(
+    grid_size: int, direction: str, move: str = "eq4", features: bool = False
+) -> tuple[spaces.Space, spaces.Box]:
+    """Observation and action spaces of one environment. The observation is the rescaled grid, or
+    with ``features`` a ``Dict`` of it and the history features (:mod:`rover_envs.features`); the
+    action is ``(d_alpha, d_delta)``, then the direction (``direction="agent"``) and the move
+    choice (``move="actor"``) when the action carries them."""
     obs = spaces.Box(0.0, 1.0, (1, grid_size, grid_size), np.float32)
+    if features:
+        feats = spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (N_FEATURES,), np.float32)
+        obs = spaces.Dict({"grid": obs, "features": feats})
     low, high = [ACTION_LOW, ACTION_LOW], [ACTION_HIGH, ACTION_HIGH]
     extra = 2 * (direction == "agent") + (move == "actor")
     low, high = [*low, *[DIRECTION_LOW] * extra], [*high, *[DIRECTION_HIGH] * extra]
@@ -178,7 +186,9 @@ class RoverLandscapeEnv(gym.Env):
         self._engine = build_engine(1, direction, **resolve_horizon(kwargs, _make_time_limit()))
         self.direction = direction
         self.render_mode = render_mode
-        self.observation_space, self.action_space = make_spaces(self._engine.n, direction, self.config.move)
+        self.observation_space, self.action_space = make_spaces(
+            self._engine.n, direction, self.config.move, self.config.features
+        )
         self._trajectory: list[np.ndarray] = []
         self._spec = None
 
@@ -207,7 +217,7 @@ class RoverLandscapeEnv(gym.Env):
         super().reset(seed=seed)
         self._engine.reset_slots([0], [self.np_random], options)
         self._trajectory = [self._engine.theta[0].copy()]
-        return self._engine.obs[0].copy(), self._info()
+        return self._engine.observation(0), self._info()
 
     def step(self, action):
         if self.landscape is None:
@@ -223,7 +233,7 @@ class RoverLandscapeEnv(gym.Env):
         info["nonfinite"] = bool(out["nonfinite"][0])
         info["step_accepted"] = bool(out["accepted"][0])
         return (
-            self._engine.obs[0].copy(),
+            self._engine.observation(0),
             float(out["reward"][0]),
             bool(out["terminated"][0]),
             bool(out["truncated"][0]),

@@ -47,8 +47,9 @@ class RoverLandscapeVectorEnv(VectorEnv):
         self.num_envs = int(num_envs)
         self.direction = direction
         self.render_mode = None
+        cfg = self._engine.cfg
         self.single_observation_space, self.single_action_space = make_spaces(
-            self._engine.n, direction, self._engine.cfg.move
+            self._engine.n, direction, cfg.move, cfg.features
         )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -75,7 +76,7 @@ class RoverLandscapeVectorEnv(VectorEnv):
             self._rngs = [seeding.np_random(s)[0] for s in seeds]
         self._engine.reset_slots(range(self.num_envs), self._rngs, options)
         self._autoreset[:] = False
-        return self._engine.obs.copy(), self._infos(None)
+        return self._engine.observation(slice(None)), self._infos(None)
 
     def step(self, actions):
         if not self._rngs:
@@ -94,7 +95,7 @@ class RoverLandscapeVectorEnv(VectorEnv):
                 part[resetting] = 0.0
         self._autoreset = out["terminated"] | out["truncated"]
         return (
-            self._engine.obs.copy(),
+            self._engine.observation(slice(None)),
             out["reward"].astype(np.float64),
             out["terminated"].copy(),
             out["truncated"].copy(),

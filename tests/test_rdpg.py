@@ -204,6 +204,7 @@ def test_td_target_bootstraps_truncation_not_termination_and_ignores_padding():
         terminals=torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]]),  # episode 1 truncated, 2 terminated
         mask=torch.tensor([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]]),
         labels=torch.zeros(2, T, 2),
+        features=torch.zeros(2, T + 1, 0),
     )
     # targets: r + 0.9 * 2 on every step of the truncated episode (its last step too); r alone at the
     # terminal step; nothing from the padded steps
@@ -265,6 +266,41 @@ def test_the_optimiser_replays_the_environment_episode(move):
     np.testing.assert_array_equal(res.history["resolution"], [d for _, _, d in trajectory])
     # the same evaluations, except that the env observes a last grid where the optimiser scores the iterate
     assert res.nfev == info["n_evals"] - 49 + 1 == 30 * (49 + (move in ("keep", "best_sample"))) + 1
+
+
+@pytest.mark.parametrize("move", ["eq4", "best_sample"])
+def test_an_actor_with_history_features_replays_the_environment_episode(move):
+    """features=True: the env's Dict observation and RoverDescent's own features agree, so an
+    actor that reads them drives the same episode in both."""
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from experiments.heldout import actor_policy
+    from rover_envs.features import N_FEATURES
+
+    torch.manual_seed(0)
+    actor = RecurrentActor(**ARCH, n_features=N_FEATURES)
+    with torch.no_grad():  # an untrained actor answers ~0.25 whatever it reads; make it listen
+        actor.head[-1].weight.mul_(300.0)
+        actor.lstm.weight_ih_l0[:, -N_FEATURES:].mul_(30.0)
+    actor.eval()
+    rover = RoverDescent(
+        RoverPolicy(RoverDescent.pretrained().policy.angle, actor, {**ARCH, "n_features": N_FEATURES})
+    )
+    act = actor_policy(actor)
+    f = make("valley", rng=np.random.default_rng(3))
+    x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
+    res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True, move=move)
+    env = gym.make("RoverLandscape-v0", move=move, features=True)
+    obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
+    state, trajectory, actions = None, [info["theta"]], []
+    for t in range(30):
+        action, state = act({k: v[None] for k, v in obs.items()}, state, np.array([t == 0]))
+        actions.append(action[0])
+        obs, _, _, _, info = env.step(action[0])
+        trajectory.append(info["theta"])
+    assert np.ptp(np.array(actions)[:, 0]) > 0.03  # the actions vary with what the actor reads
+    np.testing.assert_array_equal(res.history["x"], np.array(trajectory))
 
 
 def _log_bowl(x):

@@ -1,7 +1,7 @@
 """Recurrent DDPG for the step-size and resolution policy (section 3.2.3)."""
 
 from agents.rdpg.buffer import EpisodeBatch, EpisodeBuffer
-from agents.rdpg.networks import Hidden, RecurrentActor, RecurrentCritic, squash
+from agents.rdpg.networks import Hidden, RecurrentActor, RecurrentCritic, split_obs, squash
 from agents.rdpg.rdpg import RDPG, RDPGConfig
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "RDPGConfig",
     "RecurrentActor",
     "RecurrentCritic",
+    "split_obs",
     "squash",
 ]

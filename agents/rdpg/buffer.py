@@ -17,12 +17,13 @@ class EpisodeBatch(NamedTuple):
     terminals: torch.Tensor  # (B, T) 1 where the episode terminated (no bootstrap)
     mask: torch.Tensor  # (B, T) 1 for real steps, 0 for padding after a termination
     labels: torch.Tensor  # (B, T, 2) a teacher's actions (zeros when none was recorded)
+    features: torch.Tensor  # (B, T + 1, K) history features (K = 0 when the agent reads none)
 
 
 class EpisodeBuffer:
     """A ring of ``capacity`` episodes of at most ``horizon`` steps (numpy storage)."""
 
-    def __init__(self, capacity: int, horizon: int, grid_size: int):
+    def __init__(self, capacity: int, horizon: int, grid_size: int, n_features: int = 0):
         self.capacity, self.horizon = capacity, horizon
         n = grid_size
         self.obs = np.zeros((capacity, horizon + 1, 1, n, n), np.float32)
@@ -31,6 +32,7 @@ class EpisodeBuffer:
         self.terminals = np.zeros((capacity, horizon), np.float32)
         self.mask = np.zeros((capacity, horizon), np.float32)
         self.labels = np.zeros((capacity, horizon, 2), np.float32)
+        self.features = np.zeros((capacity, horizon + 1, n_features), np.float32)
         self.size = 0
         self.next = 0
 
@@ -41,17 +43,24 @@ class EpisodeBuffer:
         rewards: np.ndarray,
         terminated: bool,
         labels: np.ndarray | None = None,
+        features: np.ndarray | None = None,
     ) -> None:
-        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)`` and
-        optionally a teacher's ``labels (L, 2)`` for the same states."""
+        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)``, optionally
+        a teacher's ``labels (L, 2)`` for the same states, and ``features (L + 1, K)`` when the
+        buffer holds K > 0 history features."""
         steps = len(actions)
         if not 1 <= steps <= self.horizon or len(obs) != steps + 1 or len(rewards) != steps:
             raise ValueError(f"episode of {steps} steps does not fit horizon {self.horizon}")
         i = self.next
         self.obs[i] = 0.0
         self.obs[i, : steps + 1] = obs
-        for arr in (self.actions, self.rewards, self.terminals, self.mask, self.labels):
+        k = self.features.shape[-1]
+        if k and (features is None or np.shape(features) != (steps + 1, k)):
+            raise ValueError(f"this buffer stores {k} features per step; got {np.shape(features)}")
+        for arr in (self.actions, self.rewards, self.terminals, self.mask, self.labels, self.features):
             arr[i] = 0.0
+        if k:
+            self.features[i, : steps + 1] = features
         if labels is not None:
             self.labels[i, :steps] = labels
         self.actions[i, :steps] = actions
@@ -68,14 +77,22 @@ class EpisodeBuffer:
         return EpisodeBatch(
             *(
                 torch.from_numpy(a[idx])
-                for a in (self.obs, self.actions, self.rewards, self.terminals, self.mask, self.labels)
+                for a in (
+                    self.obs,
+                    self.actions,
+                    self.rewards,
+                    self.terminals,
+                    self.mask,
+                    self.labels,
+                    self.features,
+                )
             )
         )
 
     def state_dict(self) -> dict:
         return {
             k: getattr(self, k)
-            for k in ("obs", "actions", "rewards", "terminals", "mask", "labels", "size", "next")
+            for k in ("obs", "actions", "rewards", "terminals", "mask", "labels", "features", "size", "next")
         }
 
     def load_state_dict(self, state: dict) -> None:

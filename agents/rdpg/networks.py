@@ -5,6 +5,11 @@ network), append the previous action, run an LSTM over the episode, and finish w
 hidden layers. The actor outputs ``(d_alpha, d_delta)`` in ``[-0.5, 1]^2``
 (``0.25 + 0.75 tanh``); the critic outputs ``Q(history, action)``.
 
+With ``n_features > 0`` both also read the history features of :mod:`rover_envs.features`
+(the environment's ``features=True`` observation), appended to the LSTM's input beside the
+grid's encoding; ``features`` arguments are ``(..., n_features)`` tensors, ignored (and allowed
+to be ``None``) when ``n_features == 0``.
+
 Recurrent state is explicit: :class:`Hidden` holds the LSTM state and the previous action,
 and ``episode_start`` zeroes it, as in SB3's ``predict(obs, state, episode_start)``.
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -20,6 +26,15 @@ from rover_envs.grid import GRID_SIZE
 from rover_envs.transition import ACTION_HIGH, ACTION_LOW
 
 ACTION_DIM = 2
+
+
+def split_obs(obs) -> tuple[np.ndarray, np.ndarray]:
+    """An environment's batched observation as ``(grids (N, 1, n, n), features (N, K))``: the
+    Dict observation of ``features=True`` split, or a grid array with ``K = 0`` features."""
+    if isinstance(obs, dict):
+        return np.asarray(obs["grid"], np.float32), np.asarray(obs["features"], np.float32)
+    obs = np.asarray(obs, np.float32)
+    return obs, np.zeros((len(obs), 0), np.float32)
 
 
 class Hidden(NamedTuple):
@@ -76,11 +91,23 @@ class Encoder(nn.Module):
 class _Recurrent(nn.Module):
     action_dim = ACTION_DIM  # (d_alpha, d_delta): no move choice
 
-    def __init__(self, grid_size: int, channels: tuple[int, int], features: int, hidden: int):
+    def __init__(
+        self, grid_size: int, channels: tuple[int, int], features: int, hidden: int, n_features: int
+    ):
         super().__init__()
         self.encoder = Encoder(grid_size, channels, features)
-        self.lstm = nn.LSTM(features + ACTION_DIM, hidden, batch_first=True)
+        self.lstm = nn.LSTM(features + ACTION_DIM + n_features, hidden, batch_first=True)
         self.hidden_size = hidden
+        self.n_features = n_features
+
+    def _input(self, obs: torch.Tensor, prev: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
+        parts = [self.encoder(obs), prev]
+        if self.n_features:
+            if features is None or features.shape[-1] != self.n_features:
+                got = None if features is None else tuple(features.shape)
+                raise ValueError(f"this network reads {self.n_features} history features; got {got}")
+            parts.append(features.to(prev.dtype))
+        return torch.cat(parts, dim=-1)
 
     def initial(self, n: int) -> Hidden:
         """Zero state for ``n`` streams, on the network's device."""
@@ -88,20 +115,26 @@ class _Recurrent(nn.Module):
         z = torch.zeros(1, n, self.hidden_size, device=device)
         return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
 
-    def sequence(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
+    def sequence(
+        self, obs: torch.Tensor, prev_actions: torch.Tensor, features: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """LSTM outputs for whole episodes: ``obs (B, T, 1, n, n)``, ``prev_actions (B, T, 2)``
-        (zeros at t = 0) -> ``(B, T, hidden)``."""
-        out, _ = self.lstm(torch.cat([self.encoder(obs), prev_actions], dim=-1))
+        (zeros at t = 0), ``features (B, T, n_features)`` -> ``(B, T, hidden)``."""
+        out, _ = self.lstm(self._input(obs, prev_actions, features))
         return out
 
     def step(
-        self, obs: torch.Tensor, hidden: Hidden, episode_start: torch.Tensor
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden,
+        episode_start: torch.Tensor,
+        features: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Hidden]:
         """One step for ``N`` streams: ``obs (N, 1, n, n)`` -> LSTM output ``(N, hidden)``."""
         keep = (~episode_start.to(obs.device)).float()
         h, c = hidden.h * keep[None, :, None], hidden.c * keep[None, :, None]
         prev = hidden.prev_action * keep[:, None]
-        x = torch.cat([self.encoder(obs), prev], dim=-1)[:, None, :]
+        x = self._input(obs, prev, features)[:, None, :]
         out, (h, c) = self.lstm(x, (h, c))
         return out[:, 0], Hidden(h, c, prev)
 
@@ -115,8 +148,9 @@ class RecurrentActor(_Recurrent):
         channels: tuple[int, int] = (16, 32),
         features: int = 64,
         hidden: int = 64,
+        n_features: int = 0,
     ):
-        super().__init__(grid_size, channels, features, hidden)
+        super().__init__(grid_size, channels, features, hidden, n_features)
         self.head = nn.Sequential(
             nn.Linear(hidden, hidden),
             nn.ReLU(),
@@ -127,13 +161,19 @@ class RecurrentActor(_Recurrent):
         nn.init.uniform_(self.head[-1].weight, -3e-3, 3e-3)
         nn.init.zeros_(self.head[-1].bias)
 
-    def forward_sequence(self, obs: torch.Tensor, prev_actions: torch.Tensor) -> torch.Tensor:
-        return squash(self.head(self.sequence(obs, prev_actions)))
+    def forward_sequence(
+        self, obs: torch.Tensor, prev_actions: torch.Tensor, features: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return squash(self.head(self.sequence(obs, prev_actions, features)))
 
     def act(
-        self, obs: torch.Tensor, hidden: Hidden, episode_start: torch.Tensor
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden,
+        episode_start: torch.Tensor,
+        features: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Hidden]:
-        out, hidden = self.step(obs, hidden, episode_start)
+        out, hidden = self.step(obs, hidden, episode_start, features)
         action = squash(self.head(out))
         return action, Hidden(hidden.h, hidden.c, action)
 
@@ -147,8 +187,9 @@ class RecurrentCritic(_Recurrent):
         channels: tuple[int, int] = (16, 32),
         features: int = 64,
         hidden: int = 64,
+        n_features: int = 0,
     ):
-        super().__init__(grid_size, channels, features, hidden)
+        super().__init__(grid_size, channels, features, hidden, n_features)
         self.head = nn.Sequential(
             nn.Linear(hidden + ACTION_DIM, hidden),
             nn.ReLU(),

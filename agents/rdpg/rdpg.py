@@ -83,11 +83,11 @@ class RDPG:
         mask = batch.mask
         denom = mask.sum().clamp(min=1.0)
         with torch.no_grad():
-            next_actions = self.actor_target.forward_sequence(batch.obs, prev)[:, 1:]
-            target_memory = self.critic_target.sequence(batch.obs, prev)[:, 1:]
+            next_actions = self.actor_target.forward_sequence(batch.obs, prev, batch.features)[:, 1:]
+            target_memory = self.critic_target.sequence(batch.obs, prev, batch.features)[:, 1:]
             q_next = self.critic_target.q(target_memory, next_actions)
             target = batch.rewards + cfg.gamma * (1.0 - batch.terminals) * q_next
-        memory = self.critic.sequence(batch.obs, prev)  # (B, T + 1, H)
+        memory = self.critic.sequence(batch.obs, prev, batch.features)  # (B, T + 1, H)
         q = self.critic.q(memory[:, :-1], batch.actions)
         critic_loss = (F.smooth_l1_loss(q, target, reduction="none") * mask).sum() / denom
         self.critic_opt.zero_grad(set_to_none=True)
@@ -98,7 +98,9 @@ class RDPG:
         self.updates += 1
         out = {"losses/critic": critic_loss.item(), "losses/q_mean": (q * mask).sum().item() / denom.item()}
         if self.updates > cfg.actor_delay:  # a warm-started actor waits for a trained critic
-            policy_actions = self.actor.forward_sequence(batch.obs[:, :-1], prev[:, :-1])
+            policy_actions = self.actor.forward_sequence(
+                batch.obs[:, :-1], prev[:, :-1], batch.features[:, :-1]
+            )
             # the critic's gradients from this loss are discarded by its next zero_grad
             q_pi = self.critic.q(memory[:, :-1].detach(), policy_actions)
             actor_loss = -(q_pi * mask).sum() / denom

@@ -1,4 +1,4 @@
-"""Warm start for the recurrent actor: DAgger from a privileged schedule teacher.
+"""Warm start for the recurrent actor: DAgger from a schedule teacher.
 
 The angle network is behaviour-cloned from teachers that see the landscape's derivatives
 (section 3.2.2); this does the same for the step-size/resolution actor before recurrent DDPG
@@ -16,6 +16,13 @@ probability ``beta_k`` (decaying from 1 to 0 over ``teacher_rounds``) and the ac
 labels every visited state with the teacher's action, adds the episodes to the data set and
 fits the actor to all of it (mean squared error over whole episodes, back-propagation through
 time). Later rounds thus label the states the actor itself reaches.
+
+``teacher="success_rule"`` replaces the privileged teacher by one that sees only what an actor
+with history features (``env.features``, :mod:`rover_envs.features`) sees: the hand-designed grid
+controller's rule (:mod:`agents.baselines.grid_controller`), ``alpha`` times ``success_grow``
+after an accepted step and ``success_shrink`` after a rejected one, ``delta = success_ratio *
+alpha``; the first action only sets the ratio. In the environment an action scales the alpha of
+the *next* move, so the actor acts on a success one move later than the controller does.
 """
 
 from __future__ import annotations
@@ -26,12 +33,15 @@ import numpy as np
 import torch
 
 from agents.rdpg.networks import RecurrentActor
+from rover_envs.features import FEATURE_NAMES
 from rover_envs.transition import ACTION_HIGH, ACTION_LOW, clip_actions
+
+TEACHERS = ("privileged", "success_rule")
 
 
 @dataclass
 class WarmStartConfig:
-    """DAgger from the privileged schedule teacher (0 rounds: no warm start)."""
+    """DAgger from a schedule teacher (0 rounds: no warm start)."""
 
     rounds: int = 0
     """DAgger rounds; 0 disables the warm start."""
@@ -51,8 +61,25 @@ class WarmStartConfig:
     """Teacher's alpha / distance to the minimiser."""
     resolution_gain: float = 0.6
     """Teacher's delta / distance (chosen by python -m experiments.teacher_gains)."""
+    teacher: str = "privileged"
+    """privileged (knows the distance to the minimiser: step_gain, resolution_gain) or success_rule
+    (the grid controller's rule on the history features; needs env.features)."""
+    success_grow: float = 2.0
+    """success_rule: alpha's factor after an accepted step (at most 2, one action's reach)."""
+    success_shrink: float = 0.5
+    """success_rule: alpha's factor after a rejected step (at least 0.5)."""
+    success_ratio: float = 0.0625
+    """success_rule: delta / alpha (the grid controller's resolution_ratio)."""
 
     def __post_init__(self):
+        if self.teacher not in TEACHERS:
+            raise ValueError(f"warm_start.teacher must be one of {', '.join(TEACHERS)}; got {self.teacher!r}")
+        if not (
+            1.0 <= self.success_grow <= 2.0 and 0.5 <= self.success_shrink <= 1.0 and self.success_ratio > 0
+        ):
+            raise ValueError(
+                "warm_start: 1 <= success_grow <= 2, 0.5 <= success_shrink <= 1, success_ratio > 0"
+            )
         if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
             raise ValueError("warm_start: rounds >= 0, episodes_per_round >= 1, updates_per_round >= 0")
         if self.teacher_rounds < 0 or self.batch_episodes < 1 or not (self.lr > 0 and self.noise >= 0):
@@ -73,11 +100,46 @@ def teacher_actions(
     return np.clip(np.stack([da, dd], axis=1), ACTION_LOW, ACTION_HIGH)
 
 
-def _teacher(info: dict, step_gain: float, resolution_gain: float) -> np.ndarray:
-    """The teacher's actions from an engine's public ``info`` (what the environments report)."""
-    return teacher_actions(
-        info["distance"], info["step_size"], info["resolution"], step_gain, resolution_gain
+def success_rule_actions(
+    features: np.ndarray, alpha: np.ndarray, delta: np.ndarray, grow: float, shrink: float, ratio: float
+) -> np.ndarray:
+    """The success-rule teacher's ``(d_alpha, d_delta)`` from history features ``(B, K)``."""
+    feats = np.asarray(features, dtype=float)
+    if feats.ndim != 2 or feats.shape[1] != len(FEATURE_NAMES):
+        raise ValueError(
+            f"the success_rule teacher reads the {len(FEATURE_NAMES)} history features (env.features: "
+            f"true); got features of shape {feats.shape}"
+        )
+    accepted = feats[:, FEATURE_NAMES.index("step_accepted")] > 0.5
+    first = feats[:, FEATURE_NAMES.index("progress")] == 0.0
+    factor = np.where(first, 1.0, np.where(accepted, grow, shrink))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dd = np.nan_to_num(ratio * alpha * factor / delta - 1.0, nan=ACTION_LOW)
+    return np.clip(np.stack([factor - 1.0, dd], axis=1), ACTION_LOW, ACTION_HIGH)
+
+
+def make_teacher(cfg: WarmStartConfig):
+    """``teacher(info, features) -> (B, 2)`` for the configured teacher; ``info`` is what the
+    environments report (``distance``, ``step_size``, ``resolution``), ``features`` the history
+    features of the same states (``(B, 0)`` without them)."""
+    if cfg.teacher == "success_rule":
+        return lambda info, feats: success_rule_actions(
+            feats,
+            info["step_size"],
+            info["resolution"],
+            cfg.success_grow,
+            cfg.success_shrink,
+            cfg.success_ratio,
+        )
+    return lambda info, feats: teacher_actions(
+        info["distance"], info["step_size"], info["resolution"], cfg.step_gain, cfg.resolution_gain
     )
+
+
+def _engine_features(engine) -> np.ndarray:
+    """The engine's history features ``(B, K)`` (``K = 0`` when it computes none)."""
+    values = getattr(engine, "features", None)
+    return np.zeros((engine.B, 0), np.float32) if values is None else values.values.copy()
 
 
 def teacher_episodes(
@@ -92,7 +154,10 @@ def teacher_episodes(
     best = regret0.copy()
     alive = np.ones(engine.B, bool)
     for _ in range(engine.cfg.horizon):
-        alive &= ~engine.step(_teacher(info, step_gain, resolution_gain), rngs)["terminated"]
+        action = teacher_actions(
+            info["distance"], info["step_size"], info["resolution"], step_gain, resolution_gain
+        )
+        alive &= ~engine.step(action, rngs)["terminated"]
         info = engine.info(every)
         best = np.where(alive, np.minimum(best, info["regret"]), best)
     return best, regret0
@@ -108,20 +173,25 @@ def rollout(
 ) -> dict[str, np.ndarray]:
     """One episode per engine slot; returns the complete (non-diverged) ones as arrays:
     ``obs (E, T, 1, n, n)``, ``prev (E, T, 2)`` (executed actions, zeros at t = 0) and
-    ``labels (E, T, 2)`` (the teacher's actions)."""
+    ``labels (E, T, 2)`` (the teacher's actions), ``feats (E, T, K)`` (history features)."""
     B = engine.B
     horizon = engine.cfg.horizon
     engine.reset_slots(range(B), rngs)
     device = next(actor.parameters()).device
     hidden = actor.initial(B)
     start = torch.ones(B, dtype=torch.bool)
-    obs, prev, labels = [], [np.zeros((B, 2))], []
+    obs, prev, labels, feats = [], [np.zeros((B, 2))], [], []
     alive = np.ones(B, bool)
+    teacher = make_teacher(cfg)
     for _ in range(horizon):
-        label = _teacher(engine.info(slice(None)), cfg.step_gain, cfg.resolution_gain)
+        f = _engine_features(engine)
+        label = teacher(engine.info(slice(None)), f)
         obs.append(engine.obs.copy())
+        feats.append(f)
         with torch.no_grad():
-            own, hidden = actor.act(torch.from_numpy(engine.obs).to(device), hidden, start)
+            own, hidden = actor.act(
+                torch.from_numpy(engine.obs).to(device), hidden, start, torch.from_numpy(f).to(device)
+            )
         start = torch.zeros(B, dtype=torch.bool)
         action = np.where(use_teacher[:, None], label, own.double().cpu().numpy())
         if cfg.noise > 0:
@@ -135,6 +205,7 @@ def rollout(
         "obs": np.stack(obs, 1)[alive].astype(np.float32),
         "prev": np.stack(prev[:-1], 1)[alive].astype(np.float32),
         "labels": np.stack(labels, 1)[alive].astype(np.float32),
+        "feats": np.stack(feats, 1)[alive].astype(np.float32),
     }
 
 
@@ -147,7 +218,7 @@ def dagger(actor: RecurrentActor, make_engine, cfg: WarmStartConfig, seed: int, 
     opt = torch.optim.Adam(params, lr=cfg.lr)
     device = next(actor.parameters()).device
     engine = make_engine(cfg.episodes_per_round)
-    data: dict[str, list[np.ndarray]] = {"obs": [], "prev": [], "labels": []}
+    data: dict[str, list[np.ndarray]] = {"obs": [], "prev": [], "labels": [], "feats": []}
     losses = []
     for k in range(cfg.rounds):
         beta = max(0.0, 1.0 - k / cfg.teacher_rounds) if cfg.teacher_rounds > 0 else 0.0
@@ -156,14 +227,16 @@ def dagger(actor: RecurrentActor, make_engine, cfg: WarmStartConfig, seed: int, 
         new = rollout(engine, actor, rngs, cfg, rng.random(engine.B) < beta, rng)
         for key, value in new.items():
             data[key].append(value)
-        obs, prev, labels = (torch.from_numpy(np.concatenate(data[key])) for key in ("obs", "prev", "labels"))
+        obs, prev, labels, feats = (
+            torch.from_numpy(np.concatenate(data[key])) for key in ("obs", "prev", "labels", "feats")
+        )
         if len(obs) == 0:
             raise RuntimeError("warm start: every episode diverged; check the environment settings")
         actor.train()
         loss = torch.zeros(())
         for _ in range(cfg.updates_per_round):
             idx = torch.from_numpy(rng.integers(0, len(obs), min(cfg.batch_episodes, len(obs))))
-            pred = actor.forward_sequence(obs[idx].to(device), prev[idx].to(device))
+            pred = actor.forward_sequence(obs[idx].to(device), prev[idx].to(device), feats[idx].to(device))
             loss = torch.mean((pred - labels[idx].to(device)) ** 2)
             opt.zero_grad(set_to_none=True)
             loss.backward()
