@@ -86,6 +86,21 @@ def rippled_figure(out: Path, seed: int = 0) -> Path:
     return _save(fig, out / "rippled.png", "Optional rippled family: contours, starts (dots), minimum (star)")
 
 
+def generated_figure(out: Path, seed: int = 0) -> Path:
+    """The project's generated families (not the paper's): ill-conditioned bowls, multiscale ripples."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(2, 3, figsize=(13, 8.5))
+    for row, name in enumerate(("ill_conditioned", "multiscale")):
+        for ax in axes[row]:
+            f = L.make(name, rng=rng)
+            starts = np.array([sample_start(f, f.minimum[0], rng) for _ in range(60)])
+            _contour(ax, f, _family_box(f, starts), starts)
+            eig = np.linalg.eigvalsh(f.params.Q[0])
+            extra = f", wavelength {f.params.lam[0]:.2f}" if name == "multiscale" else ""
+            ax.set_title(f"{name}: condition {eig[1] / eig[0]:.2g}{extra}", fontsize=9)
+    return _save(fig, out / "generated.png", "Generated families: contours, starts (dots), minimum (star)")
+
+
 def test_functions_figure(out: Path) -> Path:
     fig, axes = plt.subplots(2, 3, figsize=(13, 8.5))
     for ax, name in zip(axes.ravel(), L.FUNCTIONS):
@@ -137,6 +152,7 @@ def main(argv: list[str] | None = None) -> None:
         test_functions_figure(args.out),
         episode_figure(args.out, args.seed),
         rippled_figure(args.out, args.seed),
+        generated_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

@@ -65,7 +65,7 @@ class EngineConfig:
     """
 
     family: str = "all"
-    """A training family, a mixture ("all", "all_rippled") or an analytic test function."""
+    """A training family, a mixture ("all", "all_rippled", "broad") or an analytic test function."""
     reward: str = "running_mean"
     """Reward variant: running_mean (eq. 7), normalized (eq. 6), raw (eq. 5) or final (sparse)."""
     grid_size: int = GRID_SIZE

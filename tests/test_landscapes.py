@@ -106,6 +106,32 @@ def test_rippled_family_is_multimodal_and_only_in_its_own_mixture():
     assert stuck >= 15
 
 
+def test_generated_families_reach_the_conditioning_and_scales_they_promise():
+    from rover_envs.landscapes.families import DRAWS
+
+    assert DRAWS == 19  # adding families must not change the streams of the existing ones
+    gen = np.random.default_rng(5)
+    assert {L.make("broad", rng=gen).family for _ in range(400)} == {
+        *L.FAMILY_NAMES,
+        "rippled",
+        "ill_conditioned",
+        "multiscale",
+    }
+    conds, lams = [], []
+    for _ in range(300):
+        f = L.make("ill_conditioned", rng=gen)
+        eig = np.linalg.eigvalsh(f.params.Q[0])
+        conds.append(eig[1] / eig[0])
+        np.testing.assert_allclose(
+            f.grad(f.minimum[0]), 0.0, atol=1e-6 * eig[1] * (1 + np.abs(f.minimum[0]).max())
+        )
+        g = L.make("multiscale", rng=gen)
+        np.testing.assert_array_equal(g.minimum[0], g.params.mu[0])
+        lams.append(g.params.lam[0])
+    assert 1.0 <= min(conds) < 10 and 1e5 < max(conds) <= 1e6 * (1 + 1e-9)
+    assert 0.05 <= min(lams) < 0.1 and 2.0 < max(lams) <= 3.0
+
+
 def test_saddle_minimum_survives_ill_conditioned_fields():
     """Close conditioning points give huge weights and structure finer than the length scale;
     the search must still find the global minimum (checked for 600 saddles on a dense grid)."""

@@ -26,7 +26,13 @@ from rover_envs.landscapes.families import (
 )
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
 
-NAMES: tuple[str, ...] = ("all", *FAMILY_NAMES, *FUNCTIONS, "all_rippled", *EXTRA_FAMILIES)
+NAMES: tuple[str, ...] = (
+    "all",
+    *FAMILY_NAMES,
+    *FUNCTIONS,
+    *(m for m in MIXTURES if m != "all"),
+    *EXTRA_FAMILIES,
+)
 """Every name :func:`make` accepts."""
 
 
@@ -36,7 +42,8 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
     Args:
         name: a training family (``"quadratic"``, ``"valley"``, ``"saddle"``,
             ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family; beyond the paper,
-            ``"rippled"`` and the mixture ``"all_rippled"``) or an analytic
+            ``"rippled"``, ``"ill_conditioned"``, ``"multiscale"`` and the mixtures
+            ``"all_rippled"`` and ``"broad"``) or an analytic
             function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
             ``"beale"``, ``"styblinski_tang"``).
         rng: generator (or seed) for the random families; ignored by analytic functions.
