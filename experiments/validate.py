@@ -5,7 +5,8 @@
 Every run folder under the given folders (a sweep's, or single runs) that holds a finished
 policy is evaluated on the held-out landscapes of its own training run (same seeds:
 ``seed + eval.seed_offset``; never a test function), noiseless, with the environment rules it
-was trained with (move rule, grid), under two start protocols:
+was trained with (move rule, grid), on every training family of the ``broad`` mixture (whichever
+subset the run trained on), under two start protocols:
 
 * ``distance`` — the environment's default: ``alpha0 / d`` log-uniform in [0.01, 0.3] and
   ``delta0 / d`` in [0.005, 0.1], ``d`` the distance to the minimiser (what training's own
@@ -32,7 +33,7 @@ from experiments.config import load
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment
 
-FAMILIES = ("quadratic", "valley", "saddle", "plateau_cliff", "rippled")
+FAMILIES = ("quadratic", "valley", "saddle", "plateau_cliff", "rippled", "ill_conditioned", "multiscale")
 PROTOCOLS = {
     "distance": {
         "initial_scale": "distance",
