@@ -311,6 +311,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--optimizers", nargs="+", default=None, help="names (default: all of them)")
     parser.add_argument("--optimizer", help="one optimiser by name (same as --optimizers NAME)")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also run the learned optimiser with the policy weights at PATH, as optimiser NAME "
+        "(a final measurement: choose policies on validation landscapes, never here)",
+    )
     parser.add_argument("--budget", type=int, default=BUDGET, help="evaluations per problem")
     parser.add_argument("--instances", default="1-5", help="BBOB instance indices, e.g. 1-5 or 1,3")
     parser.add_argument("--functions", default="1-24", help="BBOB function indices (all 24 by default)")
@@ -320,16 +328,23 @@ def main(argv: list[str] | None = None) -> dict:
         "--cocopp", action="store_true", help="also post-process with cocopp (into runs/bbob/ppdata)"
     )
     args = parser.parse_args(argv)
+    optimizers = dict(OPTIMIZERS)
+    for item in args.policy:
+        name, sep, path = item.partition("=")
+        if not sep or not name or name in OPTIMIZERS or not Path(path).is_file():
+            raise SystemExit(f"--policy {item!r}: expected NEW_NAME=PATH of an existing policy file")
+        optimizers[name] = lambda path=Path(path): _rover(path)
     names = [args.optimizer] if args.optimizer else args.optimizers or list(OPTIMIZERS)
-    unknown = [n for n in names if n not in OPTIMIZERS]
+    names += [item.partition("=")[0] for item in args.policy if item.partition("=")[0] not in names]
+    unknown = [n for n in names if n not in optimizers]
     if unknown:
-        raise SystemExit(f"unknown optimiser(s) {unknown}; valid: {', '.join(OPTIMIZERS)}")
+        raise SystemExit(f"unknown optimiser(s) {unknown}; valid: {', '.join(optimizers)}")
     start = time.perf_counter()
     results = {}
     for name in names:
         print(f"{name} ...", flush=True)
         results[name] = run(
-            name, OPTIMIZERS[name](), args.instances, args.budget, args.exdata.resolve(), args.functions
+            name, optimizers[name](), args.instances, args.budget, args.exdata.resolve(), args.functions
         )
     summary = summarise(results, args.budget)
     args.out.mkdir(parents=True, exist_ok=True)
