@@ -90,14 +90,23 @@ def build_quadratic(u: np.ndarray) -> FieldParams:
     return quadratic_fields(A, b)
 
 
-def build_rippled(u: np.ndarray) -> FieldParams:
+def _rippled_bowl(
+    u: np.ndarray, lam_range: tuple[float, float], kappa_range: tuple[float, float]
+) -> FieldParams:
+    """A quadratic bowl plus ripples: wavelength and relative curvature ``kappa`` log-uniform in
+    their ranges, amplitude ``kappa * mean eigenvalue(Q) * lam^2 / (4 pi^2)``."""
     bowl = build_quadratic(u[:, :6])
-    lam = np.exp(np.log(0.4) + u[:, 6] * (np.log(1.6) - np.log(0.4)))
-    kappa = np.exp(np.log(3.0) + u[:, 7] * (np.log(100.0) - np.log(3.0)))
+    (l0, l1), (k0, k1) = lam_range, kappa_range
+    lam = np.exp(np.log(l0) + u[:, 6] * (np.log(l1) - np.log(l0)))
+    kappa = np.exp(np.log(k0) + u[:, 7] * (np.log(k1) - np.log(k0)))
     mean_eig = 0.5 * (bowl.Q[:, 0, 0] + bowl.Q[:, 1, 1])
     bowl.r[:] = kappa * mean_eig * lam**2 / (4.0 * np.pi**2)
     bowl.lam[:] = lam
     return bowl
+
+
+def build_rippled(u: np.ndarray) -> FieldParams:
+    return _rippled_bowl(u, (0.4, 1.6), (3.0, 100.0))
 
 
 def build_ill_conditioned(u: np.ndarray) -> FieldParams:
@@ -108,13 +117,7 @@ def build_ill_conditioned(u: np.ndarray) -> FieldParams:
 
 
 def build_multiscale(u: np.ndarray) -> FieldParams:
-    bowl = build_quadratic(u[:, :6])
-    lam = np.exp(np.log(0.05) + u[:, 6] * (np.log(3.0) - np.log(0.05)))
-    kappa = np.exp(np.log(0.3) + u[:, 7] * (np.log(300.0) - np.log(0.3)))
-    mean_eig = 0.5 * (bowl.Q[:, 0, 0] + bowl.Q[:, 1, 1])
-    bowl.r[:] = kappa * mean_eig * lam**2 / (4.0 * np.pi**2)
-    bowl.lam[:] = lam
-    return bowl
+    return _rippled_bowl(u, (0.05, 3.0), (0.3, 300.0))
 
 
 def build_valley(u: np.ndarray) -> FieldParams:
