@@ -97,30 +97,30 @@ def evaluate(
     horizon = env_kwargs.get("horizon", 30)
     out: dict[str, Any] = {}
     for k, fam in enumerate(families):
-        env = gym.make_vec(
+        venv = gym.make_vec(
             "RoverLandscape-v0",
             num_envs=landscapes,
             vectorization_mode="vector_entry_point",
             family=fam,
             **env_kwargs,
         )
-        obs, info = env.reset(seed=seed + 10_000 * k)
+        obs, info = venv.reset(seed=seed + 10_000 * k)
         r0, a0, d0 = info["regret"].copy(), info["step_size"].copy(), info["resolution"].copy()
         state, start = None, np.ones(landscapes, bool)
         alive = np.ones(landscapes, bool)
         regret, alphas, deltas = r0.copy(), [np.ones(landscapes)], [np.ones(landscapes)]
         for _ in range(horizon):
             if act is None:
-                action = np.zeros(env.action_space.shape)
+                action = np.zeros(venv.action_space.shape)
             else:
                 action, state = act(obs, state, start)
             start = np.zeros(landscapes, bool)
-            obs, _, term, trunc, info = env.step(action)
+            obs, _, term, trunc, info = venv.step(action)
             regret = np.where(alive, info["regret"], regret)
             alphas.append(np.where(alive, info["step_size"] / a0, alphas[-1]))
             deltas.append(np.where(alive, info["resolution"] / d0, deltas[-1]))
             alive &= ~(term | trunc)
-        env.close()
+        venv.close()
         norm = regret / np.maximum(r0, 1e-300)
         out[fam] = {
             "median_final_normalized_regret": float(np.median(norm)),

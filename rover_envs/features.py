@@ -101,7 +101,7 @@ class HistoryFeatures:
         self.rate[idx] = 0.0
         self.alpha0[idx], self.delta0[idx] = alpha, delta
         zero = np.zeros(len(span))
-        self._write(idx, zero, zero, zero, alpha, delta, span * 0 + 1, border, growth)
+        self._write(idx, zero, zero, zero, alpha, delta, np.ones_like(span), border, growth)
 
     def update(
         self,
