@@ -16,6 +16,13 @@ encoder of our own networks (3x3 kernels, no pooling). Use it with ``normalize_i
     from agents.sb3 import RoverVecEnv, policy_kwargs
     env = RoverVecEnv(16, family="all", seed=0)
     model = SAC("CnnPolicy", env, policy_kwargs=policy_kwargs(), seed=0).learn(100_000)
+
+With ``features=True`` the observation is a ``Dict`` of the grid and the history features
+(:mod:`rover_envs.features`); use SB3's ``MultiInputPolicy`` (``MultiInputLstmPolicy`` for
+RecurrentPPO) with :class:`GridFeaturesExtractor`, which ``policy_kwargs(dict_obs=True)`` selects::
+
+    env = RoverVecEnv(16, family="all", features=True, seed=0)
+    model = SAC("MultiInputPolicy", env, policy_kwargs=policy_kwargs(dict_obs=True), seed=0)
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces
+from rover_envs.features import FEATURE_BOUND
 
 
 class GridCNN(BaseFeaturesExtractor):
@@ -56,10 +64,39 @@ class GridCNN(BaseFeaturesExtractor):
         return self.net(observations)
 
 
-def policy_kwargs(features_dim: int = 64, channels: tuple[int, int] = (16, 32), **extra) -> dict:
-    """``policy_kwargs`` for SB3's ``CnnPolicy`` / ``CnnLstmPolicy`` with :class:`GridCNN`."""
+class GridFeaturesExtractor(BaseFeaturesExtractor):
+    """The ``Dict`` observation of ``features=True``: :class:`GridCNN` on ``"grid"``, concatenated
+    with the history features divided by their bound (so they lie in [-1, 1]):
+    ``-> (B, features_dim + n_features)``."""
+
+    def __init__(
+        self, observation_space: gym.spaces.Dict, features_dim: int = 64, channels: tuple[int, int] = (16, 32)
+    ):
+        if not isinstance(observation_space, gym.spaces.Dict) or set(observation_space.spaces) != {
+            "grid",
+            "features",
+        }:
+            raise ValueError(
+                f"GridFeaturesExtractor reads a Dict observation with keys 'grid' and 'features' "
+                f"(RoverVecEnv(..., features=True)); got {observation_space}"
+            )
+        n_features = observation_space["features"].shape[0]
+        super().__init__(observation_space, features_dim + n_features)
+        self.cnn = GridCNN(observation_space["grid"], features_dim, channels)
+
+    def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
+        feats = observations["features"] / FEATURE_BOUND
+        return torch.cat([self.cnn(observations["grid"]), feats], dim=1)
+
+
+def policy_kwargs(
+    features_dim: int = 64, channels: tuple[int, int] = (16, 32), dict_obs: bool = False, **extra
+) -> dict:
+    """``policy_kwargs`` for SB3's ``CnnPolicy`` / ``CnnLstmPolicy`` with :class:`GridCNN`, or
+    with ``dict_obs`` for ``MultiInputPolicy`` / ``MultiInputLstmPolicy`` with
+    :class:`GridFeaturesExtractor` (the env's ``features=True``)."""
     return {
-        "features_extractor_class": GridCNN,
+        "features_extractor_class": GridFeaturesExtractor if dict_obs else GridCNN,
         "features_extractor_kwargs": {"features_dim": features_dim, "channels": tuple(channels)},
         "normalize_images": False,
         **extra,
@@ -70,7 +107,8 @@ class RoverVecEnv(VecEnv):
     """``num_envs`` rover environments as one SB3 ``VecEnv`` (same-step autoreset).
 
     Takes the single env's keyword arguments (``family``, ``reward``, ``noise``, ``direction``,
-    ``horizon`` ...) and ``seed`` for the first reset.
+    ``horizon``, ``features`` ...) and ``seed`` for the first reset. With ``features=True`` the
+    observations are dicts of batched arrays, as SB3's ``DummyVecEnv`` gives for a ``Dict`` space.
     """
 
     def __init__(
@@ -79,12 +117,8 @@ class RoverVecEnv(VecEnv):
         if not isinstance(num_envs, int | np.integer) or num_envs < 1:
             raise ValueError(f"num_envs must be a positive integer; got {num_envs!r}")
         self._engine = build_engine(int(num_envs), direction, **kwargs)
-        if self._engine.cfg.features:
-            raise ValueError(
-                "RoverVecEnv observes the grid alone; features=True (a Dict observation) is for the "
-                "recurrent DDPG agent and for Gymnasium's own vector env"
-            )
-        obs_space, act_space = make_spaces(self._engine.n, direction, self._engine.cfg.move)
+        cfg = self._engine.cfg
+        obs_space, act_space = make_spaces(self._engine.n, direction, cfg.move, cfg.features)
         self.render_mode = None  # read back by VecEnv.__init__ through get_attr
         super().__init__(int(num_envs), obs_space, act_space)
         self._rngs: list[np.random.Generator] = []
@@ -110,7 +144,7 @@ class RoverVecEnv(VecEnv):
         self._after_reset(slots)
         self._reset_seeds()
         self._reset_options()
-        return self._engine.obs.copy()
+        return self._engine.observation(slice(None))
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = np.asarray(actions, dtype=float).reshape(self.num_envs, -1)
@@ -129,11 +163,15 @@ class RoverVecEnv(VecEnv):
         ]
         ended = np.flatnonzero(done)
         if ended.size:
-            final_obs = self._engine.obs[ended].copy()
+            final_obs = self._engine.observation(ended)
             for j, i in enumerate(ended):
+                if isinstance(final_obs, dict):
+                    terminal = {k: v[j] for k, v in final_obs.items()}
+                else:
+                    terminal = final_obs[j]
                 infos[i].update(
                     {
-                        "terminal_observation": final_obs[j],
+                        "terminal_observation": terminal,
                         "TimeLimit.truncated": bool(out["truncated"][i] and not out["terminated"][i]),
                         "episode": {
                             "r": float(self._returns[i]),
@@ -145,7 +183,7 @@ class RoverVecEnv(VecEnv):
                 )
             self._engine.reset_slots(ended, self._rngs)
             self._after_reset(ended)
-        return self._engine.obs.copy(), reward, done, infos
+        return self._engine.observation(slice(None)), reward, done, infos
 
     def _after_reset(self, slots: np.ndarray) -> None:
         self._returns[slots] = 0.0

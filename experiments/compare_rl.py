@@ -78,7 +78,9 @@ def main(argv: list[str] | None = None) -> dict:
     cfgmod.dump(cfg, sweep_dir / "compare.yaml")
     title = (
         f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
-        f"{cfg.total_steps:,} steps)"
+        + (f"move={cfg.env.move}, " if cfg.env.move != "eq4" else "")
+        + ("features, " if cfg.env.features else "")
+        + f"{cfg.total_steps:,} steps)"
     )
     return run_and_summarise(
         specs,

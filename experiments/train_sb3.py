@@ -23,6 +23,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
@@ -42,18 +43,19 @@ ALGORITHMS: tuple[str, ...] = typing.get_args(Algo)
 OFF_POLICY = ("ddpg", "td3", "sac")
 
 
-def algorithm_class(algo: str):
-    """The SB3 class and its policy name for ``algo``."""
+def algorithm_class(algo: str, dict_obs: bool = False):
+    """The SB3 class and its policy name for ``algo`` (the multi-input policy for the ``Dict``
+    observation of ``env.features``)."""
     if algo == "recurrent_ppo":
         from sb3_contrib import RecurrentPPO
 
-        return RecurrentPPO, "CnnLstmPolicy"
+        return RecurrentPPO, "MultiInputLstmPolicy" if dict_obs else "CnnLstmPolicy"
     import stable_baselines3 as sb3
 
     classes = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC, "ppo": sb3.PPO}
     if algo not in classes:
         raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(ALGORITHMS)}")
-    return classes[algo], "CnnPolicy"
+    return classes[algo], "MultiInputPolicy" if dict_obs else "CnnPolicy"
 
 
 def make_env(cfg: SB3Experiment, seed: int) -> RoverVecEnv:
@@ -61,12 +63,13 @@ def make_env(cfg: SB3Experiment, seed: int) -> RoverVecEnv:
 
 
 def build_model(cfg: SB3Experiment, env: RoverVecEnv):
-    cls, policy = algorithm_class(cfg.algo)
+    dict_obs = isinstance(env.observation_space, gym.spaces.Dict)
+    cls, policy = algorithm_class(cfg.algo, dict_obs)
     kwargs: dict[str, Any] = dict(cfg.algo_kwargs.get(cfg.algo, {}))
     if cfg.algo in ("ddpg", "td3"):
         n = env.action_space.shape[0]
         kwargs.setdefault("action_noise", NormalActionNoise(np.zeros(n), cfg.exploration_noise * np.ones(n)))
-    pk = policy_kwargs(cfg.features, cfg.channels, net_arch=list(cfg.net_arch))
+    pk = policy_kwargs(cfg.features, cfg.channels, dict_obs, net_arch=list(cfg.net_arch))
     if cfg.algo in OFF_POLICY:
         pk["share_features_extractor"] = False
     try:

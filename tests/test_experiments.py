@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from agents.sb3 import GridCNN, RoverVecEnv, policy_kwargs
+from agents.sb3 import GridCNN, GridFeaturesExtractor, RoverVecEnv, policy_kwargs
 from experiments import heldout, sweep
 from experiments.config import ConfigError, load
 from experiments.schemas import SweepConfig
@@ -133,6 +133,42 @@ def test_rover_vec_env_follows_sb3_conventions_and_matches_the_gymnasium_vector_
     assert not np.array_equal(obs, ref_obs)
     with pytest.raises(ValueError, match="unknown argument"):
         RoverVecEnv(2, familly="all")
+
+
+def test_rover_vec_env_with_features_gives_dict_observations_like_the_gymnasium_vector_env():
+    n, horizon = 2, 3
+    kw = dict(direction="gradient", family="all", horizon=horizon, features=True, move="best_sample")
+    env = RoverVecEnv(n, seed=3, **kw)
+    ref = gym.make_vec("RoverLandscape-v0", num_envs=n, vectorization_mode="vector_entry_point", **kw)
+    assert isinstance(env.observation_space, gym.spaces.Dict)
+    obs = env.reset()
+    ref_obs, _ = ref.reset(seed=3)
+    rng = np.random.default_rng(1)
+    for _ in range(horizon):
+        for key in ("grid", "features"):
+            assert obs[key].shape == (n, *env.observation_space[key].shape)
+            np.testing.assert_array_equal(obs[key], ref_obs[key])
+        action = rng.uniform(-0.5, 1.0, (n, 2))
+        obs, _, done, infos = env.step(action)
+        ref_obs, *_ = ref.step(action)
+    assert done.all()
+    for i, info in enumerate(infos):  # one sub-environment's dict, as DummyVecEnv gives
+        for key in ("grid", "features"):
+            np.testing.assert_array_equal(info["terminal_observation"][key], ref_obs[key][i])
+    assert not np.array_equal(obs["features"], ref_obs["features"])  # already the next episode's
+
+
+def test_sb3_multi_input_policy_learns_on_the_dict_observation():
+    from stable_baselines3 import PPO
+
+    env = RoverVecEnv(2, direction="gradient", family="quadratic", horizon=4, features=True, seed=0)
+    pk = policy_kwargs(8, (2, 4), dict_obs=True, net_arch=[8])
+    model = PPO("MultiInputPolicy", env, n_steps=8, batch_size=8, n_epochs=1, policy_kwargs=pk, seed=0)
+    model.learn(16)
+    action, _ = model.predict(env.reset(), deterministic=True)
+    assert action.shape == (2, 2) and np.isfinite(action).all()
+    with pytest.raises(ValueError, match="'grid' and 'features'"):
+        GridFeaturesExtractor(gym.spaces.Box(0, 1, (1, 7, 7), np.float32))
 
 
 def test_grid_cnn_handles_the_small_grid():
