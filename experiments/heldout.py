@@ -65,16 +65,20 @@ HELDOUT_DEFAULTS = ("family", "step_size_range", "resolution_range")
 evaluated alone, from the environment's default initial alpha and delta ranges."""
 
 
-def heldout_env(env: Any, noise: float | None = None) -> dict:
+def heldout_env(env: Any, noise: float | None = None, angle_net: str | None = None) -> dict:
     """The held-out environment's keyword arguments from a training config's ``env`` section
     (an :class:`~rover_envs.core.EngineConfig`): the same rules (reward, move, grid, horizon,
     noise model), but the keys in ``HELDOUT_DEFAULTS`` left to the environment; ``noise``
-    replaces the training noise when given (e.g. 0: validate on noiseless landscapes)."""
+    replaces the training noise when given (e.g. 0: validate on noiseless landscapes);
+    ``angle_net``: the weights of the direction the policy was trained with (the config's
+    ``agent.angle_net``; None: the shipped network)."""
     from dataclasses import asdict
 
     kwargs = {k: v for k, v in asdict(env).items() if k not in HELDOUT_DEFAULTS}
     if noise is not None:
         kwargs["noise"] = noise
+    if angle_net is not None:
+        kwargs["angle_net_path"] = angle_net
     return kwargs
 
 

@@ -73,8 +73,12 @@ class AgentConfig:
     """Width of the encoder's output."""
     hidden: int = 64
     """LSTM and head width."""
+    angle_net: str | None = None
+    """Weights of the frozen angle network that gives the direction (and the encoders'
+    convolutions); null: the shipped ``agents/pretrained/angle_net.pt``. The trained policy file
+    carries the network, so ``RoverDescent`` needs no path."""
     init_from_angle_net: bool = False
-    """Copy the shipped angle network's convolutions (batch-norm folded in) into both encoders."""
+    """Copy the angle network's convolutions (batch-norm folded in) into both encoders."""
     freeze_encoder: bool = False
     """And keep them fixed."""
 

@@ -52,6 +52,7 @@ def env_kwargs(cfg: DDPGExperiment, family: str | None = None, training: bool = 
     config's initial alpha/delta ranges, held-out ones the environment's defaults)."""
     kwargs = asdict(cfg.env)
     kwargs["family"] = family or cfg.env.family
+    kwargs["angle_net_path"] = cfg.agent.angle_net
     if not training:
         del kwargs["step_size_range"], kwargs["resolution_range"]
     return kwargs
@@ -77,7 +78,7 @@ def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tupl
     }
     actor, critic = RecurrentActor(**arch), RecurrentCritic(**arch)
     if a.init_from_angle_net:
-        angle, _ = load_angle_net()
+        angle, _ = load_angle_net(a.angle_net)
         for net in (actor, critic):
             net.encoder.load_angle_convolutions(angle, freeze=a.freeze_encoder)
     actor, critic = actor.to(device or "cpu"), critic.to(device or "cpu")
@@ -196,7 +197,7 @@ def evaluate(cfg: DDPGExperiment, actor: RecurrentActor | None, families=FAMILY_
     the fixed schedule (alpha and delta never change)."""
     return heldout.evaluate(
         None if actor is None else heldout.actor_policy(actor),
-        env=heldout.heldout_env(cfg.env, cfg.eval.noise),
+        env=heldout.heldout_env(cfg.env, cfg.eval.noise, cfg.agent.angle_net),
         landscapes=cfg.eval.landscapes_per_family,
         seed=cfg.seed + cfg.eval.seed_offset,
         families=families,
@@ -343,7 +344,7 @@ def finish(
     }
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     meta = run_metadata(cfg, run_dir, held_out_median_final_normalized_regret=summary, **counters)
-    policy = RoverPolicy(FrozenAngleNet.load(), actor.cpu(), state.arch, meta)
+    policy = RoverPolicy(FrozenAngleNet.load(cfg.agent.angle_net), actor.cpu(), state.arch, meta)
     policy.save(run_dir / POLICY_NAME)
     metrics["policy"] = str(publish_weights(run_dir / POLICY_NAME, output, cfg, meta))
     return metrics

@@ -64,7 +64,7 @@ def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMI
     """``(experiment name, {family: log10 median final normalised regret})`` of one run."""
     cfg = load(DDPGExperiment, run / "config.yaml")
     policy = RoverPolicy.load(run / "rover_policy.pt")
-    kwargs = {**heldout.heldout_env(cfg.env, noise=0.0), **PROTOCOLS[protocol]}
+    kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=cfg.agent.angle_net), **PROTOCOLS[protocol]}
     out = heldout.evaluate(
         heldout.actor_policy(policy.actor),
         env=kwargs,

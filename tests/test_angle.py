@@ -160,3 +160,21 @@ def test_train_angle_smoke_run_and_resume(tmp_path):
     # resuming a finished run changes nothing and reports the same errors
     again = train_angle.main(["--resume", str(run_dir)])
     assert again["held_out_angle_error_deg"] == pytest.approx(errors)
+
+
+def test_angle_zooms_compares_networks_on_the_same_points(tmp_path):
+    from experiments import angle_zooms
+
+    shipped = "agents/pretrained/angle_net.pt"
+    out = tmp_path / "zooms.md"
+    res = angle_zooms.main(
+        ["--net", f"a={shipped}", "--net", f"b={shipped}", "--points", "4", "--out", str(out)]
+    )
+    assert res["a"] == res["b"]  # same network, same seed: same points, same errors
+    for stat in ("median", "mean"):
+        assert set(res["a"][stat]) == {*angle_zooms.VALIDATION, *angle_zooms.FUNCTIONS}
+        assert all(0 <= v <= 180 for row in res["a"][stat].values() for v in row.values())
+    text = out.read_text()
+    assert "## Validation, median" in text and "| rastrigin | b |" in text
+    with pytest.raises(SystemExit):
+        angle_zooms.main(["--net", shipped])

@@ -403,3 +403,40 @@ def test_an_experiment_never_replaces_the_shipped_policy_unless_asked(tmp_path):
     (run_dir,) = tmp_path.iterdir()
     assert metrics["policy"] == str(run_dir / "rover_policy.pt") and (run_dir / "rover_policy.pt").is_file()
     assert hashlib.sha256(shipped.read_bytes()).hexdigest() == before
+
+
+def test_train_ddpg_uses_the_configured_angle_net_for_direction_encoder_and_policy(tmp_path):
+    """agent.angle_net: another network's weights reach the env's direction, the encoders'
+    convolutions and the saved policy (so RoverDescent needs no path)."""
+    from agents.rover import RoverPolicy
+    from experiments import train_ddpg
+    from rover_envs.angle_net import default_weights_path
+
+    ckpt = torch.load(default_weights_path(), map_location="cpu", weights_only=True)
+    ckpt["state_dict"] = {k: v * 1.5 if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()}
+    other = tmp_path / "other_angle.pt"
+    torch.save(ckpt, other)
+    small = [
+        "train.total_episodes=8",
+        "train.num_envs=8",
+        "train.learning_starts=8",
+        "train.batch_episodes=4",
+        "env.horizon=3",
+        "warm_start.rounds=0",
+        "eval.landscapes_per_family=2",
+        "agent.hidden=8",
+        "agent.features=8",
+        f"agent.angle_net={other}",
+        "agent.init_from_angle_net=true",
+    ]
+    cfg_path = "experiments/configs/ddpg_small.yaml"
+    train_ddpg.main(["--config", cfg_path, "--set", f"runs_dir={tmp_path / 'runs'}", *small])
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    policy = RoverPolicy.load(run_dir / "rover_policy.pt")
+    for key, value in policy.angle.model.state_dict().items():
+        torch.testing.assert_close(value, ckpt["state_dict"][key])
+    from experiments.config import load
+    from experiments.schemas import DDPGExperiment
+
+    kwargs = train_ddpg.env_kwargs(load(DDPGExperiment, run_dir / "config.yaml"))
+    assert kwargs["angle_net_path"] == str(other)

@@ -49,18 +49,34 @@ def _points(name: str, points: int, rng: np.random.Generator):
 def angle_errors(rover: RoverDescent, seed: int, points: int = 400) -> dict[str, dict[float, float]]:
     """Median angle (degrees) between the angle network and the best teacher, per problem (test
     functions and training families) and zoom."""
+    return direction_errors(rover.policy.direction, rover.policy.grid_size, seed, points)
+
+
+def direction_errors(
+    direction,
+    grid_size: int,
+    seed: int,
+    points: int = 400,
+    zooms=ZOOMS,
+    names=(*FAMILY_NAMES, *FUNCTIONS),
+    stat=np.median,
+) -> dict[str, dict[float, float]]:
+    """``stat`` (default the median) of the angle in degrees between ``direction`` (grids
+    ``(B, 1, n, n)`` -> unit vectors ``(B, 2)``) and the best teacher, per problem and zoom
+    (grid resolution / distance to the minimiser). The same seed gives the same points and
+    landscapes to every direction."""
     rng = np.random.default_rng(seed)
     out = {}
-    for name in (*FAMILY_NAMES, *FUNCTIONS):
+    for name in names:
         lands, theta = _points(name, points, rng)
         x_star = np.array([f.minimum[0] for f in lands])
         teacher = best_teacher_move(SharedBatch(lands), theta, x_star).direction
         dist = np.linalg.norm(theta - x_star, axis=1)
         out[name] = {}
-        for zoom in ZOOMS:
-            pts = grid_points(theta, dist * zoom, rover.policy.grid_size)
+        for zoom in zooms:
+            pts = grid_points(theta, dist * zoom, grid_size)
             grids = rescale(np.stack([f(p) for f, p in zip(lands, pts)]))[:, None]
-            out[name][zoom] = float(np.median(angle_errors_deg(rover.policy.direction(grids), teacher)))
+            out[name][zoom] = float(stat(angle_errors_deg(direction(grids), teacher)))
     return out
 
 
