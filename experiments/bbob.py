@@ -49,7 +49,9 @@ GROUPS = {
     "weak structure f20-24": range(20, 25),
 }
 DOMAIN = np.array([[-5.0, 5.0], [-5.0, 5.0]])
-SCRATCH_POLICY = Path(__file__).resolve().parent.parent / "agents" / "pretrained" / "rover_scratch.pt"
+PRETRAINED = Path(__file__).resolve().parent.parent / "agents" / "pretrained"
+SCRATCH_POLICY = PRETRAINED / "rover_scratch.pt"
+EQ4_POLICY = PRETRAINED / "rover_eq4.pt"
 
 
 def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
@@ -80,8 +82,8 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
-    "rover_keep": lambda: _rover(move="keep"),
-    "rover_best_sample": lambda: _rover(move="best_sample"),
+    "rover_eq4": lambda: _rover(EQ4_POLICY),
+    "rover_eq4_best_sample": lambda: _rover(EQ4_POLICY, move="best_sample"),
     "rover_scratch": lambda: _rover(SCRATCH_POLICY),
     "grid_controller": lambda: BASELINES["grid_controller"],
     "grid_controller_fit": lambda: _grid_fit,
@@ -91,8 +93,9 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
 }
 """Every optimiser ``make evaluate-bbob`` runs: name -> a factory of ``method(fun, x0, **options)``
 (the learned optimisers load their weights only when asked for). ``rover``: the shipped policy
-(``agents/pretrained/rover_policy.pt``) with the move rule it was trained with; ``rover_keep``,
-``rover_best_sample``: the same actor under the other move rules; ``rover_scratch``: the paper's
+(``agents/pretrained/rover_policy.pt``) with the move rule it was trained with; ``rover_eq4``: the
+policy shipped before it (eq. 4's move, grid-only observation, ``agents/pretrained/rover_eq4.pt``),
+``rover_eq4_best_sample``: that actor under the best_sample move; ``rover_scratch``: the paper's
 recipe, RDPG from scratch (``agents/pretrained/rover_scratch.pt``); ``grid_controller`` (angle net) and
 ``grid_controller_fit`` (quadratic fit): the hand-designed controller; ``cma_es``, ``nelder_mead``
 with restarts; ``random_search``: uniform in the domain."""
@@ -279,31 +282,47 @@ def write_report(summary: dict, out: Path, args: argparse.Namespace, seconds: fl
 
 def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     """Sentences computed from the table."""
-    if "grid_controller" not in fr or "rover" not in fr:
+    if "rover" not in fr:
         return []
-    ctrl, rover = fr["grid_controller"]["all"][head], fr["rover"]["all"][head]
-    rover_rules = {n: fr[n]["all"][head] for n in fr if n.startswith("rover_") and n != "rover_scratch"}
-    best_rule = max(rover_rules, key=rover_rules.get) if rover_rules else None
-    lines = [
-        f"- The hand-designed grid controller reaches {ctrl:.2f} of the pairs at {budgets[head]} "
-        f"evaluations, the shipped learned optimiser (its training move rule) {rover:.2f}"
-        + (
-            f", the same actor under its best move rule ({best_rule}) {rover_rules[best_rule]:.2f}."
-            if best_rule
-            else "."
+    at = budgets[head]
+
+    def score(n: str) -> float:
+        return fr[n]["all"][head]
+
+    rover = score("rover")
+    others = [
+        f"{label} (`{n}`) {score(n):.2f}"
+        for n, label in (
+            ("rover_eq4", "the policy shipped before it"),
+            ("rover_eq4_best_sample", "that policy under the best_sample move"),
+            ("rover_scratch", "the paper's recipe"),
         )
+        if n in fr
     ]
+    lines = [
+        f"- The shipped learned optimiser (`rover`) reaches {rover:.2f} of the pairs at {at} evaluations"
+        + ("; " + ", ".join(others) if others else "")
+        + "."
+    ]
+    versus = [
+        f"{n} {score(n):.2f} ({'at or above' if rover >= score(n) else 'below'} it)"
+        for n in ("grid_controller", "grid_controller_fit", "nelder_mead", "cma_es", "random_search")
+        if n in fr
+    ]
+    if versus:
+        lines.append("- Against the others at the same budget: " + ", ".join(versus) + ".")
     if "random_search" in fr:
         rs = fr["random_search"]
-        lines.append(f"- Uniform random search reaches {rs['all'][head]:.2f}.")
         for n in ("rover", "grid_controller"):
+            if n not in fr:
+                continue
             below = [g for g in GROUPS if fr[n][g][head] < rs[g][head]]
             lines.append(
                 f"- {n} is below random search in "
                 + (f"{len(below)} of {len(GROUPS)} groups ({', '.join(below)})." if below else "no group.")
             )
-    top = max(fr, key=lambda n: fr[n]["all"][head])
-    lines.append(f"- Best overall at {budgets[head]} evaluations: {top} ({fr[top]['all'][head]:.2f}).")
+    top = max(fr, key=score)
+    lines.append(f"- Best overall at {at} evaluations: {top} ({score(top):.2f}).")
     return lines
 
 

@@ -134,13 +134,12 @@ def _schedule_section(schedule: dict, results: dict, runs: int) -> list[str]:
     ]
 
 
-def _moves_section(moves: dict) -> list[str]:
+def _moves_section(moves: dict, trained: str) -> list[str]:
     cols = list(next(iter(moves.values())))
-    better = {
-        c: [n for n, row in moves.items() if row[c] < row["rover eq4"] / 2] for c in cols if c != "rover eq4"
-    }
+    ref = f"rover {trained}"
+    better = {c: [n for n, row in moves.items() if row[c] < row[ref] / 2] for c in cols if c != ref}
     return [
-        "The shipped actor under each move rule (`rover_envs.moves`; trained with eq. 4's move, it is run "
+        f"The shipped actor under each move rule (`rover_envs.moves`; trained with `{trained}`, it is run "
         "unchanged: the rule only decides where the iterate goes after each grid, `keep` and `best_sample` "
         "spending one evaluation more per iteration) and the hand-designed grid controller "
         "(`agents.baselines.grid_controller`, defaults chosen on training landscapes, the same evaluation "
@@ -151,7 +150,8 @@ def _moves_section(moves: dict) -> list[str]:
         *[f"| {n} | " + " | ".join(f"{row[c]:.2g}" for c in cols) + " |" for n, row in moves.items()],
         "",
         *[
-            f"- {c}: more than 2x below eq. 4's move on {len(v)} of {len(moves)} problems ({_names(v)})."
+            f"- {c}: more than 2x below the trained rule ({trained}) on {len(v)} of {len(moves)} problems "
+            f"({_names(v)})."
             for c, v in better.items()
         ],
     ]
@@ -218,7 +218,7 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
         "",
         *_schedule_section(extra["schedule"], results, runs),
         "",
-        *_moves_section(extra["moves"]),
+        *_moves_section(extra["moves"], extra["trained_move"]),
         "",
         "What the actor imitates before RDPG: the warm start's privileged teacher "
         "(`agents.rdpg.warmstart`; it knows the distance d to the minimiser and sets "
@@ -281,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         "oracle": diagnostics.oracle_direction_regrets(rover, args.runs, EVAL_SEED),
         "schedule": diagnostics.schedule_regrets(rover, args.runs, EVAL_SEED),
         "gains": diagnostics.teacher_gains(rover),
+        "trained_move": rover.policy.move,
     }
     extra["moves"] = diagnostics.move_rule_regrets(
         rover, {n: results[n]["_problems"] for n in results}, results[args.problems[0]]["_budget"]

@@ -79,3 +79,19 @@ def test_a_policy_file_runs_as_a_named_optimiser_and_bad_names_are_refused(tmp_p
     for bad in ("rover=x.pt", f"nope={tmp_path / 'missing.pt'}", "candidate"):
         with pytest.raises(SystemExit, match="NEW_NAME=PATH"):
             bbob.main(["--policy", bad, *args])
+
+
+def test_readings_are_computed_from_the_table():
+    from experiments.bbob import GROUPS, readings
+
+    def row(x):
+        return {**{g: [x] for g in GROUPS}, "all": [x]}
+
+    fr = {"rover": row(0.5), "rover_eq4": row(0.3), "grid_controller": row(0.6), "random_search": row(0.2)}
+    fr["random_search"]["multimodal f15-19"] = [0.9]
+    text = "\n".join(readings(fr, [1471], 0))
+    assert "reaches 0.50 of the pairs at 1471" in text and "(`rover_eq4`) 0.30" in text
+    assert "grid_controller 0.60 (below it)" in text and "random_search 0.20 (at or above it)" in text
+    assert "rover is below random search in 1 of 5 groups (multimodal f15-19)" in text
+    assert "Best overall at 1471 evaluations: grid_controller (0.60)" in text
+    assert readings({"cma_es": row(0.7)}, [1471], 0) == []
