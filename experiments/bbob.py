@@ -305,12 +305,12 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
         + "."
     ]
     versus = [
-        f"{n} {score(n):.2f} ({'at or above' if rover >= score(n) else 'below'} it)"
+        f"{'at or above' if rover >= score(n) else 'below'} {n} ({score(n):.2f})"
         for n in ("grid_controller", "grid_controller_fit", "nelder_mead", "cma_es", "random_search")
         if n in fr
     ]
     if versus:
-        lines.append("- Against the others at the same budget: " + ", ".join(versus) + ".")
+        lines.append("- At the same budget `rover` is " + ", ".join(versus) + ".")
     if "random_search" in fr:
         rs = fr["random_search"]
         for n in ("rover", "grid_controller"):

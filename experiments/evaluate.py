@@ -189,7 +189,9 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
         *table(results, "at_iterations"),
         "",
         f"## At equal function evaluations (the fair axis: each baseline gets the learned optimiser's median "
-        f"budget, {GRID_EVALS} per iteration + 1: {', '.join(map(str, budgets))})",
+        f"budget, {GRID_EVALS} grid samples per iteration"
+        + (" + 1 for the step's end point" if extra["trained_move"] in ("keep", "best_sample") else "")
+        + f", + 1 for the start: {', '.join(map(str, budgets))})",
         "",
         *table(results, "at_evaluations"),
         "",

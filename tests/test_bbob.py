@@ -91,7 +91,7 @@ def test_readings_are_computed_from_the_table():
     fr["random_search"]["multimodal f15-19"] = [0.9]
     text = "\n".join(readings(fr, [1471], 0))
     assert "reaches 0.50 of the pairs at 1471" in text and "(`rover_eq4`) 0.30" in text
-    assert "grid_controller 0.60 (below it)" in text and "random_search 0.20 (at or above it)" in text
+    assert "`rover` is below grid_controller (0.60), at or above random_search (0.20)." in text
     assert "rover is below random search in 1 of 5 groups (multimodal f15-19)" in text
     assert "Best overall at 1471 evaluations: grid_controller (0.60)" in text
     assert readings({"cma_es": row(0.7)}, [1471], 0) == []
