@@ -1,7 +1,9 @@
 """The learned optimiser: the frozen angle network plus the recurrent step-size/resolution actor.
 
 :class:`RoverPolicy` bundles both networks; it is what ``make train-ddpg`` ships and what
-:class:`RoverDescent` runs. :meth:`RoverDescent.minimize` has SciPy's API (2-D functions):
+:class:`RoverDescent` runs. :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in
+``d > 2`` dimensions it runs over 2-D slices along pairs of coordinates, ``pairs=``,
+:mod:`agents.highdim` and :mod:`agents.pairs`):
 
 >>> from agents import RoverDescent
 >>> from rover_envs.landscapes import make
@@ -38,6 +40,8 @@ import numpy as np
 import torch
 from scipy.optimize import OptimizeResult
 
+from agents import pairs as pair_strategies
+from agents.highdim import iterate_pairs
 from agents.io import atomic_save
 from agents.objective import (
     BudgetExhausted,
@@ -48,6 +52,7 @@ from agents.objective import (
     guess_scale,
     parse_options,
 )
+from agents.pairs import RandomPairs
 from agents.rdpg.networks import RecurrentActor
 from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
@@ -223,6 +228,12 @@ class RoverDescent:
             return self.policy.direction(obs)
         return np.asarray(self.direction(obs, theta[0]), dtype=float).reshape(1, 2)
 
+    def _direction_batch(self, obs: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Directions ``(m, 2)`` for the grids ``obs (m, 1, n, n)`` of the pairs at ``theta (1, d)``."""
+        if self.direction is None:
+            return self.policy.direction(obs)
+        return np.concatenate([self._direction(obs[k : k + 1], theta) for k in range(len(obs))])
+
     @torch.inference_mode()
     def minimize(
         self,
@@ -233,9 +244,10 @@ class RoverDescent:
         resolution: float | None = None,
         xtol: float = XTOL,
         move: str | None = None,
+        pairs=None,
         **options,
     ) -> OptimizeResult:
-        """Minimise a 2-D ``fun`` from ``x0``.
+        """Minimise ``fun`` from ``x0`` (2-D, or any ``d >= 2`` over pairs of dimensions).
 
         Options: the common ones of :mod:`agents.objective` (``max_iter`` 30, ``max_evals``,
         ``bounds``, ``seed`` (accepted for symmetry: the policy is deterministic), ``callback``,
@@ -244,7 +256,12 @@ class RoverDescent:
         (the move rule after each grid, :mod:`rover_envs.moves`: ``"eq4"`` (the paper's),
         ``"keep"``, ``"best_sample"``, or ``"actor"`` for an actor with a move-choice output;
         default: the rule the policy was trained with, ``policy.move``; the rules that evaluate
-        the step's end point cost one evaluation more per iteration).
+        the step's end point cost one evaluation more per iteration), ``pairs`` (for ``d > 2``,
+        or to run a 2-D problem through the same code: the pair-sampling strategy of
+        :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
+        ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = 10), ``"per_dimension"``
+        (l = 1), or a callable ``(rng, d) -> (m, 2)`` ints drawing one iteration's pairs, seeded
+        by ``seed``; default for ``d > 2``: ``RandomPairs(min(10, d))``, the paper's k = 10).
 
         Returns:
             An ``OptimizeResult``: ``x``/``fun`` the best finite point evaluated, ``success``
@@ -255,16 +272,35 @@ class RoverDescent:
             "RoverDescent", options, max_iter=MAX_ITER, own=("step_size", "resolution", "xtol", "move")
         )
         x = check_x0(x0)
-        if x.size != 2:
-            raise ValueError(f"RoverDescent.minimize handles 2-D problems; x0 has {x.size} entries")
-        obj = Objective.from_options(fun, 2, opts)
+        if x.size < 2:
+            raise ValueError(
+                "RoverDescent.minimize needs at least 2 dimensions (its grids are 2-D slices); "
+                f"x0 has {x.size}"
+            )
+        strategy = None
+        if pairs is not None or x.size > 2:
+            strategy = pair_strategies.resolve(RandomPairs(min(10, x.size)) if pairs is None else pairs)
+        obj = Objective.from_options(fun, x.size, opts)
         alpha, delta = self._start(x, obj, step_size, resolution)
         xtol = opts.tol if opts.tol is not None else xtol
         move = getattr(self.policy, "move", "eq4") if move is None else move
+        if strategy is not None and move == "actor":
+            raise ValueError(
+                "move='actor' chooses per grid between the step and the grid's best sample; with pairs "
+                "of dimensions there is one combined move: use 'eq4', 'keep' or 'best_sample'"
+            )
         self._check_move(move)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
-            message, success = self._iterate(obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move)
+            if strategy is None:
+                message, success = self._iterate(
+                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move
+                )
+            else:
+                rng = np.random.default_rng(opts.seed)
+                message, success = iterate_pairs(
+                    self, obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, strategy, rng
+                )
         except BudgetExhausted:
             message, success = "evaluation budget max_evals exhausted", False
         except StopRequested:

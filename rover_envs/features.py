@@ -92,6 +92,19 @@ class HistoryFeatures:
         self.alpha0 = np.ones(B)
         self.delta0 = np.ones(B)
 
+    @property
+    def num_slots(self) -> int:
+        return len(self.centre)
+
+    def grow(self, num_slots: int) -> None:
+        """Room for ``num_slots`` slots (new ones hold no episode until :meth:`reset`)."""
+        extra = num_slots - self.num_slots
+        if extra <= 0:
+            return
+        self.values = np.concatenate([self.values, np.zeros((extra, N_FEATURES), np.float32)])
+        for name, fill in (("centre", 0.0), ("span", 1.0), ("rate", 0.0), ("alpha0", 1.0), ("delta0", 1.0)):
+            setattr(self, name, np.concatenate([getattr(self, name), np.full(extra, fill)]))
+
     def reset(self, idx, grid: np.ndarray, alpha: np.ndarray, delta: np.ndarray) -> None:
         """Slots ``idx`` start an episode at the raw grids ``grid (len(idx), n, n)``."""
         span, border, growth = grid_statistics(grid)

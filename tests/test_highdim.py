@@ -1,0 +1,162 @@
+"""Rover Descent over pairs of dimensions (paper section 3.3): strategies, eqs. 8-10, the loop."""
+
+import numpy as np
+import pytest
+
+from agents import RoverDescent
+from agents.pairs import AllPairs, Blocks, PerDimension, RandomPairs, combine, normalise_pairs, resolve
+from rover_envs.landscapes import make
+
+EQ4_POLICY = "agents/pretrained/rover_eq4.pt"
+
+
+@pytest.fixture(scope="module")
+def rover():
+    return RoverDescent.pretrained()
+
+
+# -- strategies ------------------------------------------------------------------------------------
+def test_all_pairs_and_random_pairs_draw_what_they_say():
+    rng = np.random.default_rng(0)
+    assert AllPairs()(rng, 5).tolist() == [[i, j] for i in range(5) for j in range(i + 1, 5)]
+    pairs = RandomPairs(4)(rng, 30)
+    dims = np.unique(pairs)
+    assert len(pairs) == 6 and len(dims) == 4 and np.all(pairs[:, 0] < pairs[:, 1])
+    assert {tuple(p) for p in pairs} == {(a, b) for a in dims for b in dims if a < b}
+
+
+@pytest.mark.parametrize("l", [1, 3])
+def test_per_dimension_moves_every_coordinate_and_blocks_stay_within_groups(l):
+    rng = np.random.default_rng(1)
+    raw = PerDimension(l)(rng, 12)
+    assert raw.shape == (12 * l, 2) and np.all(raw[:, 0] != raw[:, 1])
+    assert np.all(np.bincount(raw[:, 0], minlength=12) == l)  # every coordinate picks l partners
+    for a in range(12):  # ... all different
+        assert len(set(raw[raw[:, 0] == a, 1])) == l
+    groups = [np.arange(0, 5), np.arange(5, 12)]
+    pairs = normalise_pairs(Blocks(groups, l)(rng, 12), 12)
+    group_of = np.repeat([0, 1], [5, 7])
+    assert np.all(group_of[pairs[:, 0]] == group_of[pairs[:, 1]])
+    assert set(np.unique(pairs)) == set(range(12))
+
+
+def test_strategies_are_seeded():
+    for strategy in (RandomPairs(3), PerDimension(2), Blocks([range(4), range(4, 9)], 2)):
+        a = strategy(np.random.default_rng(7), 9)
+        b = strategy(np.random.default_rng(7), 9)
+        c = strategy(np.random.default_rng(8), 9)
+        np.testing.assert_array_equal(a, b)
+        assert not np.array_equal(a, c)
+
+
+def test_normalise_pairs_merges_duplicates_and_orders_each_pair():
+    out = normalise_pairs(np.array([[3, 1], [1, 3], [0, 2], [2, 0], [1, 4]]), 5)
+    assert out.tolist() == [[1, 3], [0, 2], [1, 4]]
+
+
+def test_combine_is_the_least_squares_solution_of_eq_8():
+    rng = np.random.default_rng(2)
+    d = 7
+    pairs = normalise_pairs(PerDimension(2)(rng, d), d)
+    steps = rng.normal(size=(len(pairs), 2))
+    rows, rhs = [], []
+    for (i, j), s in zip(pairs, steps):  # E_ij^T dtheta = s, two equations per pair
+        for coord, value in ((i, s[0]), (j, s[1])):
+            e = np.zeros(d)
+            e[coord] = 1.0
+            rows.append(e)
+            rhs.append(value)
+    expected = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)[0]
+    np.testing.assert_allclose(combine(pairs, steps, d), expected, atol=1e-12)
+    # all pairs among k coordinates: eq. 10's 1/(k-1) normalisation
+    k_pairs = AllPairs()(rng, 4)
+    k_steps = rng.normal(size=(6, 2))
+    total = np.zeros(4)
+    for (i, j), s in zip(k_pairs, k_steps):
+        total[i] += s[0]
+        total[j] += s[1]
+    np.testing.assert_allclose(combine(k_pairs, k_steps, 4), total / 3)
+    assert combine(np.array([[0, 1]]), np.ones((1, 2)), 3)[2] == 0.0  # a coordinate in no pair stays
+
+
+# -- the optimiser ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("policy", [None, EQ4_POLICY], ids=["shipped", "eq4"])
+@pytest.mark.parametrize("move", ["eq4", "keep", "best_sample"])
+def test_two_dimensions_with_all_pairs_is_the_2d_optimiser_value_for_value(policy, move):
+    rover = RoverDescent.pretrained(policy)
+    f = make("rosenbrock")
+    a = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True, move=move)
+    b = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True, move=move, pairs=AllPairs())
+    assert a.fun == b.fun and a.nfev == b.nfev and a.message == b.message
+    for key in ("x", "fun", "step_size", "resolution"):
+        np.testing.assert_array_equal(a.history[key], b.history[key])
+
+
+def _quadratic(d, seed=0):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(d, d))
+    Q = A.T @ A / d + 0.1 * np.eye(d)
+    return lambda X: 0.5 * np.einsum("ni,ij,nj->n", np.atleast_2d(X), Q, np.atleast_2d(X))
+
+
+def test_one_batched_evaluation_per_iteration_and_nfev_counts_every_point(rover):
+    d, shapes = 12, []
+    f = _quadratic(d)
+
+    def fun(X):
+        shapes.append(X.shape)
+        return f(X)
+
+    res = rover.minimize(fun, np.ones(d), vectorized=True, max_iter=5, pairs=RandomPairs(4), seed=0)
+    # best_sample: per iteration the grids in one call, then the combined step's end point; the
+    # last iterate is scored at the end
+    assert shapes == [(6 * 49, d), (1, d)] * 5 + [(1, d)]
+    assert res.nfev == sum(s[0] for s in shapes) == 5 * (6 * 49 + 1) + 1
+    assert res.fun < f(np.ones(d))[0]
+
+
+def test_high_dimensional_runs_descend_and_are_seeded(rover):
+    d = 20
+    f = _quadratic(d, 3)
+    x0 = np.ones(d)
+    for pairs in (None, "per_dimension", Blocks([range(10), range(10, 20)], 2)):
+        a = rover.minimize(f, x0, vectorized=True, max_iter=30, pairs=pairs, seed=4)
+        b = rover.minimize(f, x0, vectorized=True, max_iter=30, pairs=pairs, seed=4)
+        assert a.fun < 0.2 * f(x0)[0], pairs
+        assert a.fun == b.fun and np.array_equal(a.x, b.x)
+    c = rover.minimize(f, x0, vectorized=True, max_iter=30, seed=5)
+    assert c.fun != a.fun or not np.array_equal(c.x, a.x)
+
+
+def test_bad_pairs_and_dimensions_are_clear_errors(rover):
+    f = _quadratic(6)
+    x0 = np.ones(6)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        rover.minimize(lambda x: float(x[0] ** 2), [1.0])
+    with pytest.raises(ValueError, match="unknown pairs 'diagonal'"):
+        rover.minimize(f, x0, vectorized=True, pairs="diagonal")
+    with pytest.raises(ValueError, match="needs the groups"):
+        rover.minimize(f, x0, vectorized=True, pairs="blocks")
+    with pytest.raises(ValueError, match=r"k <= d"):
+        rover.minimize(f, x0, vectorized=True, pairs=RandomPairs(7))
+    with pytest.raises(ValueError, match="do not cover coordinates \\[5\\]"):
+        rover.minimize(f, x0, vectorized=True, pairs=Blocks([range(3), range(3, 5)]))
+    with pytest.raises(ValueError, match="overlap"):
+        rover.minimize(f, x0, vectorized=True, pairs=Blocks([range(4), range(3, 6)]))
+    with pytest.raises(ValueError, match=r"\(m, 2\) integer array"):
+        rover.minimize(f, x0, vectorized=True, pairs=lambda rng, d: np.arange(d))
+    with pytest.raises(ValueError, match="two different coordinates"):
+        rover.minimize(f, x0, vectorized=True, pairs=lambda rng, d: np.array([[1, 1]]))
+    with pytest.raises(ValueError, match="one combined move"):
+        rover.minimize(f, x0, vectorized=True, move="actor")
+    with pytest.raises(ValueError, match="integer >= 2"):
+        RandomPairs(1)
+    with pytest.raises(ValueError, match="must be a strategy name"):
+        resolve(3)
+
+
+def test_a_users_callable_draws_the_pairs(rover):
+    f = _quadratic(5)
+    res = rover.minimize(f, np.ones(5), vectorized=True, max_iter=3, pairs=lambda rng, d: np.array([[0, 4]]))
+    assert np.array_equal(res.x[1:4], np.ones(3))  # only coordinates 0 and 4 ever move
+    assert res.fun < f(np.ones(5))[0]
