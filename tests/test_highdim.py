@@ -160,3 +160,33 @@ def test_a_users_callable_draws_the_pairs(rover):
     res = rover.minimize(f, np.ones(5), vectorized=True, max_iter=3, pairs=lambda rng, d: np.array([[0, 4]]))
     assert np.array_equal(res.x[1:4], np.ones(3))  # only coordinates 0 and 4 ever move
     assert res.fun < f(np.ones(5))[0]
+
+
+# -- PyTorch models ------------------------------------------------------------------------------------
+def test_module_objective_is_the_models_loss_batched_with_layer_groups(rover):
+    import torch
+    from torch import nn
+
+    from agents.torch_objective import ModuleObjective
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 10), nn.ReLU(), nn.Linear(10, 10), nn.ReLU(), nn.Linear(10, 3))
+    X, y = torch.randn(40, 4), torch.randint(0, 3, (40,))
+    obj = ModuleObjective(net, nn.functional.cross_entropy, X, y, chunk=3)
+    assert obj.dim == 4 * 10 + 10 + 10 * 10 + 10 + 10 * 3 + 3 == 193  # the paper's Iris network
+    with torch.no_grad():
+        loss0 = float(nn.functional.cross_entropy(net(X), y))
+    assert obj(obj.x0)[0] == pytest.approx(loss0, rel=1e-6)
+    P = obj.x0 + np.random.default_rng(0).normal(0, 0.1, (7, obj.dim))
+    one_by_one = [obj(p)[0] for p in P]
+    np.testing.assert_allclose(obj(P), one_by_one, rtol=1e-5)  # chunks of 3 = one at a time
+    groups = obj.groups()
+    assert [len(g) for g in groups] == [50, 110, 33]
+    np.testing.assert_array_equal(np.sort(np.concatenate(groups)), np.arange(193))
+    res = rover.minimize(obj, obj.x0, vectorized=True, max_iter=3, pairs=Blocks(groups, 1), seed=0)
+    assert res.fun < obj(obj.x0)[0]
+    obj.load(res.x)
+    with torch.no_grad():
+        assert float(nn.functional.cross_entropy(net(X), y)) == pytest.approx(res.fun, rel=1e-5)
+    with pytest.raises(ValueError, match=r"shape \(m, 193\)"):
+        obj(np.zeros((2, 5)))
