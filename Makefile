@@ -54,6 +54,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
+	$(PY) -m experiments.bench_highdim
 
 train-ddpg: $(STAMP)
 	$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg.yaml --output agents/pretrained/rover_policy.pt

@@ -190,3 +190,15 @@ def test_module_objective_is_the_models_loss_batched_with_layer_groups(rover):
         assert float(nn.functional.cross_entropy(net(X), y)) == pytest.approx(res.fun, rel=1e-5)
     with pytest.raises(ValueError, match=r"shape \(m, 193\)"):
         obj(np.zeros((2, 5)))
+
+
+def test_bench_highdim_runs_and_descends(tmp_path):
+    import json
+
+    from experiments import bench_highdim
+
+    out = tmp_path / "bench.json"
+    result = bench_highdim.main(["--dims", "12", "--iterations", "4", "--repeats", "1", "--out", str(out)])
+    (row,) = result["rows"]
+    assert row["nfev"] == 4 * (45 * 49 + 1) + 1 and row["loss_end"] < row["loss_start"]
+    assert json.loads(out.read_text())["rows"][0]["task"] == "logistic regression d=12"
