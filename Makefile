@@ -11,12 +11,13 @@ COMPARE ?= experiments/configs/compare_rl.yaml
 BACKEND ?= local
 LOGDIR ?= runs
 
-.PHONY: help install test test-fast lint format bench figures train-angle train-ddpg evaluate evaluate-bbob table1 sweep compare-rl tensorboard clean distclean
+.PHONY: help install test test-fast lint format bench figures train-angle train-ddpg evaluate evaluate-bbob evaluate-highd table1 sweep compare-rl tensorboard clean distclean
 
 help:
 	@echo "make train-ddpg  train the step-size/resolution policy (writes agents/pretrained/rover_policy.pt)"
 	@echo "make evaluate  the learned optimiser against tuned baselines: results/evaluation.md"
 	@echo "make evaluate-bbob  every optimiser on COCO's BBOB suite (2-D): results/bbob.md"
+	@echo "make evaluate-highd  the paper's high-dimensional experiments: results/high_dim.md"
 	@echo "make sweep SWEEP=file [BACKEND=ray]  a grid of training runs in parallel, with summary.md"
 	@echo "make compare-rl [COMPARE=file] [BACKEND=ray]  our recurrent DDPG vs SB3 agents on one env"
 	@echo "make test      set up .venv (first use) and run the test suite"
@@ -33,7 +34,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH_CPU)"
-	$(PY) -m pip install -q -e ".[dev,ray,bbob]"
+	$(PY) -m pip install -q -e ".[dev,ray,bbob,highd]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -61,6 +62,9 @@ train-ddpg: $(STAMP)
 
 evaluate: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m experiments.evaluate --out results
+
+evaluate-highd: $(STAMP)
+	MPLBACKEND=Agg $(PY) -m experiments.evaluate_highd --out results
 
 evaluate-bbob: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m experiments.bbob --out results --cocopp

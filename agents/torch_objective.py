@@ -11,7 +11,8 @@
 (83, (1,))
 
 ``obj(P)`` takes ``(m, d)`` parameter vectors and returns ``(m,)`` losses in one batched forward
-pass (``torch.func.functional_call`` under ``torch.func.vmap``, in chunks of ``chunk`` vectors),
+pass (``torch.func.functional_call`` under ``torch.func.vmap``, in chunks of ``chunk`` vectors;
+:meth:`ModuleObjective.gradient` gives autograd's gradient for the derivative-based baselines),
 so ``minimize(obj, obj.x0, vectorized=True, pairs=Blocks(obj.groups(), l))`` evaluates all the
 grids of an iteration together. :meth:`ModuleObjective.groups` gives the coordinates of each
 layer (a module's weight and bias together) for the paper's per-layer block strategy
@@ -78,6 +79,12 @@ class ModuleObjective:
         flat = torch.as_tensor(P, dtype=self.dtype)
         losses = [self._batched(flat[k : k + self.chunk]) for k in range(0, len(flat), self.chunk)]
         return torch.cat(losses).double().numpy()
+
+    def gradient(self, x) -> np.ndarray:
+        """The loss's gradient at one flat vector (autograd; for the derivative-based baselines'
+        ``jac=``)."""
+        flat = torch.as_tensor(np.asarray(x, dtype=float).reshape(-1), dtype=self.dtype)
+        return torch.func.grad(self._loss)(flat).double().numpy()
 
     def groups(self) -> list[np.ndarray]:
         """Coordinates per layer: the parameters of each submodule that owns some (a layer's

@@ -202,3 +202,22 @@ def test_bench_highdim_runs_and_descends(tmp_path):
     (row,) = result["rows"]
     assert row["nfev"] == 4 * (45 * 49 + 1) + 1 and row["loss_end"] < row["loss_start"]
     assert json.loads(out.read_text())["rows"][0]["task"] == "logistic regression d=12"
+
+
+@pytest.mark.slow
+def test_evaluate_highd_smoke(tmp_path):
+    pytest.importorskip("sklearn")
+    from experiments import evaluate_highd
+
+    args = ["--out", str(tmp_path), "--starts", "1", "--iris-starts", "1", "--dims", "4", "--datasets", "1"]
+    out = evaluate_highd.main([*args, "--iterations", "2"])
+    text = (tmp_path / "high_dim.md").read_text()
+    assert "## Linear binary classification" in text and "## The Iris network" in text
+    assert (tmp_path / "high_dim_logistic.png").is_file() and (tmp_path / "high_dim_iris.png").is_file()
+    rows = out["iris"]["runs"]
+    assert set(rows) >= {"gd", "adam", "rover blocks l=1", "rover_paper random k=10"}
+    assert all(len(r["curve"]) == 3 for runs in rows.values() for r in runs)
+    assert (
+        out["logistic"][4]["runs"]["rover"][0]["curve"][-1]
+        < out["logistic"][4]["runs"]["rover"][0]["curve"][0]
+    )
