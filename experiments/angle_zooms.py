@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from experiments.evaluation.diagnostics import direction_errors
-from experiments.runs import cli
+from experiments.runs import cli, print_report
 from rover_envs.angle_net import FrozenAngleNet
 from rover_envs.landscapes import EXTRA_FAMILIES, FAMILY_NAMES, FUNCTIONS
 
@@ -107,10 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
     nets = {name: FrozenAngleNet.load(path) for name, path in paths.items()}
     results = measure(nets, args.points)
     text = report(results, args.points, paths)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    print_report(text, args.out)
     return results
 
 

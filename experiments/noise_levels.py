@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runs import cli
+from experiments.runs import cli, print_report
 from rover_envs.env import build_engine
 from rover_envs.grid import grid_points
 from rover_envs.landscapes.fields import kernel_prior_std
@@ -85,10 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     results = {fam: measure(fam, args.starts) for fam in FAMILIES}
     text = report(results, args.starts)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    print_report(text, args.out)
     return results
 
 

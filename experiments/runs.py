@@ -138,6 +138,14 @@ def start_run(
     return Run(cfg, new_run_dir(cfg.runs_dir, env, cfg, args.run_dir), False, output)
 
 
+def print_report(text: str, out: Path | None) -> None:
+    """Print a markdown report and, when ``out`` is given, write it there (folders created)."""
+    print(text)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+
+
 def cli(main: Callable[[list[str] | None], Any]) -> None:
     """Run a command-line ``main``; a config error is one line on stderr (exit status 2), not a
     traceback."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.runs import cli
+from experiments.runs import cli, print_report
 from rover_envs.landscapes.families import _ALTERNATING, _QUADRANTS, _lengths, build_saddle, truncated_normal
 from rover_envs.landscapes.fields import gp_fields
 from rover_envs.landscapes.minimum import field_minimum
@@ -84,10 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     results = measure(args.draws)
     text = report(results, args.draws)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    print_report(text, args.out)
     return results
 
 
