@@ -121,8 +121,9 @@ def test_the_optimiser_defaults_to_the_rule_its_policy_was_trained_with():
     from agents import RoverDescent
     from rover_envs.landscapes import make
 
-    rover = RoverDescent.pretrained()
-    assert rover.policy.move == "eq4"  # the shipped policy predates the option
+    rover = RoverDescent.pretrained("agents/pretrained/rover_eq4.pt")
+    assert rover.policy.move == "eq4"  # trained before the option: eq. 4 by default
+    assert RoverDescent.pretrained().policy.move == "best_sample"  # the shipped policy's
     f = make("rosenbrock")
     default = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True)
     rover.policy.meta = {"config": {"env": {"move": "best_sample"}}}
@@ -131,3 +132,5 @@ def test_the_optimiser_defaults_to_the_rule_its_policy_was_trained_with():
     explicit = rover.minimize(f, [-1.2, 1.0], bounds=f.bounds, vectorized=True, move="best_sample")
     assert trained.nfev == explicit.nfev == 30 * 50 + 1 and default.nfev == 30 * 49 + 1
     np.testing.assert_array_equal(trained.x, explicit.x)
+    rover.policy.meta = {}
+    assert rover.policy.move == "eq4"  # a policy that predates the option
