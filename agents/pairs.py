@@ -191,8 +191,3 @@ def combine(pairs: np.ndarray, steps: np.ndarray, d: int) -> np.ndarray:
     np.add.at(total, pairs[:, 1], steps[:, 1])
     np.add.at(count, pairs.reshape(-1), 1.0)
     return np.divide(total, count, out=np.zeros(d), where=count > 0)
-
-
-def pair_counts(pairs: np.ndarray, d: int) -> np.ndarray:
-    """How many of ``pairs`` contain each coordinate (the normalisation of :func:`combine`)."""
-    return np.bincount(pairs.reshape(-1), minlength=d)

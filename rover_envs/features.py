@@ -92,13 +92,9 @@ class HistoryFeatures:
         self.alpha0 = np.ones(B)
         self.delta0 = np.ones(B)
 
-    @property
-    def num_slots(self) -> int:
-        return len(self.centre)
-
     def grow(self, num_slots: int) -> None:
         """Room for ``num_slots`` slots (new ones hold no episode until :meth:`reset`)."""
-        extra = num_slots - self.num_slots
+        extra = num_slots - len(self.centre)
         if extra <= 0:
             return
         self.values = np.concatenate([self.values, np.zeros((extra, N_FEATURES), np.float32)])
