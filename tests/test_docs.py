@@ -37,3 +37,24 @@ def test_the_readme_bbob_table_is_the_measured_one():
     assert len(rows) >= 9
     for row in rows:
         assert row in measured, row
+
+
+def test_the_readme_held_out_rows_are_the_shipped_policies_own():
+    """The held-out medians the README shows for the shipped policy and the one before it are
+    those recorded beside their weights by make train-ddpg (to two significant figures)."""
+    import json
+
+    readme = README.read_text()
+    pretrained = README.parent / "agents" / "pretrained"
+    families = ("quadratic", "valley", "saddle", "plateau_cliff")
+    for label, name in (
+        ("shipped policy (`ddpg.yaml`)", "rover_policy"),
+        ("before (`ddpg_narrow_angle.yaml`)", "rover_narrow_angle"),
+    ):
+        meta = json.loads((pretrained / f"{name}.json").read_text())[
+            "held_out_median_final_normalized_regret"
+        ]
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {label} |"))
+        cells = [float(c) for c in row.strip("|").split("|")[1:]]
+        expected = [float(f"{meta[f]['trained']:.1e}") for f in families]
+        assert cells == expected, (label, cells, expected)
