@@ -224,3 +224,28 @@ def test_the_configs_beside_the_shipped_weights_load(cls, path):
     """The shipped weights' configs stay in the current schema (they retrain with --config)."""
     cfg = load(cls, f"agents/pretrained/{path}")
     assert cfg.seed == 0
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(
+        str(p) for p in (Path(__file__).resolve().parent.parent / "experiments/configs").glob("**/*.yaml")
+    ),
+)
+def test_every_config_file_in_the_repository_validates(path):
+    """Sweep and comparison files expand to validated runs; experiment configs load as their type."""
+    from experiments.compare_rl import specs_for
+    from experiments.schemas import AngleExperiment, CompareConfig, DDPGExperiment, SB3Experiment, SweepConfig
+    from experiments.sweep import expand
+
+    name = Path(path).name
+    if "/sweeps/" in path:
+        assert expand(load(SweepConfig, path), path)
+    elif name.startswith("compare_rl"):
+        assert specs_for(load(CompareConfig, path), path)
+    elif name.startswith(("angle", "table1")):
+        load(AngleExperiment, path)
+    elif name.startswith("sb3"):
+        load(SB3Experiment, path)
+    else:
+        load(DDPGExperiment, path)
