@@ -137,23 +137,25 @@ class Blocks:
         return f"Blocks({len(self.groups)} groups, l={self.l})"
 
 
-STRATEGIES: dict[str, Callable[[], PairFn]] = {
-    "all": AllPairs,
-    "random": RandomPairs,
-    "per_dimension": PerDimension,
+STRATEGIES: dict[str, Callable[[int], PairFn]] = {
+    "all": lambda d: AllPairs(),
+    "random": lambda d: RandomPairs(min(10, d)),
+    "per_dimension": lambda d: PerDimension(1),
 }
-"""Strategies by name with their default parameters (``"blocks"`` needs groups: pass
-``Blocks(groups, l)``)."""
+"""Strategies by name with their default parameters for a problem of dimension ``d``:
+``"random"`` is ``RandomPairs(min(10, d))`` (the paper's k = 10), ``"per_dimension"``
+``PerDimension(1)`` (``"blocks"`` needs groups: pass ``Blocks(groups, l)``)."""
 
 
-def resolve(pairs) -> PairFn:
-    """A strategy from an instance, a name, or a user's callable ``(rng, d) -> (m, 2)``."""
+def resolve(pairs, d: int = 10) -> PairFn:
+    """A strategy from an instance, a name (its defaults for dimension ``d``), or a user's
+    callable ``(rng, d) -> (m, 2)``."""
     if isinstance(pairs, str):
         if pairs == "blocks":
             raise ValueError("pairs='blocks' needs the groups of coordinates: pass pairs=Blocks(groups, l)")
         if pairs not in STRATEGIES:
             raise ValueError(f"unknown pairs {pairs!r}; valid: {', '.join([*STRATEGIES, 'blocks'])}")
-        return STRATEGIES[pairs]()
+        return STRATEGIES[pairs](d)
     if callable(pairs):
         return pairs
     raise ValueError(

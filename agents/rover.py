@@ -52,7 +52,6 @@ from agents.objective import (
     guess_scale,
     parse_options,
 )
-from agents.pairs import RandomPairs
 from agents.rdpg.networks import RecurrentActor
 from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
@@ -259,7 +258,7 @@ class RoverDescent:
         the step's end point cost one evaluation more per iteration), ``pairs`` (for ``d > 2``,
         or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
-        ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = 10), ``"per_dimension"``
+        ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
         (l = 1), or a callable ``(rng, d) -> (m, 2)`` ints drawing one iteration's pairs, seeded
         by ``seed``; default for ``d > 2``: ``RandomPairs(min(10, d))``, the paper's k = 10).
 
@@ -279,7 +278,7 @@ class RoverDescent:
             )
         strategy = None
         if pairs is not None or x.size > 2:
-            strategy = pair_strategies.resolve(RandomPairs(min(10, x.size)) if pairs is None else pairs)
+            strategy = pair_strategies.resolve("random" if pairs is None else pairs, x.size)
         obj = Objective.from_options(fun, x.size, opts)
         alpha, delta = self._start(x, obj, step_size, resolution)
         xtol = opts.tol if opts.tol is not None else xtol

@@ -155,6 +155,20 @@ def test_bad_pairs_and_dimensions_are_clear_errors(rover):
         resolve(3)
 
 
+def test_strategy_names_take_their_defaults_for_the_problems_dimension(rover):
+    assert (
+        repr(resolve("random", 6)) == "RandomPairs(k=6)"
+        and repr(resolve("random", 50)) == "RandomPairs(k=10)"
+    )
+    assert (
+        repr(resolve("per_dimension", 6)) == "PerDimension(l=1)" and repr(resolve("all", 6)) == "AllPairs()"
+    )
+    f = _quadratic(6)
+    named = rover.minimize(f, np.ones(6), vectorized=True, max_iter=3, pairs="random", seed=1)
+    default = rover.minimize(f, np.ones(6), vectorized=True, max_iter=3, seed=1)
+    assert named.nfev == default.nfev and np.array_equal(named.x, default.x)
+
+
 def test_a_users_callable_draws_the_pairs(rover):
     f = _quadratic(5)
     res = rover.minimize(f, np.ones(5), vectorized=True, max_iter=3, pairs=lambda rng, d: np.array([[0, 4]]))
