@@ -2,11 +2,12 @@
 
     python -m experiments.validate runs/sweeps/recipe_ablations [--out docs/validation.md]
 
-Every run folder under the given folders (a sweep's, or single runs) that holds a finished
-policy is evaluated on the held-out landscapes of its own training run (same seeds:
-``seed + eval.seed_offset``; never a test function), noiseless, with the environment rules it
-was trained with (move rule, grid), on every training family of the ``broad`` mixture (whichever
-subset the run trained on), under two start protocols:
+Every run folder under the given folders (a sweep's, a comparison's, or single runs) that
+holds a finished policy -- our recurrent DDPG's ``rover_policy.pt`` or a Stable-Baselines3
+``model.zip`` from ``make compare-rl`` -- is evaluated on the held-out landscapes of its own
+training run (same seeds: ``seed + eval.seed_offset``; never a test function), noiseless, with
+the environment rules it was trained with (move rule, grid), on every training family of the
+``broad`` mixture (whichever subset the run trained on), under two start protocols:
 
 * ``distance`` — the environment's default: ``alpha0 / d`` log-uniform in [0.01, 0.3] and
   ``delta0 / d`` in [0.005, 0.1], ``d`` the distance to the minimiser (what training's own
@@ -31,7 +32,7 @@ from agents.rover import RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverPolicy
 from experiments import heldout
 from experiments.config import load
 from experiments.runs import cli
-from experiments.schemas import DDPGExperiment
+from experiments.schemas import DDPGExperiment, SB3Experiment
 
 FAMILIES = ("quadratic", "valley", "saddle", "plateau_cliff", "rippled", "ill_conditioned", "multiscale")
 PROTOCOLS = {
@@ -49,24 +50,46 @@ PROTOCOLS = {
 """Start protocols: environment keyword arguments for the held-out episodes."""
 
 
+POLICY_FILES = ("rover_policy.pt", "model.zip")
+"""What a finished run leaves: our recurrent DDPG's policy, or a Stable-Baselines3 model."""
+
+
 def find_runs(folders: list[Path]) -> list[Path]:
-    """Run folders (a ``config.yaml`` and a ``rover_policy.pt``) in or under ``folders``."""
+    """Finished run folders (a ``config.yaml`` and a policy file of ``POLICY_FILES``) in or under
+    ``folders``: recurrent DDPG runs and Stable-Baselines3 runs (``make compare-rl``) alike."""
     runs = []
     for folder in folders:
         candidates = [folder] if (folder / "config.yaml").is_file() else sorted(folder.iterdir())
-        runs += [r for r in candidates if (r / "config.yaml").is_file() and (r / "rover_policy.pt").is_file()]
+        runs += [
+            r
+            for r in candidates
+            if (r / "config.yaml").is_file() and any((r / f).is_file() for f in POLICY_FILES)
+        ]
     if not runs:
-        raise ValueError(f"no finished runs (config.yaml + rover_policy.pt) in {[str(f) for f in folders]}")
+        raise ValueError(
+            f"no finished runs (config.yaml + {' or '.join(POLICY_FILES)}) in {[str(f) for f in folders]}"
+        )
     return runs
+
+
+def _run_policy(run: Path):
+    """``(config, act, angle net path)`` of a finished run."""
+    if (run / "rover_policy.pt").is_file():
+        cfg = load(DDPGExperiment, run / "config.yaml")
+        return cfg, heldout.actor_policy(RoverPolicy.load(run / "rover_policy.pt").actor), cfg.agent.angle_net
+    from experiments.train_sb3 import algorithm_class
+
+    cfg = load(SB3Experiment, run / "config.yaml")
+    cls, _ = algorithm_class(cfg.algo)
+    return cfg, heldout.sb3_policy(cls.load(run / "model.zip", device="cpu")), None
 
 
 def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMILIES) -> tuple[str, dict]:
     """``(experiment name, {family: log10 median final normalised regret})`` of one run."""
-    cfg = load(DDPGExperiment, run / "config.yaml")
-    policy = RoverPolicy.load(run / "rover_policy.pt")
-    kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=cfg.agent.angle_net), **PROTOCOLS[protocol]}
+    cfg, act, angle_net = _run_policy(run)
+    kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=angle_net), **PROTOCOLS[protocol]}
     out = heldout.evaluate(
-        heldout.actor_policy(policy.actor),
+        act,
         env=kwargs,
         landscapes=landscapes or cfg.eval.landscapes_per_family,
         seed=cfg.seed + cfg.eval.seed_offset,

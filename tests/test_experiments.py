@@ -377,3 +377,28 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
         validate.FAMILIES
     )
     assert "## Protocol `deployment`" in (tmp_path / "v.md").read_text()
+
+
+@pytest.mark.slow
+def test_validate_scores_a_stable_baselines3_run_beside_ours(tmp_path):
+    """make compare-rl's SB3 runs (a model.zip) are validated like our own runs, features env included."""
+    from experiments import train_sb3, validate
+
+    train_sb3.main(
+        [
+            "--config",
+            "experiments/configs/sb3_small.yaml",
+            "--set",
+            f"runs_dir={tmp_path}",
+            "name=cmp-recurrent_ppo",
+            "algo=recurrent_ppo",
+            "env.features=true",
+            "env.move=best_sample",
+        ]
+    )
+    out = validate.main([str(tmp_path), "--landscapes", "2", "--protocols", "deployment"])
+    scores = out["deployment"]["recurrent_ppo"][0]
+    assert set(scores) == set(validate.FAMILIES) and all(np.isfinite(v) for v in scores.values())
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no finished runs"):
+        validate.main([str(tmp_path / "empty")])
