@@ -12,6 +12,9 @@
 
 ``obj(P)`` takes ``(m, d)`` parameter vectors and returns ``(m,)`` losses in one batched forward
 pass (``torch.func.functional_call`` under ``torch.func.vmap``, in chunks of ``chunk`` vectors;
+for an ``nn.Sequential`` of ``nn.Linear`` layers and elementwise activations on 2-D inputs, a
+direct batched form instead -- the first layer one matrix product for all vectors, the others
+``baddbmm`` on feature-major activations -- the same losses 2-3x faster, ``obj.fast``;
 :meth:`ModuleObjective.gradient` gives autograd's gradient for the derivative-based baselines),
 so ``minimize(obj, obj.x0, vectorized=True, pairs=Blocks(obj.groups(), l))`` evaluates all the
 grids of an iteration together. :meth:`ModuleObjective.groups` gives the coordinates of each
@@ -27,6 +30,34 @@ import numpy as np
 import torch
 from torch import nn
 from torch.func import functional_call, vmap
+
+ELEMENTWISE = (
+    nn.Tanh,
+    nn.ReLU,
+    nn.Sigmoid,
+    nn.Identity,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Softplus,
+)
+"""Activations the direct batched MLP form applies as they are (elementwise, any shape)."""
+IN_PLACE = {nn.Tanh: torch.tanh_, nn.ReLU: torch.relu_, nn.Sigmoid: torch.sigmoid_}
+"""Activations applied in place to the form's own intermediate activations (no copy)."""
+
+
+def _is_plain_mlp(module: nn.Module, inputs: torch.Tensor) -> bool:
+    """An ``nn.Sequential`` of ``nn.Linear`` (at least one) and ``ELEMENTWISE`` activations,
+    every parameter trainable, on ``(samples, features)`` inputs."""
+    if not isinstance(module, nn.Sequential) or inputs.ndim != 2:
+        return False
+    layers = list(module)
+    if not any(isinstance(m, nn.Linear) for m in layers):
+        return False
+    if not all(isinstance(m, (nn.Linear, *ELEMENTWISE)) for m in layers):
+        return False
+    return all(p.requires_grad for p in module.parameters())
 
 
 class ModuleObjective:
@@ -52,7 +83,9 @@ class ModuleObjective:
         self.sizes = [int(np.prod(s)) for s in self.shapes]
         self.dtype = params[self.names[0]].dtype
         self.x0 = torch.cat([params[n].detach().reshape(-1) for n in self.names]).double().numpy()
-        self._batched = vmap(self._loss)
+        self.fast = _is_plain_mlp(module, inputs)
+        """Whether ``obj(P)`` uses the direct batched MLP form (else ``vmap``)."""
+        self._batched = self._mlp_losses if self.fast else vmap(self._loss)
 
     @property
     def dim(self) -> int:
@@ -68,6 +101,34 @@ class ModuleObjective:
     def _loss(self, flat: torch.Tensor) -> torch.Tensor:
         output = functional_call(self.module, self._unflatten(flat), (self.inputs,))
         return self.loss_fn(output, self.targets)
+
+    def _mlp_losses(self, flat: torch.Tensor) -> torch.Tensor:
+        """Losses of ``(B, d)`` parameter vectors of a plain MLP: activations kept feature-major
+        ``(B, units, samples)``, so the first layer is one ``(B units, in) @ (in, samples)``
+        product and the others one ``baddbmm`` each."""
+        B, start = flat.shape[0], 0
+        h = None
+        for layer in self.module:
+            if isinstance(layer, nn.Linear):
+                out, inp = layer.out_features, layer.in_features
+                W = flat[:, start : start + out * inp]
+                start += out * inp
+                bias = None
+                if layer.bias is not None:
+                    bias = flat[:, start : start + out, None]
+                    start += out
+                if h is None:
+                    h = (W.reshape(B * out, inp) @ self.inputs.T).reshape(B, out, -1)
+                    h = h.add_(bias) if bias is not None else h
+                elif bias is not None:
+                    h = torch.baddbmm(bias, W.reshape(B, out, inp), h)
+                else:
+                    h = torch.bmm(W.reshape(B, out, inp), h)
+            elif h is None:  # an activation before the first layer: on (a view of) the inputs
+                h = layer(self.inputs.T.expand(B, -1, -1))
+            else:
+                h = IN_PLACE[type(layer)](h) if type(layer) in IN_PLACE else layer(h)
+        return vmap(self.loss_fn, in_dims=(0, None))(h.transpose(1, 2), self.targets)
 
     @torch.no_grad()
     def __call__(self, P) -> np.ndarray:

@@ -206,16 +206,61 @@ def test_module_objective_is_the_models_loss_batched_with_layer_groups(rover):
         obj(np.zeros((2, 5)))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_direct_mlp_form_gives_vmaps_losses(dtype):
+    import torch
+    from torch import nn
+    from torch.func import vmap
+
+    from agents.torch_objective import ModuleObjective
+
+    torch.manual_seed(1)
+    dt = getattr(torch, dtype)
+    net = nn.Sequential(
+        nn.Tanh(),
+        nn.Linear(4, 6),
+        nn.ReLU(),
+        nn.Linear(6, 5, bias=False),
+        nn.GELU(),
+        nn.Linear(5, 3),
+        nn.Sigmoid(),
+    ).to(dt)
+    X, y = torch.randn(30, 4, dtype=dt), torch.randint(0, 3, (30,))
+    obj = ModuleObjective(net, nn.functional.cross_entropy, X, y, chunk=4)
+    assert obj.fast
+    P = obj.x0 + np.random.default_rng(0).normal(0, 0.3, (9, obj.dim))
+    fast = obj(P)
+    obj._batched = vmap(obj._loss)
+    np.testing.assert_allclose(fast, obj(P), rtol=1e-5 if dtype == "float32" else 1e-12)
+    obj = ModuleObjective(net, nn.functional.cross_entropy, X, y)
+    with torch.no_grad():
+        assert obj(obj.x0)[0] == pytest.approx(float(nn.functional.cross_entropy(net(X), y)), rel=1e-6)
+    # anything else keeps the general vmap form: a softmax inside, 3-D inputs, a frozen layer
+    assert not ModuleObjective(
+        nn.Sequential(nn.Linear(4, 3), nn.Softmax(-1)), nn.functional.nll_loss, X, y
+    ).fast
+    assert not ModuleObjective(
+        nn.Sequential(nn.Linear(4, 3)), nn.functional.mse_loss, X[None], X[None, :, :3]
+    ).fast
+    frozen = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 3)).to(dt)
+    frozen[0].weight.requires_grad_(False)
+    assert not ModuleObjective(frozen, nn.functional.cross_entropy, X, y).fast
+
+
 def test_bench_highdim_runs_and_descends(tmp_path):
     import json
 
     from experiments import bench_highdim
 
     out = tmp_path / "bench.json"
-    result = bench_highdim.main(["--dims", "12", "--iterations", "4", "--repeats", "1", "--out", str(out)])
-    (row,) = result["rows"]
-    assert row["nfev"] == 4 * (45 * 49 + 1) + 1 and row["loss_end"] < row["loss_start"]
+    result = bench_highdim.main(["--dims", "12", "--iterations", "2", "--repeats", "1", "--out", str(out)])
+    row, iris = result["rows"]
+    assert row["nfev"] == 2 * (45 * 49 + 1) + 1 and row["loss_end"] < row["loss_start"]
+    assert iris["task"] == "Iris network d=193" and iris["pairs"] == "PerDimension(l=1)"
+    assert iris["loss_end"] < iris["loss_start"]
     assert json.loads(out.read_text())["rows"][0]["task"] == "logistic regression d=12"
+    rows = bench_highdim.main(["--dims", "12", "--iterations", "1", "--repeats", "1", "--no-iris"])["rows"]
+    assert [r["task"] for r in rows] == ["logistic regression d=12"]
 
 
 @pytest.mark.slow
