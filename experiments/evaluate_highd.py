@@ -17,7 +17,8 @@ dataset on ``GD_LRS`` / ``NEWTON_LRS`` (the best mean final loss over the starts
 **The Iris network (4.3.2, Figure 7).** scikit-learn's bundled Iris data, inputs standardised,
 120 training and 30 test points (stratified split); a 4-10-10-3 MLP with tanh hidden units and a
 softmax output under the cross-entropy loss (d = 193), PyTorch's default initialisation seeded
-per start, full-batch loss (:class:`agents.torch_objective.ModuleObjective`). Rover Descent with
+per start, full-batch loss in float32 (PyTorch's default dtype; 1.6x faster than float64 here,
+losses agree to 3e-7) (:class:`agents.torch_objective.ModuleObjective`). Rover Descent with
 the three pair strategies: random pairs (k = 10, 20), per dimension (l = 1, 2), per-layer blocks
 (l = 1, 2); baselines gradient descent and Adam (autograd gradients), learning rate tuned on
 ``GD_LRS`` / ``ADAM_LRS``. 100 iterations, the same starts for every method.
@@ -110,11 +111,11 @@ def iris_task(seed: int):
     Xtr, Xte = (Xtr - mu) / sd, (Xte - mu) / sd
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(4, 10), nn.Tanh(), nn.Linear(10, 10), nn.Tanh(), nn.Linear(10, 3))
-    net = net.double()
+    f32 = torch.float32
     obj = ModuleObjective(
-        net, nn.functional.cross_entropy, torch.as_tensor(Xtr), torch.as_tensor(ytr), chunk=20_000
+        net, nn.functional.cross_entropy, torch.as_tensor(Xtr, dtype=f32), torch.as_tensor(ytr), chunk=20_000
     )
-    Xte_t, yte_t = torch.as_tensor(Xte), torch.as_tensor(yte)
+    Xte_t, yte_t = torch.as_tensor(Xte, dtype=f32), torch.as_tensor(yte)
 
     def accuracy(x) -> float:
         with torch.no_grad():
