@@ -139,6 +139,17 @@ class RoverDescent:
         """The shipped policy (``agents/pretrained/rover_policy.pt``, made by ``make train-ddpg``)."""
         return cls(RoverPolicy.load(path or default_policy_path()))
 
+    @classmethod
+    def from_sb3(cls, run: str | Path) -> RoverDescent:
+        """A Stable-Baselines3 agent trained on ``RoverLandscape-v0`` (a finished run folder of
+        ``python -m experiments.train_sb3`` or ``make compare-rl``) as the optimiser: its
+        model gives the step-size and resolution changes, the environment's default angle
+        network the direction, and its move rule and features are those it was trained with
+        (:class:`agents.sb3.SB3Actor`)."""
+        from agents.sb3 import load_sb3_policy
+
+        return cls(load_sb3_policy(run))
+
     @staticmethod
     def initial_schedule(x0: np.ndarray, bounds: np.ndarray | None) -> tuple[float, float]:
         """``(alpha0, delta0)`` by the rule in the module docstring."""

@@ -23,6 +23,14 @@ RecurrentPPO) with :class:`GridFeaturesExtractor`, which ``policy_kwargs(dict_ob
 
     env = RoverVecEnv(16, family="all", features=True, seed=0)
     model = SAC("MultiInputPolicy", env, policy_kwargs=policy_kwargs(dict_obs=True), seed=0)
+
+A trained model (a ``make compare-rl`` or ``python -m experiments.train_sb3`` run) is also a
+learned optimiser: :class:`SB3Actor` makes it the actor of
+:class:`agents.rover.RoverDescent`, which :meth:`agents.rover.RoverDescent.from_sb3` loads from
+a run folder::
+
+    rover = RoverDescent.from_sb3("runs/compare/compare_rl_features/<run>")
+    rover.minimize(fun, x0)  # 2-D, or any d over pairs of coordinates
 """
 
 from __future__ import annotations
@@ -39,7 +47,100 @@ from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces
-from rover_envs.features import FEATURE_BOUND
+from rover_envs.features import FEATURE_BOUND, N_FEATURES
+
+ALGORITHMS = ("ddpg", "td3", "sac", "ppo", "recurrent_ppo")
+
+
+def algorithm_class(algo: str, dict_obs: bool = False):
+    """The SB3 class and its policy name for ``algo`` (the multi-input policy for the ``Dict``
+    observation of ``env.features``)."""
+    if algo == "recurrent_ppo":
+        from sb3_contrib import RecurrentPPO
+
+        return RecurrentPPO, "MultiInputLstmPolicy" if dict_obs else "CnnLstmPolicy"
+    import stable_baselines3 as sb3
+
+    classes = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC, "ppo": sb3.PPO}
+    if algo not in classes:
+        raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(ALGORITHMS)}")
+    return classes[algo], "MultiInputPolicy" if dict_obs else "CnnPolicy"
+
+
+class SB3Actor:
+    """A trained Stable-Baselines3 model as the actor of :class:`agents.rover.RoverDescent`.
+
+    It answers the recurrent actor's interface (``initial(n)``, ``act(obs, hidden, start,
+    features)``, ``n_features``, ``action_dim``) with the model's deterministic
+    ``predict``: the grid ``(N, 1, n, n)`` (and, for a ``features=True`` model, the history
+    features) in the environment's own observation format, RecurrentPPO's LSTM state carried in
+    ``hidden`` (one stream per pair of coordinates in high dimension), ``episode_start`` at the
+    first step. Feed-forward models keep an empty state."""
+
+    action_dim = 2
+
+    def __init__(self, model, n_features: int = 0):
+        self.model, self.n_features = model, int(n_features)
+        shape = getattr(model.policy, "lstm_hidden_state_shape", None)  # RecurrentPPO: (layers, 1, H)
+        self.layers, self.size = (int(shape[0]), int(shape[2])) if shape else (1, 0)
+
+    def initial(self, n: int):
+        from agents.rdpg.networks import Hidden
+
+        z = torch.zeros(self.layers, n, self.size)
+        return Hidden(z, z.clone(), torch.zeros(n, self.action_dim))
+
+    def act(self, obs: torch.Tensor, hidden, start: torch.Tensor, features: torch.Tensor | None = None):
+        from agents.rdpg.networks import Hidden
+
+        grid = obs.numpy().astype(np.float32)
+        if self.n_features:
+            if features is None:
+                raise ValueError(f"this model reads {self.n_features} history features; none given")
+            observation: Any = {"grid": grid, "features": features.numpy().astype(np.float32)}
+        else:
+            observation = grid
+        state = (hidden.h.numpy(), hidden.c.numpy()) if self.size else None
+        action, state = self.model.predict(
+            observation, state=state, episode_start=start.numpy(), deterministic=True
+        )
+        action = torch.as_tensor(np.asarray(action, dtype=np.float32).reshape(len(grid), -1))
+        if self.size:
+            h, c = (torch.as_tensor(np.asarray(s), dtype=torch.float32) for s in state)
+        else:
+            h, c = hidden.h, hidden.c
+        return action, Hidden(h, c, action)
+
+
+def load_sb3_policy(run):
+    """The :class:`agents.rover.RoverPolicy` of a finished Stable-Baselines3 run folder
+    (``config.yaml`` + ``model.zip``): its model as the actor, the environment's default angle
+    network for the direction, its move rule and features from the run's ``env``."""
+    from pathlib import Path
+
+    import yaml
+
+    from agents.rover import RoverPolicy
+    from rover_envs.angle_net import FrozenAngleNet
+
+    run = Path(run)
+    if not (run / "config.yaml").is_file() or not (run / "model.zip").is_file():
+        raise FileNotFoundError(
+            f"{run} is not a finished Stable-Baselines3 run (it needs config.yaml and model.zip; "
+            "train one with python -m experiments.train_sb3 or make compare-rl)"
+        )
+    cfg = yaml.safe_load((run / "config.yaml").read_text()) or {}
+    env = cfg.get("env") or {}
+    cls, _ = algorithm_class(cfg.get("algo", ""))
+    model = cls.load(run / "model.zip", device="cpu")
+    angle = FrozenAngleNet.load(None)
+    grid = int(env.get("grid_size", angle.grid_size))
+    if grid != angle.grid_size:
+        raise ValueError(
+            f"{run} was trained on {grid}x{grid} grids; the angle network reads {angle.grid_size}"
+        )
+    actor = SB3Actor(model, N_FEATURES if env.get("features") else 0)
+    return RoverPolicy(angle, actor, {}, meta={"config": cfg, "source": str(run)})
 
 
 class GridCNN(BaseFeaturesExtractor):

@@ -33,7 +33,7 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from agents.io import atomic_path, atomic_write_text
-from agents.sb3 import RoverVecEnv, policy_kwargs
+from agents.sb3 import RoverVecEnv, algorithm_class, policy_kwargs
 from experiments import heldout
 from experiments.config import to_dict
 from experiments.runs import cli, start_run
@@ -41,21 +41,6 @@ from experiments.schemas import Algo, SB3Experiment
 
 ALGORITHMS: tuple[str, ...] = typing.get_args(Algo)
 OFF_POLICY = ("ddpg", "td3", "sac")
-
-
-def algorithm_class(algo: str, dict_obs: bool = False):
-    """The SB3 class and its policy name for ``algo`` (the multi-input policy for the ``Dict``
-    observation of ``env.features``)."""
-    if algo == "recurrent_ppo":
-        from sb3_contrib import RecurrentPPO
-
-        return RecurrentPPO, "MultiInputLstmPolicy" if dict_obs else "CnnLstmPolicy"
-    import stable_baselines3 as sb3
-
-    classes = {"ddpg": sb3.DDPG, "td3": sb3.TD3, "sac": sb3.SAC, "ppo": sb3.PPO}
-    if algo not in classes:
-        raise ValueError(f"unknown algorithm {algo!r}; choose from {', '.join(ALGORITHMS)}")
-    return classes[algo], "MultiInputPolicy" if dict_obs else "CnnPolicy"
 
 
 def make_env(cfg: SB3Experiment, seed: int) -> RoverVecEnv:

@@ -77,7 +77,7 @@ def _run_policy(run: Path):
     if (run / "rover_policy.pt").is_file():
         cfg = load(DDPGExperiment, run / "config.yaml")
         return cfg, heldout.actor_policy(RoverPolicy.load(run / "rover_policy.pt").actor), cfg.agent.angle_net
-    from experiments.train_sb3 import algorithm_class
+    from agents.sb3 import algorithm_class
 
     cfg = load(SB3Experiment, run / "config.yaml")
     cls, _ = algorithm_class(cfg.algo)

@@ -402,3 +402,48 @@ def test_validate_scores_a_stable_baselines3_run_beside_ours(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no finished runs"):
         validate.main([str(tmp_path / "empty")])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("algo", "features"), [("recurrent_ppo", True), ("ppo", False)])
+def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(tmp_path, algo, features):
+    """RoverDescent.from_sb3: the model drives the same episode as in the env it was trained on,
+    in 2-D, and runs over pairs of coordinates in higher dimension."""
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from agents import RoverDescent
+    from experiments import heldout, train_sb3
+    from rover_envs.landscapes import make
+
+    train_sb3.main(
+        [
+            "--config",
+            "experiments/configs/sb3_small.yaml",
+            "--set",
+            f"runs_dir={tmp_path}",
+            f"algo={algo}",
+            f"env.features={str(features).lower()}",
+            "env.move=best_sample",
+        ]
+    )
+    (run,) = tmp_path.iterdir()
+    rover = RoverDescent.from_sb3(run)
+    assert rover.policy.move == "best_sample"
+    f = make("valley", rng=np.random.default_rng(3))
+    x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
+    res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True)
+    act = heldout.sb3_policy(rover.policy.actor.model)
+    env = gym.make("RoverLandscape-v0", move="best_sample", features=features)
+    obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
+    state, trajectory = None, [info["theta"]]
+    for t in range(30):
+        batched = {k: v[None] for k, v in obs.items()} if features else obs[None]
+        action, state = act(batched, state, np.array([t == 0]))
+        obs, _, _, _, info = env.step(action[0])
+        trajectory.append(info["theta"])
+    np.testing.assert_allclose(res.history["x"], np.array(trajectory), rtol=1e-12, atol=1e-15)
+    high = rover.minimize(lambda X: np.sum(X**2, axis=1), np.ones(6), vectorized=True, max_iter=3, seed=0)
+    assert high.fun <= 6.0 and high.nfev > 3 * 15 * 49
+    with pytest.raises(FileNotFoundError, match="not a finished Stable-Baselines3 run"):
+        RoverDescent.from_sb3(tmp_path)
