@@ -284,9 +284,10 @@ def test_an_actor_with_history_features_replays_the_environment_episode(move):
         actor.head[-1].weight.mul_(300.0)
         actor.lstm.weight_ih_l0[:, -N_FEATURES:].mul_(30.0)
     actor.eval()
-    rover = RoverDescent(
-        RoverPolicy(RoverDescent.pretrained().policy.angle, actor, {**ARCH, "n_features": N_FEATURES})
-    )
+    from rover_envs.angle_net import FrozenAngleNet
+
+    angle = FrozenAngleNet.load(None)  # the environment's own direction (the shipped policy has its own)
+    rover = RoverDescent(RoverPolicy(angle, actor, {**ARCH, "n_features": N_FEATURES}))
     act = actor_policy(actor)
     f = make("valley", rng=np.random.default_rng(3))
     x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
