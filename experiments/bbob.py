@@ -73,6 +73,11 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
     )
 
 
+def _rover_sb3(run: Path) -> Callable:
+    rover = RoverDescent.from_sb3(run)
+    return lambda fun, x0, **kw: rover.minimize(fun, x0, **{k: v for k, v in kw.items() if k != "max_iter"})
+
+
 def _grid_fit(fun, x0, **options):
     return BASELINES["grid_controller"](fun, x0, direction="quadratic_fit", **options)
 
@@ -340,8 +345,9 @@ def main(argv: list[str] | None = None) -> dict:
         action="append",
         default=[],
         metavar="NAME=PATH",
-        help="also run the learned optimiser with the policy weights at PATH, as optimiser NAME "
-        "(a final measurement: choose policies on validation landscapes, never here)",
+        help="also run the learned optimiser with the policy weights at PATH (or the Stable-Baselines3 "
+        "agent of the run folder PATH: RoverDescent.from_sb3), as optimiser NAME (a final "
+        "measurement: choose policies on validation landscapes, never here)",
     )
     parser.add_argument("--budget", type=int, default=BUDGET, help="evaluations per problem")
     parser.add_argument("--instances", default="1-5", help="BBOB instance indices, e.g. 1-5 or 1,3")
@@ -355,9 +361,14 @@ def main(argv: list[str] | None = None) -> dict:
     optimizers = dict(OPTIMIZERS)
     for item in args.policy:
         name, sep, path = item.partition("=")
-        if not sep or not name or name in OPTIMIZERS or not Path(path).is_file():
-            raise SystemExit(f"--policy {item!r}: expected NEW_NAME=PATH of an existing policy file")
-        optimizers[name] = lambda path=Path(path): _rover(path)
+        sb3_run = Path(path).is_dir() and (Path(path) / "model.zip").is_file()
+        if not sep or not name or name in OPTIMIZERS or not (Path(path).is_file() or sb3_run):
+            raise SystemExit(
+                f"--policy {item!r}: expected NEW_NAME=PATH of an existing policy file or SB3 run folder"
+            )
+        optimizers[name] = (
+            (lambda path=Path(path): _rover_sb3(path)) if sb3_run else (lambda path=Path(path): _rover(path))
+        )
     names = [args.optimizer] if args.optimizer else args.optimizers or list(OPTIMIZERS)
     names += [item.partition("=")[0] for item in args.policy if item.partition("=")[0] not in names]
     unknown = [n for n in names if n not in optimizers]

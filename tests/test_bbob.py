@@ -95,3 +95,20 @@ def test_readings_are_computed_from_the_table():
     assert "rover is below random search in 1 of 5 groups (multimodal f15-19)" in text
     assert "Best overall at 1471 evaluations: grid_controller (0.60)" in text
     assert readings({"cma_es": row(0.7)}, [1471], 0) == []
+
+
+@pytest.mark.slow
+def test_an_sb3_run_folder_runs_as_a_named_optimiser(tmp_path):
+    pytest.importorskip("cocoex")
+    from experiments import bbob, train_sb3
+
+    train_sb3.main(
+        ["--config", "experiments/configs/sb3_small.yaml", "--set", f"runs_dir={tmp_path / 'runs'}"]
+    )
+    (run,) = (tmp_path / "runs").iterdir()
+    args = ["--functions", "1", "--instances", "1", "--budget", "120", "--out", str(tmp_path / "o")]
+    args += ["--exdata", str(tmp_path / "exdata"), "--optimizers", "random_search"]
+    summary = bbob.main([*args, "--policy", f"tiny_ppo={run}"])
+    assert set(summary["fractions"]) == {"random_search", "tiny_ppo"}
+    with pytest.raises(SystemExit, match="NEW_NAME=PATH"):
+        bbob.main([*args, "--policy", f"tiny={tmp_path / 'runs'}"])  # a folder without model.zip
