@@ -282,11 +282,19 @@ def write_report(summary: dict, out: Path, args: argparse.Namespace, seconds: fl
         "",
         "![ECDF](bbob_ecdf.png)",
         "",
-        "COCO data folders: `runs/bbob/exdata/<optimiser>/` (not committed; `cocopp` reads them). Produced "
-        f"in {seconds / 60:.1f} min on this project's 2-core CPU machine.",
+        f"COCO data folders: `{_shown(args.exdata)}/<optimiser>/` (not committed; `cocopp` reads them). "
+        f"Produced in {seconds / 60:.1f} min on this project's 2-core CPU machine.",
         "",
     ]
     (out / "bbob.md").write_text("\n".join(lines))
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (as the user typed it)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
