@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import typing
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +36,8 @@ from agents.sb3 import RoverVecEnv, algorithm_class, policy_kwargs
 from experiments import heldout
 from experiments.config import to_dict
 from experiments.runs import cli, start_run
-from experiments.schemas import Algo, SB3Experiment
+from experiments.schemas import SB3Experiment
 
-ALGORITHMS: tuple[str, ...] = typing.get_args(Algo)
 OFF_POLICY = ("ddpg", "td3", "sac")
 
 

@@ -249,3 +249,12 @@ def test_every_config_file_in_the_repository_validates(path):
         load(SB3Experiment, path)
     else:
         load(DDPGExperiment, path)
+
+
+def test_the_sb3_config_names_exactly_the_algorithms_the_agents_can_build():
+    import typing
+
+    from agents.sb3 import ALGORITHMS
+    from experiments.schemas import Algo
+
+    assert set(typing.get_args(Algo)) == set(ALGORITHMS)
