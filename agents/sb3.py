@@ -36,16 +36,20 @@ a run folder::
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
+import yaml
 from gymnasium.utils import seeding
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
+from agents.rdpg.networks import Hidden
+from rover_envs.angle_net import FrozenAngleNet
 from rover_envs.env import DEFAULT_DIRECTION, build_engine, make_spaces
 from rover_envs.features import FEATURE_BOUND, N_FEATURES
 
@@ -84,15 +88,13 @@ class SB3Actor:
         shape = getattr(model.policy, "lstm_hidden_state_shape", None)  # RecurrentPPO: (layers, 1, H)
         self.layers, self.size = (int(shape[0]), int(shape[2])) if shape else (1, 0)
 
-    def initial(self, n: int):
-        from agents.rdpg.networks import Hidden
-
+    def initial(self, n: int) -> Hidden:
         z = torch.zeros(self.layers, n, self.size)
         return Hidden(z, z.clone(), torch.zeros(n, self.action_dim))
 
-    def act(self, obs: torch.Tensor, hidden, start: torch.Tensor, features: torch.Tensor | None = None):
-        from agents.rdpg.networks import Hidden
-
+    def act(
+        self, obs: torch.Tensor, hidden: Hidden, start: torch.Tensor, features: torch.Tensor | None = None
+    ):
         grid = obs.numpy().astype(np.float32)
         if self.n_features:
             if features is None:
@@ -116,12 +118,7 @@ def load_sb3_policy(run):
     """The :class:`agents.rover.RoverPolicy` of a finished Stable-Baselines3 run folder
     (``config.yaml`` + ``model.zip``): its model as the actor, the environment's default angle
     network for the direction, its move rule and features from the run's ``env``."""
-    from pathlib import Path
-
-    import yaml
-
-    from agents.rover import RoverPolicy
-    from rover_envs.angle_net import FrozenAngleNet
+    from agents.rover import RoverPolicy  # agents.rover loads this module lazily: no cycle
 
     run = Path(run)
     if not (run / "config.yaml").is_file() or not (run / "model.zip").is_file():

@@ -66,16 +66,15 @@ def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
         done += m
 
 
-def _rover(path: Path | None = None, move: str | None = None) -> Callable:
-    rover = RoverDescent.pretrained(path)
+def _method(rover: RoverDescent, move: str | None = None) -> Callable:
+    """``rover.minimize`` as ``method(fun, x0, **options)`` (the budget, not ``max_iter``, ends it)."""
     return lambda fun, x0, **kw: rover.minimize(
         fun, x0, move=move, **{k: v for k, v in kw.items() if k != "max_iter"}
     )
 
 
-def _rover_sb3(run: Path) -> Callable:
-    rover = RoverDescent.from_sb3(run)
-    return lambda fun, x0, **kw: rover.minimize(fun, x0, **{k: v for k, v in kw.items() if k != "max_iter"})
+def _rover(path: Path | None = None, move: str | None = None) -> Callable:
+    return _method(RoverDescent.pretrained(path), move)
 
 
 def _grid_fit(fun, x0, **options):
@@ -374,9 +373,8 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(
                 f"--policy {item!r}: expected NEW_NAME=PATH of an existing policy file or SB3 run folder"
             )
-        optimizers[name] = (
-            (lambda path=Path(path): _rover_sb3(path)) if sb3_run else (lambda path=Path(path): _rover(path))
-        )
+        load = RoverDescent.from_sb3 if sb3_run else RoverDescent.pretrained
+        optimizers[name] = lambda path=Path(path), load=load: _method(load(path))
     names = [args.optimizer] if args.optimizer else args.optimizers or list(OPTIMIZERS)
     names += [item.partition("=")[0] for item in args.policy if item.partition("=")[0] not in names]
     unknown = [n for n in names if n not in optimizers]

@@ -77,11 +77,10 @@ def _run_policy(run: Path):
     if (run / "rover_policy.pt").is_file():
         cfg = load(DDPGExperiment, run / "config.yaml")
         return cfg, heldout.actor_policy(RoverPolicy.load(run / "rover_policy.pt").actor), cfg.agent.angle_net
-    from agents.sb3 import algorithm_class
+    from agents.sb3 import load_sb3_policy
 
     cfg = load(SB3Experiment, run / "config.yaml")
-    cls, _ = algorithm_class(cfg.algo)
-    return cfg, heldout.sb3_policy(cls.load(run / "model.zip", device="cpu")), None
+    return cfg, heldout.sb3_policy(load_sb3_policy(run).actor.model), None
 
 
 def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMILIES) -> tuple[str, dict]:
