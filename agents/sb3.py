@@ -116,8 +116,9 @@ class SB3Actor:
 
 def load_sb3_policy(run):
     """The :class:`agents.rover.RoverPolicy` of a finished Stable-Baselines3 run folder
-    (``config.yaml`` + ``model.zip``): its model as the actor, the environment's default angle
-    network for the direction, its move rule and features from the run's ``env``."""
+    (``config.yaml`` + ``model.zip``): its model as the actor, the run's angle network for the
+    direction (``angle_net``; the shipped one when null), its move rule and features from the
+    run's ``env``."""
     from agents.rover import RoverPolicy  # agents.rover loads this module lazily: no cycle
 
     run = Path(run)
@@ -130,7 +131,7 @@ def load_sb3_policy(run):
     env = cfg.get("env") or {}
     cls, _ = algorithm_class(cfg.get("algo", ""))
     model = cls.load(run / "model.zip", device="cpu")
-    angle = FrozenAngleNet.load(None)
+    angle = FrozenAngleNet.load(cfg.get("angle_net"))
     grid = int(env.get("grid_size", angle.grid_size))
     if grid != angle.grid_size:
         raise ValueError(

@@ -43,6 +43,8 @@ def specs_for(cfg: CompareConfig, source: str = "compare") -> list[RunSpec]:
         for seed in cfg.seeds:
             experiment = f"{cfg.name}-{algo}"
             common = {**env, **ev, "name": experiment, "seed": seed}
+            if cfg.angle_net is not None:
+                common["agent.angle_net" if algo == "rdpg" else "angle_net"] = cfg.angle_net
             if algo == "rdpg":
                 module, cls, base = "experiments.train_ddpg", DDPGExperiment, cfg.rdpg_config
                 overrides = {

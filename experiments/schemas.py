@@ -179,6 +179,10 @@ class SB3Experiment:
     """ddpg, td3, sac, ppo (Stable-Baselines3) or recurrent_ppo (sb3-contrib)."""
     env: EngineConfig = field(default_factory=EngineConfig)
     """The training environment."""
+    angle_net: str | None = None
+    """Weights of the frozen angle network that gives the environment's direction; null: the
+    shipped ``agents/pretrained/angle_net.pt``. ``RoverDescent.from_sb3`` and the validation
+    read the run's own network from here."""
     num_envs: int = 16
     """Sub-environments of the SB3 VecEnv."""
     total_steps: int = 300_000
@@ -316,6 +320,9 @@ class CompareConfig:
     """The comparison's folder is {runs_dir}/{name}."""
     env: EngineConfig = field(default_factory=EngineConfig)
     """The environment every algorithm trains on (each keeps its own number of sub-environments)."""
+    angle_net: str | None = None
+    """Weights of the frozen angle network that gives every algorithm's direction (rdpg's
+    ``agent.angle_net``, the SB3 runs' ``angle_net``); null: each base config's own."""
     total_steps: int = 300_000
     """Environment steps per run."""
     seeds: list[int] = field(default_factory=lambda: [0, 1])

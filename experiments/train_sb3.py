@@ -42,7 +42,7 @@ OFF_POLICY = ("ddpg", "td3", "sac")
 
 
 def make_env(cfg: SB3Experiment, seed: int) -> RoverVecEnv:
-    return RoverVecEnv(cfg.num_envs, seed=seed, **to_dict(cfg.env))
+    return RoverVecEnv(cfg.num_envs, seed=seed, angle_net_path=cfg.angle_net, **to_dict(cfg.env))
 
 
 def build_model(cfg: SB3Experiment, env: RoverVecEnv):
@@ -152,7 +152,7 @@ def train(cfg: SB3Experiment, run_dir: Path, resume: bool = False, quiet: bool =
     save_checkpoint(model, run_dir, state)
     trained = heldout.evaluate(
         heldout.sb3_policy(model),
-        env=heldout.heldout_env(cfg.env, cfg.eval.noise),
+        env=heldout.heldout_env(cfg.env, cfg.eval.noise, angle_net=cfg.angle_net),
         landscapes=cfg.eval.landscapes_per_family,
         seed=cfg.seed + cfg.eval.seed_offset,
     )

@@ -80,7 +80,7 @@ def _run_policy(run: Path):
     from agents.sb3 import load_sb3_policy
 
     cfg = load(SB3Experiment, run / "config.yaml")
-    return cfg, heldout.sb3_policy(load_sb3_policy(run).actor.model), None
+    return cfg, heldout.sb3_policy(load_sb3_policy(run).actor.model), cfg.angle_net
 
 
 def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMILIES) -> tuple[str, dict]:

@@ -258,3 +258,16 @@ def test_the_sb3_config_names_exactly_the_algorithms_the_agents_can_build():
     from experiments.schemas import Algo
 
     assert set(typing.get_args(Algo)) == set(ALGORITHMS)
+
+
+def test_a_comparison_gives_every_algorithm_the_same_angle_network():
+    from experiments.compare_rl import specs_for
+    from experiments.schemas import CompareConfig
+
+    path = "experiments/configs/compare_rl_small.yaml"
+    wide = "agents/pretrained/angle_wide.pt"
+    specs = specs_for(load(CompareConfig, path, {"angle_net": wide, "algorithms": ["rdpg", "ppo"]}), path)
+    by_algo = {s.labels["algorithm"]: s.overrides for s in specs}
+    assert by_algo["rdpg"]["agent.angle_net"] == wide and by_algo["ppo"]["angle_net"] == wide
+    default = specs_for(load(CompareConfig, path), path)
+    assert all("angle_net" not in s.overrides and "agent.angle_net" not in s.overrides for s in default)

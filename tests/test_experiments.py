@@ -405,10 +405,16 @@ def test_validate_scores_a_stable_baselines3_run_beside_ours(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("algo", "features"), [("recurrent_ppo", True), ("ppo", False)])
-def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(tmp_path, algo, features):
-    """RoverDescent.from_sb3: the model drives the same episode as in the env it was trained on,
-    in 2-D, and runs over pairs of coordinates in higher dimension."""
+@pytest.mark.parametrize(
+    ("algo", "features", "angle_net"),
+    [("recurrent_ppo", True, "agents/pretrained/angle_wide.pt"), ("ppo", False, None)],
+)
+def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(
+    tmp_path, algo, features, angle_net
+):
+    """RoverDescent.from_sb3: the model drives the same episode as in the env it was trained on
+    (with the run's own angle network), in 2-D, and runs over pairs of coordinates in higher
+    dimension."""
     import gymnasium as gym
 
     import rover_envs  # noqa: F401
@@ -425,6 +431,7 @@ def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(tmp_p
             f"algo={algo}",
             f"env.features={str(features).lower()}",
             "env.move=best_sample",
+            f"angle_net={angle_net or 'null'}",
         ]
     )
     (run,) = tmp_path.iterdir()
@@ -434,7 +441,7 @@ def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(tmp_p
     x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
     res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True)
     act = heldout.sb3_policy(rover.policy.actor.model)
-    env = gym.make("RoverLandscape-v0", move="best_sample", features=features)
+    env = gym.make("RoverLandscape-v0", move="best_sample", features=features, angle_net_path=angle_net)
     obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
     state, trajectory = None, [info["theta"]]
     for t in range(30):
