@@ -61,11 +61,11 @@ def grid_points(theta: np.ndarray, delta: np.ndarray, n: int, dims: np.ndarray |
         raise ValueError(f"dims must lie in [0, {d}); got {dims.min()}..{dims.max()}")
     lead = np.broadcast_shapes(theta.shape[:-1], dims.shape[:-1], np.shape(delta))
     pts = np.broadcast_to(theta[..., None, None, :], (*lead, n, n, d)).copy()
-    step = np.broadcast_to(step, (*lead, 1, 1))
-    onehot_i = np.arange(d) == np.broadcast_to(dims[..., 0], lead)[..., None]
-    onehot_j = np.arange(d) == np.broadcast_to(dims[..., 1], lead)[..., None]
-    pts += (step * o[:, None])[..., None] * onehot_i[..., None, None, :]
-    pts += (step * o[None, :])[..., None] * onehot_j[..., None, None, :]
+    flat = pts.reshape(-1, n, n, d)  # a view: each grid's two coordinates are written in place
+    grid = np.arange(flat.shape[0])
+    step = np.broadcast_to(np.asarray(delta, dtype=float), lead).reshape(-1, 1, 1)
+    flat[grid, :, :, np.broadcast_to(dims[..., 0], lead).reshape(-1)] += step * o[:, None]
+    flat[grid, :, :, np.broadcast_to(dims[..., 1], lead).reshape(-1)] += step * o[None, :]
     return pts
 
 

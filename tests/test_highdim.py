@@ -247,6 +247,89 @@ def test_the_direct_mlp_form_gives_vmaps_losses(dtype):
     assert not ModuleObjective(frozen, nn.functional.cross_entropy, X, y).fast
 
 
+def _few_coordinate_batch(x: np.ndarray, rng: np.random.Generator, groups=None) -> np.ndarray:
+    """Rows of x changed in 0-3 coordinates: unchanged rows, single weights and biases, two
+    entries of one unit, entries of several layers, and pair grids around x."""
+    d = x.size
+    rows = [x.copy(), x.copy()]
+    for count in (1, 1, 2, 2, 2, 3, 3):
+        for _ in range(6):
+            r = x.copy()
+            r[rng.choice(d, count, replace=False)] += rng.normal(0, 0.5, count)
+            rows.append(r)
+    if groups is not None:  # two entries within each layer (often the same unit or a bias)
+        for g in groups:
+            for _ in range(4):
+                r = x.copy()
+                r[rng.choice(g, 2, replace=False)] += rng.normal(0, 0.5, 2)
+                rows.append(r)
+    pairs = np.array([[0, 1], [2, d - 1], [d - 2, d - 1]])
+    from rover_envs.grid import grid_points
+
+    grids = grid_points(x, np.array([0.1, 0.2, 0.3]), 5, pairs).reshape(-1, d)
+    return np.vstack([np.array(rows), grids])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "CrossEntropyLoss", "mse"])
+def test_the_sparse_path_gives_the_dense_losses(dtype, loss):
+    """A batch of few-coordinate changes of one vector (Rover Descent's pair grids) evaluated
+    from cached activations gives the losses of the full forward passes."""
+    import torch
+    from torch import nn
+
+    from agents.torch_objective import ModuleObjective, sparse_deviations
+
+    torch.manual_seed(2)
+    dt = getattr(torch, dtype)
+    net = nn.Sequential(
+        nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 5, bias=False), nn.ReLU(), nn.Linear(5, 3), nn.Sigmoid()
+    ).to(dt)
+    X = torch.randn(30, 4, dtype=dt)
+    if loss == "mse":
+        fn, y = nn.functional.mse_loss, torch.randn(30, 3, dtype=dt)
+    else:
+        fn, y = (
+            (nn.functional.cross_entropy if loss == "cross_entropy" else nn.CrossEntropyLoss()),
+            torch.randint(0, 3, (30,)),
+        )
+    obj = ModuleObjective(net, fn, X, y, chunk=7)
+    assert obj.sparse
+    rng = np.random.default_rng(0)
+    x = obj.x0 + rng.normal(0, 0.3, obj.dim)
+    P = _few_coordinate_batch(x, rng, obj.groups())
+    found = sparse_deviations(P)
+    assert found is not None and found[1].shape[1] == 3
+    np.testing.assert_array_equal(found[0], x)
+    sparse = obj(P)
+    obj._sparse = None
+    dense = obj(P)
+    obj._batched = torch.func.vmap(obj._loss)
+    general = obj(P)
+    tol = 2e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(sparse, general, rtol=tol)
+    np.testing.assert_allclose(dense, general, rtol=tol)
+
+
+def test_sparse_deviations_finds_the_reference_or_declines():
+    from agents.torch_objective import sparse_deviations
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=12)
+    P = np.repeat(x[None], 9, axis=0)
+    P[1:4, 3] += 1.0  # a minority of rows share a change
+    P[5, [0, 7]] += [2.0, -1.0]
+    ref, columns, deltas, valid = sparse_deviations(P)
+    np.testing.assert_array_equal(ref, x)
+    rebuilt = np.repeat(ref[None], 9, axis=0)
+    for b, k in zip(*np.nonzero(valid)):
+        rebuilt[b, columns[b, k]] += deltas[b, k]
+    np.testing.assert_array_equal(rebuilt, P)
+    assert valid.sum(axis=1).tolist() == [0, 1, 1, 1, 0, 2, 0, 0, 0]
+    assert sparse_deviations(rng.normal(size=(9, 12))) is None  # every coordinate differs
+    assert sparse_deviations(x[None]) is None
+
+
 def test_bench_highdim_runs_and_descends(tmp_path):
     import json
 
