@@ -9,9 +9,9 @@ of an iteration in one call). Then the paper's Iris network (``evaluate_highd.ir
 4-10-10-3 tanh MLP, d = 193, float32, :class:`agents.torch_objective.ModuleObjective`, whose
 sparse path evaluates the pair grids from the iterate's cached activations) with
 ``PerDimension(1)``, 100 iterations (``--no-iris`` skips it). Best of ``--repeats`` runs, one
-torch thread. Each row also gives the seconds spent inside the loss and the rest (Rover
-Descent's own work: grids, angle net, actor, bookkeeping). Prints a table and, with ``--out``,
-writes JSON.
+thread (torch's and NumPy's BLAS, ``threadpoolctl``). Each row also gives the seconds spent
+inside the loss and the rest (Rover Descent's own work: grids, angle net, actor,
+bookkeeping). Prints a table and, with ``--out``, writes JSON.
 """
 
 from __future__ import annotations
@@ -58,6 +58,13 @@ def _timed_row(rover, task: str, loss, x0, pairs, iterations: int, repeats: int)
 
 
 def run(dims: list[int], iterations: int, k: int, repeats: int, iris: bool = True) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        return _run(dims, iterations, k, repeats, iris)
+
+
+def _run(dims: list[int], iterations: int, k: int, repeats: int, iris: bool) -> dict:
     torch.set_num_threads(1)
     from experiments.evaluate_highd import iris_task, logistic_task
 

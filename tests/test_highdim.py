@@ -346,6 +346,26 @@ def test_bench_highdim_runs_and_descends(tmp_path):
     assert [r["task"] for r in rows] == ["logistic regression d=12"]
 
 
+def test_the_logistic_loss_is_the_logaddexp_formula_at_every_scale_and_batch_size():
+    pytest.importorskip("sklearn")
+    from experiments.evaluate_highd import logistic_task
+
+    task = logistic_task(12, 0)
+    rng = np.random.default_rng(3)
+    outputs = []
+    for scale, m in [(0.1, 50), (1.0, 1), (10.0, 7), (1000.0, 50), (1.0, 80)]:
+        P = rng.normal(size=(m, 12)) * scale
+        expected = np.logaddexp(0.0, -(P @ task.X.T) * task.sign).mean(axis=1) + 0.5 * task.l2 * np.sum(
+            P * P, axis=1
+        )
+        got = task(P)
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+        outputs.append((got, expected))
+    for got, expected in outputs:  # results do not share the reused buffers
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+    assert task(np.zeros(12)).shape == (1,)
+
+
 @pytest.mark.slow
 def test_evaluate_highd_smoke(tmp_path):
     pytest.importorskip("sklearn")
