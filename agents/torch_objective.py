@@ -276,6 +276,7 @@ class ModuleObjective:
         inputs: torch.Tensor,
         targets: torch.Tensor,
         chunk: int = 4096,
+        sparse: bool = True,
     ):
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1; got {chunk}")
@@ -292,8 +293,9 @@ class ModuleObjective:
         self.fast = _is_plain_mlp(module, inputs)
         """Whether ``obj(P)`` uses the direct batched MLP form (else ``vmap``)."""
         self._batched = self._mlp_losses if self.fast else vmap(self._loss)
-        self.sparse = self.fast and isinstance(next(iter(module)), nn.Linear)
-        """Whether batches of few-coordinate changes of one vector take the sparse path."""
+        self.sparse = sparse and self.fast and isinstance(next(iter(module)), nn.Linear)
+        """Whether batches of few-coordinate changes of one vector take the sparse path (the
+        ``sparse`` argument, for a plain MLP that starts with a Linear layer)."""
         self._sparse = _SparseMLP(module, self.sizes) if self.sparse else None
 
     @property

@@ -3,15 +3,16 @@
 The paper reports "up to a minute" per run for d > 50. This times ``RoverDescent.minimize`` with
 the shipped policy on the logistic regression of ``make evaluate-highd``
 (``experiments.evaluate_highd.logistic_task``: scikit-learn's ``make_classification``, 200
-samples, cross-entropy + 1e-3 L2, the loss in float64 PyTorch), first dataset, ``x0 = 0``, 100
+samples, cross-entropy + 1e-3 L2, the loss in float64 NumPy), first dataset, ``x0 = 0``, 100
 iterations, ``pairs=RandomPairs(10)`` (the paper's k = 10), the loss ``vectorized`` (all grids
 of an iteration in one call). Then the paper's Iris network (``evaluate_highd.iris_task``: a
 4-10-10-3 tanh MLP, d = 193, float32, :class:`agents.torch_objective.ModuleObjective`, whose
 sparse path evaluates the pair grids from the iterate's cached activations) with
-``PerDimension(1)``, 100 iterations (``--no-iris`` skips it). Best of ``--repeats`` runs, one
-thread (torch's and NumPy's BLAS, ``threadpoolctl``). Each row also gives the seconds spent
-inside the loss and the rest (Rover Descent's own work: grids, angle net, actor,
-bookkeeping). Prints a table and, with ``--out``, writes JSON.
+``PerDimension(1)``, 100 iterations, and again with the sparse path off (``dense``: every grid
+point a full forward pass in the direct batched form; ``--no-iris`` skips both). Best of
+``--repeats`` runs, one thread (torch's and NumPy's BLAS, ``threadpoolctl``). Each row also
+gives the seconds spent inside the loss and the rest (Rover Descent's own work: grids, angle
+net, actor, bookkeeping). Prints a table and, with ``--out``, writes JSON.
 """
 
 from __future__ import annotations
@@ -84,10 +85,10 @@ def _run(dims: list[int], iterations: int, k: int, repeats: int, iris: bool) -> 
             )
         )
     if iris:
-        obj, _ = iris_task(0)
-        rows.append(
-            _timed_row(rover, "Iris network d=193", obj, obj.x0, PerDimension(1), iterations, repeats)
-        )
+        for sparse in (True, False):
+            obj, _ = iris_task(0, sparse=sparse)
+            task = "Iris network d=193" + ("" if sparse else " dense")
+            rows.append(_timed_row(rover, task, obj, obj.x0, PerDimension(1), iterations, repeats))
     return {"machine": platform.processor() or platform.machine(), "rows": rows}
 
 

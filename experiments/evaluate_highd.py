@@ -120,8 +120,9 @@ def logistic_task(d: int, dataset: int) -> Logistic:
     return Logistic(X, y.astype(float))
 
 
-def iris_task(seed: int):
-    """``(objective, test_accuracy)`` for a freshly initialised 4-10-10-3 MLP."""
+def iris_task(seed: int, sparse: bool = True):
+    """``(objective, test_accuracy)`` for a freshly initialised 4-10-10-3 MLP (``sparse``:
+    :class:`ModuleObjective`'s sparse path for the pair grids)."""
     from sklearn.datasets import load_iris
     from sklearn.model_selection import train_test_split
     from torch import nn
@@ -134,7 +135,12 @@ def iris_task(seed: int):
     net = nn.Sequential(nn.Linear(4, 10), nn.Tanh(), nn.Linear(10, 10), nn.Tanh(), nn.Linear(10, 3))
     f32 = torch.float32
     obj = ModuleObjective(
-        net, nn.functional.cross_entropy, torch.as_tensor(Xtr, dtype=f32), torch.as_tensor(ytr), chunk=20_000
+        net,
+        nn.functional.cross_entropy,
+        torch.as_tensor(Xtr, dtype=f32),
+        torch.as_tensor(ytr),
+        chunk=20_000,
+        sparse=sparse,
     )
     Xte_t, yte_t = torch.as_tensor(Xte, dtype=f32), torch.as_tensor(yte)
 

@@ -337,10 +337,12 @@ def test_bench_highdim_runs_and_descends(tmp_path):
 
     out = tmp_path / "bench.json"
     result = bench_highdim.main(["--dims", "12", "--iterations", "2", "--repeats", "1", "--out", str(out)])
-    row, iris = result["rows"]
+    row, iris, dense = result["rows"]
     assert row["nfev"] == 2 * (45 * 49 + 1) + 1 and row["loss_end"] < row["loss_start"]
     assert iris["task"] == "Iris network d=193" and iris["pairs"] == "PerDimension(l=1)"
-    assert iris["loss_end"] < iris["loss_start"]
+    assert iris["loss_end"] < iris["loss_start"] and dense["task"] == "Iris network d=193 dense"
+    assert dense["loss_end"] == pytest.approx(iris["loss_end"], rel=1e-4)  # the same run, to rounding
+    assert 0 < row["loss_seconds"] < row["seconds"] and row["rover_seconds"] > 0
     assert json.loads(out.read_text())["rows"][0]["task"] == "logistic regression d=12"
     rows = bench_highdim.main(["--dims", "12", "--iterations", "1", "--repeats", "1", "--no-iris"])["rows"]
     assert [r["task"] for r in rows] == ["logistic regression d=12"]
