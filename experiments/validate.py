@@ -114,6 +114,16 @@ def table(results: dict[str, list[dict]], families=FAMILIES) -> list[str]:
     return lines
 
 
+def variant_labels(names: list[str]) -> dict[str, str]:
+    """Row label per experiment name: a sweep's variant (the name after its first ``-``), or the
+    whole name where two experiments would share a label (the same variant of two sweeps)."""
+    short = {n: re.sub(r"^.*?-", "", n) if "-" in n else n for n in dict.fromkeys(names)}
+    counts: dict[str, int] = {}
+    for label in short.values():
+        counts[label] = counts.get(label, 0) + 1
+    return {n: (label if counts[label] == 1 else n) for n, label in short.items()}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path, help="sweep folders or run folders")
@@ -132,9 +142,12 @@ def main(argv: list[str] | None = None) -> dict:
     everything = {}
     for protocol in args.protocols:
         results: dict[str, list[dict]] = {}
+        names = []
         for run in runs:
             name, scores = validate_run(run, protocol, args.landscapes)
-            results.setdefault(re.sub(r"^.*?-", "", name) if "-" in name else name, []).append(scores)
+            names.append(name)
+            results.setdefault(name, []).append(scores)
+        results = {variant_labels(names)[name]: rows for name, rows in results.items()}
         everything[protocol] = results
         lines += ["", f"## Protocol `{protocol}`", "", *table(results)]
     text = "\n".join(lines) + "\n"

@@ -379,6 +379,19 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
     assert "## Protocol `deployment`" in (tmp_path / "v.md").read_text()
 
 
+def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
+    from experiments.validate import variant_labels
+
+    names = ["sweep_a-x", "sweep_a-y", "sweep_a-x", "plain", "cmp-recurrent_ppo", "cmp_wide-recurrent_ppo"]
+    assert variant_labels(names) == {
+        "sweep_a-x": "x",
+        "sweep_a-y": "y",
+        "plain": "plain",
+        "cmp-recurrent_ppo": "cmp-recurrent_ppo",
+        "cmp_wide-recurrent_ppo": "cmp_wide-recurrent_ppo",
+    }
+
+
 @pytest.mark.slow
 def test_validate_scores_a_stable_baselines3_run_beside_ours(tmp_path):
     """make compare-rl's SB3 runs (a model.zip) are validated like our own runs, features env included."""
