@@ -82,6 +82,11 @@ def heldout_env(env: Any, noise: float | None = None, angle_net: str | None = No
     return kwargs
 
 
+SOLVED = 1e-3
+"""A landscape counts as solved when its final normalised regret is below this: on the funnels
+family a rival well leaves at least about 1e-2."""
+
+
 def evaluate(
     act: Act | None,
     *,
@@ -90,8 +95,8 @@ def evaluate(
     seed: int = 1_000_003,
     families: Sequence[str] = FAMILY_NAMES,
 ) -> dict:
-    """Per family: the median final normalised regret, its mean log10, and the median
-    alpha/alpha0 and delta/delta0 trajectories; plus ``log10_score`` over families.
+    """Per family: the median final normalised regret, its mean log10, the fraction of landscapes
+    solved (below ``SOLVED``), and the median alpha/alpha0 and delta/delta0 trajectories.
 
     ``env``: the environment's keyword arguments other than ``family`` (:func:`heldout_env`
     builds them from a training config; default: the environment's defaults)."""
@@ -129,6 +134,7 @@ def evaluate(
         out[fam] = {
             "median_final_normalized_regret": float(np.median(norm)),
             "mean_log10_final_normalized_regret": float(np.mean(np.log10(np.maximum(norm, FLOOR)))),
+            "solved_fraction": float(np.mean(norm < SOLVED)),
             "alpha_ratio": np.median(np.stack(alphas), axis=1).tolist(),
             "delta_ratio": np.median(np.stack(deltas), axis=1).tolist(),
         }

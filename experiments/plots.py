@@ -87,14 +87,19 @@ def rippled_figure(out: Path, seed: int = 0) -> Path:
 
 
 def generated_figure(out: Path, seed: int = 0) -> Path:
-    """The project's generated families (not the paper's): ill-conditioned bowls, multiscale ripples."""
+    """The project's generated families (not the paper's): ill-conditioned bowls, multiscale
+    ripples, funnels."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(2, 3, figsize=(13, 8.5))
-    for row, name in enumerate(("ill_conditioned", "multiscale")):
+    fig, axes = plt.subplots(3, 3, figsize=(13, 12.5))
+    for row, name in enumerate(("ill_conditioned", "multiscale", "funnels")):
         for ax in axes[row]:
             f = L.make(name, rng=rng)
             starts = np.array([sample_start(f, f.minimum[0], rng) for _ in range(60)])
             _contour(ax, f, _family_box(f, starts), starts)
+            if name == "funnels":
+                depths = np.sort(-f.params.w[0, :4])[::-1]
+                ax.set_title(f"funnels: depths {', '.join(f'{d:.1f}' for d in depths)}", fontsize=9)
+                continue
             eig = np.linalg.eigvalsh(f.params.Q[0])
             extra = f", wavelength {f.params.lam[0]:.2f}" if name == "multiscale" else ""
             ax.set_title(f"{name}: condition {eig[1] / eig[0]:.2g}{extra}", fontsize=9)

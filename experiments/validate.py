@@ -7,7 +7,8 @@ holds a finished policy -- our recurrent DDPG's ``rover_policy.pt`` or a Stable-
 ``model.zip`` from ``make compare-rl`` -- is evaluated on the held-out landscapes of its own
 training run (same seeds: ``seed + eval.seed_offset``; never a test function), noiseless, with
 the environment rules it was trained with (move rule, grid), on every training family of the
-``broad`` mixture (whichever subset the run trained on), under two start protocols:
+``broad`` mixture (whichever subset the run trained on; ``--families`` names others, such as
+the generated ``funnels`` that no run trains on), under two start protocols:
 
 * ``distance`` — the environment's default: ``alpha0 / d`` log-uniform in [0.01, 0.3] and
   ``delta0 / d`` in [0.005, 0.1], ``d`` the distance to the minimiser (what training's own
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,8 @@ from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, SB3Experiment
 
 FAMILIES = ("quadratic", "valley", "saddle", "plateau_cliff", "rippled", "ill_conditioned", "multiscale")
+"""The default validation families: the ``broad`` mixture's seven (``--families`` picks others,
+e.g. ``funnels``, the generated family drawn only for validation)."""
 PROTOCOLS = {
     "distance": {
         "initial_scale": "distance",
@@ -83,8 +87,18 @@ def _run_policy(run: Path):
     return cfg, heldout.sb3_policy(load_sb3_policy(run).actor.model), cfg.angle_net
 
 
-def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMILIES) -> tuple[str, dict]:
-    """``(experiment name, {family: log10 median final normalised regret})`` of one run."""
+STATISTICS = {
+    "median": "log10 of the median final normalised regret per family (lower is better, -16 the floor)",
+    "solved": f"the fraction of landscapes solved (final normalised regret below {heldout.SOLVED:g}; higher "
+    "is better)",
+}
+"""What a cell reports (``--statistic``)."""
+
+
+def validate_run(
+    run: Path, protocol: str, landscapes: int | None, families=FAMILIES, statistic: str = "median"
+) -> tuple[str, dict]:
+    """``(experiment name, {family: statistic})`` of one run (``STATISTICS``)."""
     cfg, act, angle_net = _run_policy(run)
     kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=angle_net), **PROTOCOLS[protocol]}
     out = heldout.evaluate(
@@ -94,6 +108,8 @@ def validate_run(run: Path, protocol: str, landscapes: int | None, families=FAMI
         seed=cfg.seed + cfg.eval.seed_offset,
         families=families,
     )
+    if statistic == "solved":
+        return cfg.name, {f: out[f]["solved_fraction"] for f in families}
     scores = {
         f: float(np.log10(max(out[f]["median_final_normalized_regret"], heldout.FLOOR))) for f in families
     }
@@ -129,27 +145,31 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("folders", nargs="+", type=Path, help="sweep folders or run folders")
     parser.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=list(PROTOCOLS))
     parser.add_argument("--landscapes", type=int, default=None, help="per family (default: the run's)")
+    parser.add_argument(
+        "--families", nargs="+", default=list(FAMILIES), help="validation families (default: the broad seven)"
+    )
+    parser.add_argument("--statistic", choices=list(STATISTICS), default="median", help="what a cell reports")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
     runs = find_runs(args.folders)
     lines = [
         "# Validation on held-out training landscapes",
         "",
-        f"`python -m experiments.validate {' '.join(map(str, args.folders))}`: log10 of the median final "
-        "normalised regret per family (lower is better, -16 the floor), mean ± std over seeds; score: "
-        "the mean over families. No test function is involved.",
+        f"`python -m experiments.validate {' '.join(argv if argv is not None else sys.argv[1:])}`: "
+        f"{STATISTICS[args.statistic]}, mean ± std over seeds; score: the mean over families. No test "
+        "function is involved.",
     ]
     everything = {}
     for protocol in args.protocols:
         results: dict[str, list[dict]] = {}
         names = []
         for run in runs:
-            name, scores = validate_run(run, protocol, args.landscapes)
+            name, scores = validate_run(run, protocol, args.landscapes, tuple(args.families), args.statistic)
             names.append(name)
             results.setdefault(name, []).append(scores)
         results = {variant_labels(names)[name]: rows for name, rows in results.items()}
         everything[protocol] = results
-        lines += ["", f"## Protocol `{protocol}`", "", *table(results)]
+        lines += ["", f"## Protocol `{protocol}`", "", *table(results, tuple(args.families))]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

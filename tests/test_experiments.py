@@ -377,6 +377,12 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
         validate.FAMILIES
     )
     assert "## Protocol `deployment`" in (tmp_path / "v.md").read_text()
+    args = [str(tmp_path), "--landscapes", "4", "--families", "funnels", "--statistic", "solved"]
+    solved = validate.main([*args, "--protocols", "deployment", "--out", str(tmp_path / "s.md")])
+    for runs in solved["deployment"].values():
+        assert set(runs[0]) == {"funnels"} and 0.0 <= runs[0]["funnels"] <= 1.0
+        assert runs[0]["funnels"] * 4 == int(runs[0]["funnels"] * 4)  # a fraction of 4 landscapes
+    assert "fraction of landscapes solved" in (tmp_path / "s.md").read_text()
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():

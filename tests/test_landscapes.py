@@ -224,3 +224,23 @@ def test_saddle_reading_scaled_points_tame_the_weights():
     built, scaled = measure(200).values()
     assert built["w_median"] > 10 * scaled["w_median"]  # near-singular Gram matrix as built
     assert built["f_star"] < 3 * scaled["f_star"] < 0  # minima far below the conditioning values
+
+
+def test_funnels_have_rival_wells_and_box_starts_and_join_no_mixture():
+    from rover_envs.core import sample_start
+
+    gen = np.random.default_rng(11)
+    for mixture in ("all", "all_rippled", "broad"):
+        assert "funnels" not in {L.make(mixture, rng=gen).family for _ in range(200)}
+    local = 0
+    for _ in range(30):
+        f = L.make("funnels", rng=gen)
+        x_star, f_star = f.minimum
+        depths = -f.params.w[0, :4]
+        assert np.all((depths >= 1.0) & (depths <= 10.0)) and np.all(np.abs(f.params.c[0, :4]) <= 3.0)
+        x = sample_start(f, x_star, gen)
+        assert np.all(np.abs(x) <= 4.0)
+        for _ in range(3000):  # steepest descent, step below 1 / the largest curvature (10 / 0.4^2)
+            x = x - 0.01 * f.grad(x)
+        local += f(x) > f_star + 1e-3
+    assert local >= 10  # the nearest funnel is often not the deepest

@@ -42,7 +42,7 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
     Args:
         name: a training family (``"quadratic"``, ``"valley"``, ``"saddle"``,
             ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family; beyond the paper,
-            ``"rippled"``, ``"ill_conditioned"``, ``"multiscale"`` and the mixtures
+            ``"rippled"``, ``"ill_conditioned"``, ``"multiscale"``, ``"funnels"`` and the mixtures
             ``"all_rippled"`` and ``"broad"``) or an analytic
             function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
             ``"beale"``, ``"styblinski_tang"``).

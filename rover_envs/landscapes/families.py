@@ -49,6 +49,16 @@ uniformly from all seven families):
   the minimiser) and ``kappa`` log-uniform in [0.3, 300] (from a bump-free bowl to a field of
   deep local minima over the bowl's global structure).
 
+One more, generated for validation (drawn only by name, in no mixture, so it changes no other
+family's or mixture's draws):
+
+* **funnels** — four Gaussian wells of one shared, rotated, anisotropic width (length scales
+  log-uniform in [0.4, 1.2]) at centres uniform in ``[-3, 3]^2``, depths log-uniform in [1, 10]
+  (so one well is the global one, the others its local rivals at 10-100% of its depth), over a
+  shallow isotropic bowl centred on the wells' mean whose rise at distance 3 is a tenth of the
+  deepest well: several funnels with a weak global structure. Starts uniform in ``[-4, 4]^2``
+  (a bounded domain with the minimiser anywhere in it).
+
 Starting points are "far enough" from the optimum: at a Mahalanobis distance ``r`` from the
 well's centre (valley ``r ~ U[1.5, 3]``, up the valley's walls or far along its floor;
 plateau ``r ~ U[2.5, 4]``, out on the plateau where the slope per length scale is 0.1%-11%
@@ -118,6 +128,27 @@ def build_ill_conditioned(u: np.ndarray) -> FieldParams:
 
 def build_multiscale(u: np.ndarray) -> FieldParams:
     return _rippled_bowl(u, (0.05, 3.0), (0.3, 300.0))
+
+
+def build_funnels(u: np.ndarray) -> FieldParams:
+    m = len(u)
+    centres = -3.0 + 6.0 * u[:, 0:8].reshape(m, 4, 2)
+    depth = np.exp(u[:, 8:12] * np.log(10.0))
+    lengths = np.exp(np.log(0.4) + u[:, 12:14] * np.log(3.0))
+    Rt = np.swapaxes(rotations(TWO_PI * u[:, 14]), -1, -2)
+    out = quadratic_fields(np.zeros((m, 2, 2)) + np.eye(2), np.zeros((m, 2)))
+    out.Q = (2.0 * 0.1 * depth.max(axis=1) / 9.0)[:, None, None] * np.eye(2)  # rises dmax / 10 at 3
+    out.mu = centres.mean(axis=1)
+    out.w[:, :4] = -depth
+    out.c[:, :4] = centres
+    out.L = Rt * lengths[:, None, :]
+    out.P = np.einsum("mij,mkj->mik", Rt / lengths[:, None, :] ** 2, Rt)
+    out.amp = depth.max(axis=1)
+    return out
+
+
+def _box_start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
+    return -4.0 + 8.0 * u[:, 0:2]
 
 
 def build_valley(u: np.ndarray) -> FieldParams:
@@ -201,6 +232,7 @@ EXTRA_FAMILIES: dict[str, Family] = {
     "rippled": Family("rippled", 8, build_rippled, _quadratic_start),
     "ill_conditioned": Family("ill_conditioned", 6, build_ill_conditioned, _quadratic_start),
     "multiscale": Family("multiscale", 8, build_multiscale, _quadratic_start),
+    "funnels": Family("funnels", 15, build_funnels, _box_start),
 }
 """Families beyond the paper's (see the module docstring); never part of ``"all"``."""
 
