@@ -326,7 +326,7 @@ def iris_section(res: dict) -> list[str]:
         "",
         f"Tuned learning rates: gd {res['lrs']['gd']}, adam {res['lrs']['adam']}. d = {res['dim']}.",
         "",
-        f"- Best strategy: {best}, final training loss {ratio:.2f}x tuned Adam's "
+        f"- Best strategy: {best}, final training loss {ratio:.2g}x tuned Adam's "
         f"(target within 2x: {'met' if ratio <= 2 else 'missed'}).",
     ]
     for policy in POLICIES:

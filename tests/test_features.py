@@ -98,3 +98,10 @@ def test_success_rule_teacher_is_the_grid_controllers_rule():
     np.testing.assert_allclose((delta * (1 + actions[:, 1]))[1:], 0.0625 * new_alpha[1:])
     with pytest.raises(ValueError, match="history features"):
         success_rule_actions(np.zeros((3, 0)), alpha, delta, 2.0, 0.5, 0.0625)
+    # coarse to fine: delta / alpha moves geometrically from 1.5 to 1/16 with t / T
+    feats[:, _index("progress")] = [0.0, 0.5, 1.0]
+    targets = np.array([1.5 * 1.0, np.sqrt(1.5 * 0.0625) * 2.0, 0.0625 * 0.5])  # ratio x new alpha
+    actions = success_rule_actions(feats, alpha, targets, 2.0, 0.5, 1.5, 0.0625)
+    np.testing.assert_allclose(actions, [[0.0, 0.0], [1.0, 0.0], [-0.5, 0.0]], atol=1e-12)
+    with pytest.raises(ValueError, match="success_ratio_end"):
+        WarmStartConfig(teacher="success_rule", success_ratio_end=0.0)

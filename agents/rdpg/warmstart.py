@@ -70,15 +70,22 @@ class WarmStartConfig:
     """success_rule: alpha's factor after a rejected step (at least 0.5)."""
     success_ratio: float = 0.0625
     """success_rule: delta / alpha (the grid controller's resolution_ratio)."""
+    success_ratio_end: float | None = None
+    """success_rule: delta / alpha at the episode's end; the ratio moves geometrically from
+    success_ratio to it with the progress feature t / T (coarse to fine); null: constant."""
 
     def __post_init__(self):
         if self.teacher not in TEACHERS:
             raise ValueError(f"warm_start.teacher must be one of {', '.join(TEACHERS)}; got {self.teacher!r}")
         if not (
-            1.0 <= self.success_grow <= 2.0 and 0.5 <= self.success_shrink <= 1.0 and self.success_ratio > 0
+            1.0 <= self.success_grow <= 2.0
+            and 0.5 <= self.success_shrink <= 1.0
+            and self.success_ratio > 0
+            and (self.success_ratio_end is None or self.success_ratio_end > 0)
         ):
             raise ValueError(
-                "warm_start: 1 <= success_grow <= 2, 0.5 <= success_shrink <= 1, success_ratio > 0"
+                "warm_start: 1 <= success_grow <= 2, 0.5 <= success_shrink <= 1, success_ratio > 0, "
+                "success_ratio_end null or > 0"
             )
         if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
             raise ValueError("warm_start: rounds >= 0, episodes_per_round >= 1, updates_per_round >= 0")
@@ -101,9 +108,17 @@ def teacher_actions(
 
 
 def success_rule_actions(
-    features: np.ndarray, alpha: np.ndarray, delta: np.ndarray, grow: float, shrink: float, ratio: float
+    features: np.ndarray,
+    alpha: np.ndarray,
+    delta: np.ndarray,
+    grow: float,
+    shrink: float,
+    ratio: float,
+    ratio_end: float | None = None,
 ) -> np.ndarray:
-    """The success-rule teacher's ``(d_alpha, d_delta)`` from history features ``(B, K)``."""
+    """The success-rule teacher's ``(d_alpha, d_delta)`` from history features ``(B, K)``;
+    ``delta / alpha`` is ``ratio``, or with ``ratio_end`` moves geometrically from ``ratio`` to it
+    with the progress feature."""
     feats = np.asarray(features, dtype=float)
     if feats.ndim != 2 or feats.shape[1] != len(FEATURE_NAMES):
         raise ValueError(
@@ -113,6 +128,9 @@ def success_rule_actions(
     accepted = feats[:, FEATURE_NAMES.index("step_accepted")] > 0.5
     first = feats[:, FEATURE_NAMES.index("progress")] == 0.0
     factor = np.where(first, 1.0, np.where(accepted, grow, shrink))
+    if ratio_end is not None:
+        progress = np.clip(feats[:, FEATURE_NAMES.index("progress")], 0.0, 1.0)
+        ratio = ratio ** (1.0 - progress) * ratio_end**progress
     with np.errstate(divide="ignore", invalid="ignore"):
         dd = np.nan_to_num(ratio * alpha * factor / delta - 1.0, nan=ACTION_LOW)
     return np.clip(np.stack([factor - 1.0, dd], axis=1), ACTION_LOW, ACTION_HIGH)
@@ -130,6 +148,7 @@ def make_teacher(cfg: WarmStartConfig):
             cfg.success_grow,
             cfg.success_shrink,
             cfg.success_ratio,
+            cfg.success_ratio_end,
         )
     return lambda info, feats: teacher_actions(
         info["distance"], info["step_size"], info["resolution"], cfg.step_gain, cfg.resolution_gain
