@@ -103,5 +103,13 @@ def test_success_rule_teacher_is_the_grid_controllers_rule():
     targets = np.array([1.5 * 1.0, np.sqrt(1.5 * 0.0625) * 2.0, 0.0625 * 0.5])  # ratio x new alpha
     actions = success_rule_actions(feats, alpha, targets, 2.0, 0.5, 1.5, 0.0625)
     np.testing.assert_allclose(actions, [[0.0, 0.0], [1.0, 0.0], [-0.5, 0.0]], atol=1e-12)
+    # reaching the fine end at mid-episode: t / T = 0.25 is halfway, 0.5 and later the end
+    feats[:, _index("progress")] = [0.25, 0.5, 0.9]
+    targets[0] = np.sqrt(1.5 * 0.0625) * 0.5  # its step was not accepted: alpha halves
+    targets[1:] = 0.0625 * np.array([2.0, 0.5])
+    actions = success_rule_actions(feats, alpha, targets, 2.0, 0.5, 1.5, 0.0625, 0.5)
+    np.testing.assert_allclose(actions[:, 1], 0.0, atol=1e-12)
     with pytest.raises(ValueError, match="success_ratio_end"):
         WarmStartConfig(teacher="success_rule", success_ratio_end=0.0)
+    with pytest.raises(ValueError, match="success_ratio_at"):
+        WarmStartConfig(teacher="success_rule", success_ratio_end=0.1, success_ratio_at=0.0)

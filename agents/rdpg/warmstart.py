@@ -73,6 +73,9 @@ class WarmStartConfig:
     success_ratio_end: float | None = None
     """success_rule: delta / alpha at the episode's end; the ratio moves geometrically from
     success_ratio to it with the progress feature t / T (coarse to fine); null: constant."""
+    success_ratio_at: float = 1.0
+    """success_rule with success_ratio_end: the progress t / T at which the ratio reaches it (and
+    stays)."""
 
     def __post_init__(self):
         if self.teacher not in TEACHERS:
@@ -82,10 +85,11 @@ class WarmStartConfig:
             and 0.5 <= self.success_shrink <= 1.0
             and self.success_ratio > 0
             and (self.success_ratio_end is None or self.success_ratio_end > 0)
+            and 0 < self.success_ratio_at <= 1
         ):
             raise ValueError(
                 "warm_start: 1 <= success_grow <= 2, 0.5 <= success_shrink <= 1, success_ratio > 0, "
-                "success_ratio_end null or > 0"
+                "success_ratio_end null or > 0, 0 < success_ratio_at <= 1"
             )
         if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
             raise ValueError("warm_start: rounds >= 0, episodes_per_round >= 1, updates_per_round >= 0")
@@ -115,10 +119,11 @@ def success_rule_actions(
     shrink: float,
     ratio: float,
     ratio_end: float | None = None,
+    ratio_at: float = 1.0,
 ) -> np.ndarray:
     """The success-rule teacher's ``(d_alpha, d_delta)`` from history features ``(B, K)``;
     ``delta / alpha`` is ``ratio``, or with ``ratio_end`` moves geometrically from ``ratio`` to it
-    with the progress feature."""
+    with the progress feature, reaching it at progress ``ratio_at``."""
     feats = np.asarray(features, dtype=float)
     if feats.ndim != 2 or feats.shape[1] != len(FEATURE_NAMES):
         raise ValueError(
@@ -129,7 +134,7 @@ def success_rule_actions(
     first = feats[:, FEATURE_NAMES.index("progress")] == 0.0
     factor = np.where(first, 1.0, np.where(accepted, grow, shrink))
     if ratio_end is not None:
-        progress = np.clip(feats[:, FEATURE_NAMES.index("progress")], 0.0, 1.0)
+        progress = np.clip(feats[:, FEATURE_NAMES.index("progress")] / ratio_at, 0.0, 1.0)
         ratio = ratio ** (1.0 - progress) * ratio_end**progress
     with np.errstate(divide="ignore", invalid="ignore"):
         dd = np.nan_to_num(ratio * alpha * factor / delta - 1.0, nan=ACTION_LOW)
@@ -149,6 +154,7 @@ def make_teacher(cfg: WarmStartConfig):
             cfg.success_shrink,
             cfg.success_ratio,
             cfg.success_ratio_end,
+            cfg.success_ratio_at,
         )
     return lambda info, feats: teacher_actions(
         info["distance"], info["step_size"], info["resolution"], cfg.step_gain, cfg.resolution_gain
