@@ -67,6 +67,11 @@ IN_PLACE = {nn.Tanh: _tanh_, nn.ReLU: torch.relu_, nn.Sigmoid: torch.sigmoid_}
 """Activations applied in place to the form's own intermediate activations (no copy)."""
 
 
+def _activate(layer: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    """An elementwise activation on the forms' own activations ``h``: in place where it can be."""
+    return IN_PLACE[type(layer)](h) if type(layer) in IN_PLACE else layer(h)
+
+
 def _plain_cross_entropy(loss_fn) -> bool:
     """``F.cross_entropy`` or an ``nn.CrossEntropyLoss`` with its defaults (mean over samples, no
     class weights, no label smoothing)."""
@@ -173,7 +178,7 @@ class _SparseMLP:
     @staticmethod
     def _activate(acts: list[nn.Module], h: torch.Tensor) -> torch.Tensor:
         for a in acts:
-            h = IN_PLACE[type(a)](h) if type(a) in IN_PLACE else a(h)
+            h = _activate(a, h)
         return h
 
     def _weights(self, ref: torch.Tensor):
@@ -338,7 +343,7 @@ class ModuleObjective:
             elif h is None:  # an activation before the first layer: on (a view of) the inputs
                 h = layer(self.inputs.T.expand(B, -1, -1))
             else:
-                h = IN_PLACE[type(layer)](h) if type(layer) in IN_PLACE else layer(h)
+                h = _activate(layer, h)
         return batched_loss(self.loss_fn, h, self.targets)
 
     @torch.no_grad()

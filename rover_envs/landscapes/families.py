@@ -75,7 +75,14 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from rover_envs.landscapes.fields import FieldLandscape, FieldParams, gp_fields, quadratic_fields, rotations
+from rover_envs.landscapes.fields import (
+    FieldLandscape,
+    FieldParams,
+    gp_fields,
+    quadratic_fields,
+    rotations,
+    zeros_bumps,
+)
 from rover_envs.landscapes.minimum import field_minimum
 
 TWO_PI = 2.0 * np.pi
@@ -136,15 +143,18 @@ def build_funnels(u: np.ndarray) -> FieldParams:
     depth = np.exp(u[:, 8:12] * np.log(10.0))
     lengths = np.exp(np.log(0.4) + u[:, 12:14] * np.log(3.0))
     Rt = np.swapaxes(rotations(TWO_PI * u[:, 14]), -1, -2)
-    out = quadratic_fields(np.zeros((m, 2, 2)) + np.eye(2), np.zeros((m, 2)))
-    out.Q = (2.0 * 0.1 * depth.max(axis=1) / 9.0)[:, None, None] * np.eye(2)  # rises dmax / 10 at 3
-    out.mu = centres.mean(axis=1)
-    out.w[:, :4] = -depth
-    out.c[:, :4] = centres
-    out.L = Rt * lengths[:, None, :]
-    out.P = np.einsum("mij,mkj->mik", Rt / lengths[:, None, :] ** 2, Rt)
-    out.amp = depth.max(axis=1)
-    return out
+    bumps = zeros_bumps(m)
+    bumps["w"][:, :4] = -depth
+    bumps["c"][:, :4] = centres
+    return FieldParams(
+        Q=(2.0 * 0.1 * depth.max(axis=1) / 9.0)[:, None, None] * np.eye(2),  # rises dmax / 10 at 3
+        mu=centres.mean(axis=1),
+        f0=np.zeros(m),
+        P=np.einsum("mij,mkj->mik", Rt / lengths[:, None, :] ** 2, Rt),
+        amp=depth.max(axis=1),
+        L=Rt * lengths[:, None, :],
+        **bumps,
+    )
 
 
 def _box_start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:

@@ -75,7 +75,8 @@ class FieldParams:
         )
 
 
-def _zeros_bumps(m: int) -> dict:
+def zeros_bumps(m: int) -> dict:
+    """Empty bump slots and no ripples for ``m`` fields (``FieldParams`` keyword arguments)."""
     k = MAX_BUMPS
     return {
         "w": np.zeros((m, k)),
@@ -95,7 +96,7 @@ def quadratic_fields(
     Q = 2.0 * np.einsum("mki,mkj->mij", A, A)
     mu = np.linalg.solve(A, b[..., None])[..., 0]
     eye = np.broadcast_to(np.eye(2), (m, 2, 2)).copy()
-    out = _zeros_bumps(m)
+    out = zeros_bumps(m)
     if r is not None:
         out["r"], out["lam"] = np.asarray(r, dtype=float), np.asarray(lam, dtype=float)
     return FieldParams(Q=Q, mu=mu, f0=np.zeros(m), P=eye, amp=np.ones(m), L=eye.copy(), **out)
@@ -126,7 +127,7 @@ def gp_fields(points: np.ndarray, values: np.ndarray, lengths: np.ndarray, phi: 
         d = points[:, :, None, :] - points[:, None, :, :]
         gram = np.exp(-0.5 * np.einsum("mabi,mij,mabj->mab", d, P, d)) + _JITTER * np.eye(k)
         kinv = np.linalg.inv(gram)
-    out = _zeros_bumps(m)
+    out = zeros_bumps(m)
     out["w"][:, :k] = np.einsum("mab,mb->ma", kinv, values)
     out["c"][:, :k] = points
     out["Kinv"][:, :k, :k] = kinv
