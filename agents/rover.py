@@ -91,6 +91,12 @@ class RoverPolicy:
         policies that predate the option)."""
         return self.meta.get("config", {}).get("env", {}).get("move", "eq4")
 
+    @property
+    def horizon(self) -> int:
+        """The episode length the actor was trained on (its config's ``env.horizon``; the paper's
+        ``MAX_ITER`` for policies that predate the option): ``minimize``'s default ``max_iter``."""
+        return int(self.meta.get("config", {}).get("env", {}).get("horizon", MAX_ITER))
+
     def direction(self, obs: np.ndarray) -> np.ndarray:
         """Unit directions ``(B, 2)`` for grids ``(B, 1, n, n)`` (the environment's provider)."""
         return self.angle(obs)
@@ -259,7 +265,8 @@ class RoverDescent:
     ) -> OptimizeResult:
         """Minimise ``fun`` from ``x0`` (2-D, or any ``d >= 2`` over pairs of dimensions).
 
-        Options: the common ones of :mod:`agents.objective` (``max_iter`` 30, ``max_evals``,
+        Options: the common ones of :mod:`agents.objective` (``max_iter``: default the policy's
+        training horizon, ``policy.horizon``, 30 for the paper's 7x7 policies; ``max_evals``,
         ``bounds``, ``seed`` (accepted for symmetry: the policy is deterministic), ``callback``,
         ``vectorized``, ``args``, ``tol`` (sets ``xtol``), ``disp``), ``step_size`` and
         ``resolution`` (initial alpha and delta), ``xtol`` (convergence, see ``XTOL``), ``move``
@@ -279,7 +286,10 @@ class RoverDescent:
             ``step_size`` and ``resolution`` per iteration (the iterates).
         """
         opts = parse_options(
-            "RoverDescent", options, max_iter=MAX_ITER, own=("step_size", "resolution", "xtol", "move")
+            "RoverDescent",
+            options,
+            max_iter=getattr(self.policy, "horizon", MAX_ITER),
+            own=("step_size", "resolution", "xtol", "move"),
         )
         x = check_x0(x0)
         if x.size < 2:

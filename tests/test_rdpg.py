@@ -304,6 +304,50 @@ def test_an_actor_with_history_features_replays_the_environment_episode(move):
     np.testing.assert_array_equal(res.history["x"], np.array(trajectory))
 
 
+def test_a_5x5_policy_runs_its_training_horizon_and_replays_the_environment(tmp_path):
+    """A policy trained on 5x5 grids over 12 steps: ``minimize`` defaults to its horizon (the
+    progress feature t / T means the same as in training) and replays the env's episode."""
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from experiments.heldout import actor_policy
+    from rover_envs.features import N_FEATURES
+
+    torch.manual_seed(1)
+    arch5 = {**ARCH, "grid_size": 5, "n_features": N_FEATURES}
+    angle_arch = {"grid_size": 5, "channels": (4, 8), "hidden": 8}
+    net = build_angle_net(**angle_arch)
+    torch.save({"arch": angle_arch, "state_dict": net.state_dict()}, tmp_path / "angle5.pt")
+    actor = RecurrentActor(**arch5)
+    with torch.no_grad():  # make the untrained actor's actions vary with what it reads
+        actor.head[-1].weight.mul_(300.0)
+    actor.eval()
+    meta = {"config": {"env": {"grid_size": 5, "horizon": 12, "move": "best_sample", "features": True}}}
+    policy = RoverPolicy(FrozenAngleNet.load(tmp_path / "angle5.pt"), actor, arch5, meta=meta)
+    assert policy.horizon == 12 and policy.grid_size == 5
+    f = make("valley", rng=np.random.default_rng(3))
+    x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
+    res = RoverDescent(policy).minimize(f, x0, step_size=a0, resolution=d0, vectorized=True)
+    assert res.nit == 12 and res.nfev == 12 * (25 + 1) + 1  # a grid and the step's end, + the last iterate
+    env = gym.make(
+        "RoverLandscape-v0",
+        grid_size=5,
+        horizon=12,
+        move="best_sample",
+        features=True,
+        angle_net_path=str(tmp_path / "angle5.pt"),
+    )
+    obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
+    act, state, trajectory, truncated = actor_policy(actor), None, [info["theta"]], False
+    for t in range(12):
+        action, state = act({k: v[None] for k, v in obs.items()}, state, np.array([t == 0]))
+        obs, _, _, truncated, info = env.step(action[0])
+        trajectory.append(info["theta"])
+    assert truncated  # the env's own horizon
+    np.testing.assert_array_equal(res.history["x"], np.array(trajectory))
+    assert RoverDescent(policy).minimize(f, x0, max_iter=3).nit == 3
+
+
 def _log_bowl(x):
     with np.errstate(invalid="ignore", divide="ignore"):
         return float(np.log(x[0]) ** 2 + x[1] ** 2)
