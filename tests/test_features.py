@@ -109,6 +109,13 @@ def test_success_rule_teacher_is_the_grid_controllers_rule():
     targets[1:] = 0.0625 * np.array([2.0, 0.5])
     actions = success_rule_actions(feats, alpha, targets, 2.0, 0.5, 1.5, 0.0625, 0.5)
     np.testing.assert_allclose(actions[:, 1], 0.0, atol=1e-12)
+    # switched on the state: fine where the grid grows quadratically (a smooth minimum), else coarse
+    feats[:, _index("growth")] = [1.0, 0.5, 0.0]
+    targets = np.array([0.0625 * 0.5, 1.5 * 2.0, 1.5 * 0.5])
+    actions = success_rule_actions(feats, alpha, targets, 2.0, 0.5, 1.5, 0.0625, 1.0, 0.75)
+    np.testing.assert_allclose(actions[:, 1], 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="success_switch_growth"):
+        WarmStartConfig(teacher="success_rule", success_switch_growth=0.75)
     with pytest.raises(ValueError, match="success_ratio_end"):
         WarmStartConfig(teacher="success_rule", success_ratio_end=0.0)
     with pytest.raises(ValueError, match="success_ratio_at"):

@@ -76,6 +76,11 @@ class WarmStartConfig:
     success_ratio_at: float = 1.0
     """success_rule with success_ratio_end: the progress t / T at which the ratio reaches it (and
     stays)."""
+    success_switch_growth: float | None = None
+    """success_rule with success_ratio_end: switch on the state instead of the clock: delta / alpha
+    is success_ratio_end (fine) while the grid's growth feature is at least this (a smooth minimum
+    inside the grid grows quadratically: about 1) and success_ratio (coarse) below it (a slope:
+    about 1/2; ripples finer than delta: about 0); null: the progress schedule."""
 
     def __post_init__(self):
         if self.teacher not in TEACHERS:
@@ -86,10 +91,12 @@ class WarmStartConfig:
             and self.success_ratio > 0
             and (self.success_ratio_end is None or self.success_ratio_end > 0)
             and 0 < self.success_ratio_at <= 1
+            and (self.success_switch_growth is None or self.success_ratio_end is not None)
         ):
             raise ValueError(
                 "warm_start: 1 <= success_grow <= 2, 0.5 <= success_shrink <= 1, success_ratio > 0, "
-                "success_ratio_end null or > 0, 0 < success_ratio_at <= 1"
+                "success_ratio_end null or > 0, 0 < success_ratio_at <= 1, success_switch_growth only "
+                "with success_ratio_end (the fine ratio it switches to)"
             )
         if self.rounds < 0 or self.episodes_per_round < 1 or self.updates_per_round < 0:
             raise ValueError("warm_start: rounds >= 0, episodes_per_round >= 1, updates_per_round >= 0")
@@ -120,10 +127,12 @@ def success_rule_actions(
     ratio: float,
     ratio_end: float | None = None,
     ratio_at: float = 1.0,
+    switch_growth: float | None = None,
 ) -> np.ndarray:
     """The success-rule teacher's ``(d_alpha, d_delta)`` from history features ``(B, K)``;
     ``delta / alpha`` is ``ratio``, or with ``ratio_end`` moves geometrically from ``ratio`` to it
-    with the progress feature, reaching it at progress ``ratio_at``."""
+    with the progress feature, reaching it at progress ``ratio_at``, or with ``switch_growth`` is
+    ``ratio_end`` where the growth feature is at least ``switch_growth`` and ``ratio`` elsewhere."""
     feats = np.asarray(features, dtype=float)
     if feats.ndim != 2 or feats.shape[1] != len(FEATURE_NAMES):
         raise ValueError(
@@ -133,7 +142,9 @@ def success_rule_actions(
     accepted = feats[:, FEATURE_NAMES.index("step_accepted")] > 0.5
     first = feats[:, FEATURE_NAMES.index("progress")] == 0.0
     factor = np.where(first, 1.0, np.where(accepted, grow, shrink))
-    if ratio_end is not None:
+    if ratio_end is not None and switch_growth is not None:
+        ratio = np.where(feats[:, FEATURE_NAMES.index("growth")] >= switch_growth, ratio_end, ratio)
+    elif ratio_end is not None:
         progress = np.clip(feats[:, FEATURE_NAMES.index("progress")] / ratio_at, 0.0, 1.0)
         ratio = ratio ** (1.0 - progress) * ratio_end**progress
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -155,6 +166,7 @@ def make_teacher(cfg: WarmStartConfig):
             cfg.success_ratio,
             cfg.success_ratio_end,
             cfg.success_ratio_at,
+            cfg.success_switch_growth,
         )
     return lambda info, feats: teacher_actions(
         info["distance"], info["step_size"], info["resolution"], cfg.step_gain, cfg.resolution_gain
