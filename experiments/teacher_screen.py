@@ -54,6 +54,7 @@ VARIANTS: dict[str, dict] = {
 }
 """Teacher settings screened: name -> ``WarmStartConfig`` success-rule fields (the sweep variants
 of experiments/configs/sweeps/teacher_followups.yaml, and the switch threshold's neighbourhood)."""
+SHIPPED_ANGLE_NET = "agents/pretrained/angle_wide.pt"
 _RATIO = FEATURE_NAMES.index("log_alpha_over_delta")
 
 
@@ -79,14 +80,16 @@ def teacher_policy(cfg: WarmStartConfig) -> heldout.Act:
     return act
 
 
-def screen(act: heldout.Act, landscapes: int, seed: int) -> dict:
+def screen(act: heldout.Act, landscapes: int, seed: int, **env_kwargs) -> dict:
     """``act`` (a teacher or a trained actor) on the validation families, in the shipped recipe's
-    environment: ``{family: (log10 median, solved fraction)}``."""
+    environment (``env_kwargs`` replace its keys, e.g. ``grid_size``, ``horizon``,
+    ``angle_net_path``): ``{family: (log10 median, solved fraction)}``."""
     env = {
         "move": "best_sample",
         "features": True,
-        "angle_net_path": "agents/pretrained/angle_wide.pt",
+        "angle_net_path": SHIPPED_ANGLE_NET,
         **PROTOCOLS["deployment"],
+        **env_kwargs,
     }
     result = heldout.evaluate(act, env=env, landscapes=landscapes, seed=seed, families=(*FAMILIES, "funnels"))
     return {
@@ -98,7 +101,7 @@ def screen(act: heldout.Act, landscapes: int, seed: int) -> dict:
     }
 
 
-def table(rows: dict[str, dict], landscapes: int, seed: int) -> str:
+def table(rows: dict[str, dict], landscapes: int, seed: int, setting: str = "") -> str:
     families = list(next(iter(rows.values())))
     head = (
         "| teacher | "
@@ -109,7 +112,7 @@ def table(rows: dict[str, dict], landscapes: int, seed: int) -> str:
     )
     lines = [
         f"# Success-rule teachers alone ({landscapes} landscapes per family, seed {seed}, "
-        "deployment protocol)",
+        f"deployment protocol{setting})",
         "",
         "`python -m experiments.teacher_screen`. Cells: log10 median final normalised regret / fraction "
         "solved; no training, the teacher drives the shipped recipe's environment by itself.",
@@ -134,11 +137,20 @@ def main(argv: list[str] | None = None) -> dict:
         "--policies",
         nargs="*",
         type=Path,
-        default=[Path("agents/pretrained/rover_policy.pt")],
-        help="trained policies of the same recipe to screen beside the teachers (default: the shipped one)",
+        default=None,
+        help="trained policies of the same recipe and grid to screen beside the teachers (default: the "
+        "shipped one on 7x7 grids, none on others)",
+    )
+    parser.add_argument("--grid-size", type=int, default=7, help="n of the n x n grid")
+    parser.add_argument("--horizon", type=int, default=30, help="steps per episode")
+    parser.add_argument(
+        "--angle-net", default=SHIPPED_ANGLE_NET, help="the direction's weights (for the grid size)"
     )
     parser.add_argument("--out", type=Path, default=None, help="write the table here (markdown)")
     args = parser.parse_args(argv)
+    if args.policies is None:
+        args.policies = [Path("agents/pretrained/rover_policy.pt")] if args.grid_size == 7 else []
+    env = {"grid_size": args.grid_size, "horizon": args.horizon, "angle_net_path": args.angle_net}
     acts = {f"policy {p}": heldout.actor_policy(RoverPolicy.load(p).actor) for p in args.policies}
     acts |= {
         name: teacher_policy(WarmStartConfig(teacher="success_rule", **VARIANTS[name]))
@@ -146,9 +158,11 @@ def main(argv: list[str] | None = None) -> dict:
     }
     rows = {}
     for name, act in acts.items():
-        rows[name] = screen(act, args.landscapes, args.seed)
+        rows[name] = screen(act, args.landscapes, args.seed, **env)
         print(f"{name}: done", flush=True)
-    text = table(rows, args.landscapes, args.seed)
+    text = table(
+        rows, args.landscapes, args.seed, f", {args.grid_size}x{args.grid_size} grids, {args.horizon} steps"
+    )
     print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

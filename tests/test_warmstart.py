@@ -163,3 +163,28 @@ def test_teacher_gain_search_scores_every_pair_on_training_families(tmp_path):
     assert out["best"] == min(out["rows"], key=lambda g: out["rows"][g][0])
     assert set(out["rows"][out["best"]][1]) == {"quadratic", "valley", "saddle", "plateau_cliff"}
     assert "Best: step_gain" in (tmp_path / "t.md").read_text()
+
+
+def test_teacher_screen_runs_the_success_rule_teacher_as_a_policy(tmp_path):
+    """The screened teacher reads alpha / delta from the features alone; driving the env, it holds
+    the ratio it asks for (here delta = 1.5 alpha, from delta = alpha: within one action's reach),
+    and the screen writes a row per teacher and policy."""
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from experiments import teacher_screen
+
+    act = teacher_screen.teacher_policy(WarmStartConfig(teacher="success_rule", success_ratio=1.5))
+    env = gym.make("RoverLandscape-v0", family="quadratic", move="best_sample", features=True)
+    obs, info = env.reset(seed=0, options={"step_size": 0.1, "resolution": 0.1})
+    alphas = []
+    for _ in range(6):
+        action, _ = act({k: v[None] for k, v in obs.items()}, None, np.array([False]))
+        obs, _, _, _, info = env.step(action[0])
+        assert info["resolution"] / info["step_size"] == pytest.approx(1.5, rel=1e-6)
+        alphas.append(info["step_size"])
+    assert len(set(np.round(alphas, 12))) > 1  # alpha follows the success rule
+    out = tmp_path / "screen.md"
+    rows = teacher_screen.main(["--landscapes", "2", "--variants", "success_coarse", "--out", str(out)])
+    assert list(rows) == ["policy agents/pretrained/rover_policy.pt", "success_coarse"]
+    assert "| success_coarse |" in out.read_text() and len(rows["success_coarse"]) == 8
