@@ -35,6 +35,7 @@ SEED = 7_000_003
 VARIANTS: dict[str, dict] = {
     "success_teacher": {},
     "success_coarse": {"success_ratio": 1.5},
+    "success_coarse_2.25": {"success_ratio": 2.25},
     "success_anneal": {"success_ratio": 1.5, "success_ratio_end": 0.0625},
     "success_anneal_half": {"success_ratio": 1.5, "success_ratio_end": 0.0625, "success_ratio_at": 0.5},
     **{
@@ -53,7 +54,8 @@ VARIANTS: dict[str, dict] = {
     },
 }
 """Teacher settings screened: name -> ``WarmStartConfig`` success-rule fields (the sweep variants
-of experiments/configs/sweeps/teacher_followups.yaml, and the switch threshold's neighbourhood)."""
+of experiments/configs/sweeps/teacher_followups.yaml, the switch threshold's neighbourhood, and
+success_coarse_2.25: on 5x5 grids the extent, +-2 delta, of success_coarse on 7x7 grids)."""
 SHIPPED_ANGLE_NET = "agents/pretrained/angle_wide.pt"
 _RATIO = FEATURE_NAMES.index("log_alpha_over_delta")
 

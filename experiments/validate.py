@@ -96,11 +96,19 @@ STATISTICS = {
 
 
 def validate_run(
-    run: Path, protocol: str, landscapes: int | None, families=FAMILIES, statistic: str = "median"
+    run: Path,
+    protocol: str,
+    landscapes: int | None,
+    families=FAMILIES,
+    statistic: str = "median",
+    horizon: int | None = None,
 ) -> tuple[str, dict]:
-    """``(experiment name, {family: statistic})`` of one run (``STATISTICS``)."""
+    """``(experiment name, {family: statistic})`` of one run (``STATISTICS``); ``horizon``: episodes
+    of this many steps instead of the run's own (the progress feature then reads ``t / horizon``)."""
     cfg, act, angle_net = _run_policy(run)
     kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=angle_net), **PROTOCOLS[protocol]}
+    if horizon is not None:
+        kwargs["horizon"] = horizon
     out = heldout.evaluate(
         act,
         env=kwargs,
@@ -149,6 +157,13 @@ def main(argv: list[str] | None = None) -> dict:
         "--families", nargs="+", default=list(FAMILIES), help="validation families (default: the broad seven)"
     )
     parser.add_argument("--statistic", choices=list(STATISTICS), default="median", help="what a cell reports")
+    parser.add_argument(
+        "--horizon",
+        type=int,
+        default=None,
+        help="steps per episode for every run (default: each run's training horizon); with history "
+        "features the progress input reads t / horizon, the fraction of the budget used",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
     runs = find_runs(args.folders)
@@ -164,7 +179,9 @@ def main(argv: list[str] | None = None) -> dict:
         results: dict[str, list[dict]] = {}
         names = []
         for run in runs:
-            name, scores = validate_run(run, protocol, args.landscapes, tuple(args.families), args.statistic)
+            name, scores = validate_run(
+                run, protocol, args.landscapes, tuple(args.families), args.statistic, args.horizon
+            )
             names.append(name)
             results.setdefault(name, []).append(scores)
         results = {variant_labels(names)[name]: rows for name, rows in results.items()}
