@@ -266,7 +266,8 @@ class RoverDescent:
         """Minimise ``fun`` from ``x0`` (2-D, or any ``d >= 2`` over pairs of dimensions).
 
         Options: the common ones of :mod:`agents.objective` (``max_iter``: default the policy's
-        training horizon, ``policy.horizon``, 30 for the paper's 7x7 policies; ``max_evals``,
+        training horizon, ``policy.horizon``, 30 for the paper's 7x7 policies, or in 2-D as many
+        iterations as ``max_evals`` pays for when that is more; ``max_evals``,
         ``bounds``, ``seed`` (accepted for symmetry: the policy is deterministic), ``callback``,
         ``vectorized``, ``args``, ``tol`` (sets ``xtol``), ``disp``), ``step_size`` and
         ``resolution`` (initial alpha and delta), ``xtol`` (convergence, see ``XTOL``), ``move``
@@ -288,7 +289,7 @@ class RoverDescent:
         opts = parse_options(
             "RoverDescent",
             options,
-            max_iter=getattr(self.policy, "horizon", MAX_ITER),
+            max_iter=self.policy.horizon,
             own=("step_size", "resolution", "xtol", "move"),
         )
         x = check_x0(x0)
@@ -310,6 +311,11 @@ class RoverDescent:
                 "of dimensions there is one combined move: use 'eq4', 'keep' or 'best_sample'"
             )
         self._check_move(move)
+        if strategy is None and opts.max_evals is not None and not {"max_iter", "maxiter"} & set(options):
+            # a budget beyond the training horizon buys more iterations in one run; the progress
+            # feature reads t / max_iter, the fraction of the budget used
+            cost = self.policy.grid_size**2 + (move in EVALUATING)
+            opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // cost)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:

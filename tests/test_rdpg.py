@@ -348,6 +348,18 @@ def test_a_5x5_policy_runs_its_training_horizon_and_replays_the_environment(tmp_
     assert RoverDescent(policy).minimize(f, x0, max_iter=3).nit == 3
 
 
+def test_a_budget_beyond_the_horizon_buys_iterations_unless_max_iter_is_given():
+    rover = RoverDescent.pretrained()
+    f = make("rastrigin")
+    x0 = [3.3, -2.1]
+    long = rover.minimize(f, x0, max_evals=3001, bounds=f.bounds, vectorized=True)
+    assert long.nit > 30 and long.nfev <= 3001 and len(long.history["fun"]) == long.nit + 1
+    capped = rover.minimize(f, x0, max_evals=3001, max_iter=30, bounds=f.bounds, vectorized=True)
+    assert capped.nit == 30 and capped.nfev == 30 * 50 + 1
+    short = rover.minimize(f, x0, max_evals=1471, bounds=f.bounds, vectorized=True)  # BBOB's budget
+    assert short.nit == 29 and "cannot pay" in short.message  # as before: the horizon, cut by the budget
+
+
 def _log_bowl(x):
     with np.errstate(invalid="ignore", divide="ignore"):
         return float(np.log(x[0]) ** 2 + x[1] ** 2)
