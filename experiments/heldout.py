@@ -94,16 +94,21 @@ def evaluate(
     landscapes: int = 50,
     seed: int = 1_000_003,
     families: Sequence[str] = FAMILY_NAMES,
+    steps: int | None = None,
 ) -> dict:
     """Per family: the median final normalised regret, its mean log10, the fraction of landscapes
     solved (below ``SOLVED``), and the median alpha/alpha0 and delta/delta0 trajectories.
 
     ``env``: the environment's keyword arguments other than ``family`` (:func:`heldout_env`
-    builds them from a training config; default: the environment's defaults)."""
+    builds them from a training config; default: the environment's defaults). ``steps``: stop
+    after this many steps (default: the horizon) while the environment, and the progress
+    feature, still count to its horizon: a run cut short by its budget."""
     env_kwargs = dict(env or {})
     if "family" in env_kwargs:
         raise ValueError("evaluate() sets the family itself (families=...)")
     horizon = env_kwargs.get("horizon", 30)
+    if steps is not None and not 1 <= steps <= horizon:
+        raise ValueError(f"steps must be between 1 and the horizon {horizon}; got {steps}")
     out: dict[str, Any] = {}
     for k, fam in enumerate(families):
         venv = gym.make_vec(
@@ -118,7 +123,7 @@ def evaluate(
         state, start = None, np.ones(landscapes, bool)
         alive = np.ones(landscapes, bool)
         regret, alphas, deltas = r0.copy(), [np.ones(landscapes)], [np.ones(landscapes)]
-        for _ in range(horizon):
+        for _ in range(steps or horizon):
             if act is None:
                 action = np.zeros(venv.action_space.shape)
             else:

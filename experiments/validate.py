@@ -102,9 +102,11 @@ def validate_run(
     families=FAMILIES,
     statistic: str = "median",
     horizon: int | None = None,
+    steps: int | None = None,
 ) -> tuple[str, dict]:
     """``(experiment name, {family: statistic})`` of one run (``STATISTICS``); ``horizon``: episodes
-    of this many steps instead of the run's own (the progress feature then reads ``t / horizon``)."""
+    of this many steps instead of the run's own (the progress feature then reads ``t / horizon``);
+    ``steps``: stop after this many (a budget that cuts the episode short)."""
     cfg, act, angle_net = _run_policy(run)
     kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=angle_net), **PROTOCOLS[protocol]}
     if horizon is not None:
@@ -115,6 +117,7 @@ def validate_run(
         landscapes=landscapes or cfg.eval.landscapes_per_family,
         seed=cfg.seed + cfg.eval.seed_offset,
         families=families,
+        steps=steps,
     )
     if statistic == "solved":
         return cfg.name, {f: out[f]["solved_fraction"] for f in families}
@@ -164,6 +167,12 @@ def main(argv: list[str] | None = None) -> dict:
         help="steps per episode for every run (default: each run's training horizon); with history "
         "features the progress input reads t / horizon, the fraction of the budget used",
     )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="stop every episode after this many steps (default: the horizon)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
     runs = find_runs(args.folders)
@@ -180,7 +189,7 @@ def main(argv: list[str] | None = None) -> dict:
         names = []
         for run in runs:
             name, scores = validate_run(
-                run, protocol, args.landscapes, tuple(args.families), args.statistic, args.horizon
+                run, protocol, args.landscapes, tuple(args.families), args.statistic, args.horizon, args.steps
             )
             names.append(name)
             results.setdefault(name, []).append(scores)

@@ -81,6 +81,12 @@ def test_heldout_fixed_schedule_is_deterministic_and_scored():
     assert a["quadratic"]["alpha_ratio"] == [1.0] * 4  # the fixed schedule never changes alpha
     meds = [a[f]["median_final_normalized_regret"] for f in a]
     assert heldout.log10_score(a) == pytest.approx(np.mean(np.log10(np.maximum(meds, 1e-16))))
+    # a budget that cuts the episode short: two steps of a 3-step horizon are a 2-step horizon's
+    cut = heldout.evaluate(None, env={"horizon": 3}, landscapes=4, families=("valley",), steps=2)
+    two = heldout.evaluate(None, env={"horizon": 2}, landscapes=4, families=("valley",))
+    assert cut == two and len(cut["valley"]["alpha_ratio"]) == 3
+    with pytest.raises(ValueError, match="steps"):
+        heldout.evaluate(None, env={"horizon": 3}, landscapes=2, families=("valley",), steps=4)
 
 
 def test_heldout_env_keeps_the_training_rules_but_not_its_family_or_ranges():
@@ -383,6 +389,11 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
         assert set(runs[0]) == {"funnels"} and 0.0 <= runs[0]["funnels"] <= 1.0
         assert runs[0]["funnels"] * 4 == int(runs[0]["funnels"] * 4)  # a fraction of 4 landscapes
     assert "fraction of landscapes solved" in (tmp_path / "s.md").read_text()
+    longer = validate.main(
+        [str(tmp_path), "--landscapes", "2", "--protocols", "deployment", "--horizon", "40"]
+    )
+    cut = validate.main([*args[:3], "--protocols", "deployment", "--horizon", "40", "--steps", "1"])
+    assert longer["deployment"] != out["deployment"] and set(cut["deployment"]) == {"eq4", "best"}
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
