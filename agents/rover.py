@@ -289,7 +289,7 @@ class RoverDescent:
         opts = parse_options(
             "RoverDescent",
             options,
-            max_iter=self.policy.horizon,
+            max_iter=getattr(self.policy, "horizon", MAX_ITER),  # duck-typed policies: the paper's T
             own=("step_size", "resolution", "xtol", "move"),
         )
         x = check_x0(x0)

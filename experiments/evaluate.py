@@ -25,7 +25,6 @@ from experiments.evaluation.runs import (
     BASELINE_NAMES,
     BASIN,
     EVAL_SEED,
-    GRID_EVALS,
     ITERS,
     OPTIMIZERS,
     ROVER_GRID,
@@ -189,7 +188,7 @@ def write_report(results: dict, out: Path, extra: dict, seconds: float, runs: in
         *table(results, "at_iterations"),
         "",
         f"## At equal function evaluations (the fair axis: each baseline gets the learned optimiser's median "
-        f"budget, {GRID_EVALS} grid samples per iteration"
+        f"budget, {extra['grid_size'] ** 2} grid samples per iteration"
         + (" + 1 for the step's end point" if extra["trained_move"] in ("keep", "best_sample") else "")
         + f", + 1 for the start: {', '.join(map(str, budgets))})",
         "",
@@ -284,6 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         "schedule": diagnostics.schedule_regrets(rover, args.runs, EVAL_SEED),
         "gains": diagnostics.teacher_gains(rover),
         "trained_move": rover.policy.move,
+        "grid_size": rover.policy.grid_size,
     }
     extra["moves"] = diagnostics.move_rule_regrets(
         rover, {n: results[n]["_problems"] for n in results}, results[args.problems[0]]["_budget"]

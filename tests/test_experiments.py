@@ -484,3 +484,14 @@ def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(
     assert high.fun <= 6.0 and high.nfev > 3 * 15 * 49
     with pytest.raises(FileNotFoundError, match="not a finished Stable-Baselines3 run"):
         RoverDescent.from_sb3(tmp_path)
+
+
+@pytest.mark.slow
+def test_make_evaluate_runs_end_to_end_on_one_problem(tmp_path):
+    """The whole report, its diagnostics (duck-typed schedule policies included) and figures."""
+    from experiments import evaluate
+
+    evaluate.main(["--out", str(tmp_path), "--runs", "2", "--problems", "quadratic"])
+    text = (tmp_path / "evaluation.md").read_text()
+    assert "49 grid samples per iteration + 1 for the step's end point" in text
+    assert (tmp_path / "fig_schedules.png").is_file() and (tmp_path / "evaluation.csv").is_file()

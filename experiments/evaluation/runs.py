@@ -27,11 +27,9 @@ from agents.baselines.tuning import grid_search
 from agents.objective import NonFiniteError
 from agents.rover import MAX_ITER, RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverDescent
 from rover_envs.core import sample_start
-from rover_envs.grid import GRID_SIZE
 from rover_envs.landscapes import FUNCTIONS, make
 
 ITERS = MAX_ITER
-GRID_EVALS = GRID_SIZE * GRID_SIZE
 BASELINE_NAMES = ("gd", "nesterov", "newton", "cma_es", "nelder_mead")
 OPTIMIZERS = ("rover", "rover_oracle", *BASELINE_NAMES)
 EVAL_SEED = 20_261_127
