@@ -178,3 +178,12 @@ def test_angle_zooms_compares_networks_on_the_same_points(tmp_path):
     assert "## Validation, median" in text and "| rastrigin | b |" in text
     with pytest.raises(SystemExit):
         angle_zooms.main(["--net", shipped])
+
+
+def test_the_generated_training_families_give_data_and_validation_only_ones_are_refused():
+    spec = DataSpec(families=("rippled", "ill_conditioned", "multiscale"), n_functions=30, steps=2, chunk=30)
+    data = generate(spec)
+    assert set(np.unique(data["family"])) == {0, 1, 2} and len(data["grids"]) >= 50  # 30 x 2, few dropped
+    assert np.all(np.isfinite(data["positive"])) and np.allclose(np.linalg.norm(data["positive"], axis=1), 1)
+    with pytest.raises(ValueError, match="funnels"):
+        DataSpec(families=("quadratic", "funnels"))

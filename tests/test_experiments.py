@@ -471,10 +471,14 @@ def test_an_sb3_agent_is_an_optimiser_that_replays_its_environment_episode(
     x0, a0, d0 = np.array([3.0, -2.0]), 0.4, 0.05
     res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True)
     act = heldout.sb3_policy(rover.policy.actor.model)
-    env = gym.make("RoverLandscape-v0", move="best_sample", features=features, angle_net_path=angle_net)
+    horizon = rover.policy.horizon  # minimize's default: the run's training horizon
+    assert horizon == 10 and len(res.history["x"]) == 11  # sb3_small.yaml's env.horizon
+    env = gym.make(
+        "RoverLandscape-v0", move="best_sample", features=features, angle_net_path=angle_net, horizon=horizon
+    )
     obs, info = env.reset(seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0})
     state, trajectory = None, [info["theta"]]
-    for t in range(30):
+    for t in range(horizon):
         batched = {k: v[None] for k, v in obs.items()} if features else obs[None]
         action, state = act(batched, state, np.array([t == 0]))
         obs, _, _, _, info = env.step(action[0])

@@ -34,8 +34,11 @@ import numpy as np
 from agents.io import atomic_path
 from rover_envs.directions import best_teacher_move
 from rover_envs.grid import GRID_SIZE, grid_points, rescale
-from rover_envs.landscapes.families import DRAWS, FAMILIES, FAMILY_NAMES, sample_fields
+from rover_envs.landscapes.families import DRAWS, FAMILY_NAMES, MIXTURES, sample_fields
 from rover_envs.landscapes.fields import FieldBatch
+
+TRAINABLE = MIXTURES["broad"]
+"""Families the angle network may train on."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ class DataSpec:
     """What to generate (every field enters the cache key)."""
 
     families: tuple[str, ...] = FAMILY_NAMES
-    """Training families the landscapes are drawn from (uniformly)."""
+    """Training families the landscapes are drawn from (uniformly): the paper's four and the
+    generated rippled, ill_conditioned and multiscale (``TRAINABLE``; funnels is for validation
+    only)."""
     n_functions: int = 50_000
     """Landscapes; each gives ``steps`` states."""
     steps: int = 10
@@ -63,9 +68,9 @@ class DataSpec:
     """Bumped when the generator's semantics change (part of the cache key)."""
 
     def __post_init__(self):
-        unknown = [f for f in self.families if f not in FAMILIES]
+        unknown = [f for f in self.families if f not in TRAINABLE]
         if unknown or not self.families:
-            raise ValueError(f"unknown families {unknown}; valid: {', '.join(FAMILY_NAMES)}")
+            raise ValueError(f"unknown families {unknown}; valid: {', '.join(TRAINABLE)}")
         if self.n_functions < 1 or self.steps < 1 or self.chunk < 1:
             raise ValueError("n_functions, steps and chunk must be positive")
         if self.grid_size < 5:
