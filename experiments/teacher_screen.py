@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.rdpg.warmstart import WarmStartConfig, success_rule_actions
+from agents.rdpg.warmstart import WarmStartConfig, make_teacher
 from agents.rover import RoverPolicy
 from experiments import heldout
 from experiments.runs import cli
@@ -63,20 +63,12 @@ _RATIO = FEATURE_NAMES.index("log_alpha_over_delta")
 def teacher_policy(cfg: WarmStartConfig) -> heldout.Act:
     """The success-rule teacher of ``cfg`` as a batched ``act`` on ``features=True`` observations."""
 
+    teacher = make_teacher(cfg)
+
     def act(obs, state, start):
         feats = np.asarray(obs["features"], dtype=float)
         alpha = np.exp(4.0 * feats[:, _RATIO])  # alpha / delta, with delta as the unit
-        actions = success_rule_actions(
-            feats,
-            alpha,
-            np.ones(len(feats)),
-            cfg.success_grow,
-            cfg.success_shrink,
-            cfg.success_ratio,
-            cfg.success_ratio_end,
-            cfg.success_ratio_at,
-            cfg.success_switch_growth,
-        )
+        actions = teacher({"step_size": alpha, "resolution": np.ones(len(feats))}, feats)
         return actions, state
 
     return act
