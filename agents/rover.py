@@ -190,7 +190,7 @@ class RoverDescent:
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
-        cost = n * n + (move in EVALUATING)  # a grid, and the step's end point for some rules
+        cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
         history = HistoryFeatures(1, max_iter) if getattr(self.policy.actor, "n_features", 0) else None
@@ -229,6 +229,10 @@ class RoverDescent:
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
+
+    def _iteration_cost(self, move: str) -> int:
+        """Evaluations per 2-D iteration: a grid, and the step's end point for some move rules."""
+        return self.policy.grid_size**2 + (move in EVALUATING)
 
     def _check_move(self, move: str) -> None:
         if move not in MOVES:
@@ -314,8 +318,7 @@ class RoverDescent:
         if strategy is None and opts.max_evals is not None and not {"max_iter", "maxiter"} & set(options):
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
-            cost = self.policy.grid_size**2 + (move in EVALUATING)
-            opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // cost)
+            opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // self._iteration_cost(move))
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
