@@ -146,10 +146,16 @@ def evaluate(
     return out
 
 
+def log10_medians(result: dict) -> dict[str, float]:
+    """Per family: log10 of the median final normalised regret, floored at 1e-16."""
+    return {
+        fam: float(np.log10(max(r["median_final_normalized_regret"], FLOOR))) for fam, r in result.items()
+    }
+
+
 def log10_score(result: dict) -> float:
     """Mean over families of log10(median final normalised regret), floored at 1e-16."""
-    meds = [r["median_final_normalized_regret"] for r in result.values()]
-    return float(np.mean(np.log10(np.maximum(meds, FLOOR))))
+    return float(np.mean(list(log10_medians(result).values())))
 
 
 def summary(trained: dict, fixed: dict | None = None) -> dict:

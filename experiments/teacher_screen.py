@@ -62,7 +62,6 @@ _RATIO = FEATURE_NAMES.index("log_alpha_over_delta")
 
 def teacher_policy(cfg: WarmStartConfig) -> heldout.Act:
     """The success-rule teacher of ``cfg`` as a batched ``act`` on ``features=True`` observations."""
-
     teacher = make_teacher(cfg)
 
     def act(obs, state, start):
@@ -86,13 +85,8 @@ def screen(act: heldout.Act, landscapes: int, seed: int, **env_kwargs) -> dict:
         **env_kwargs,
     }
     result = heldout.evaluate(act, env=env, landscapes=landscapes, seed=seed, families=(*FAMILIES, "funnels"))
-    return {
-        fam: (
-            float(np.log10(max(r["median_final_normalized_regret"], heldout.FLOOR))),
-            r["solved_fraction"],
-        )
-        for fam, r in result.items()
-    }
+    medians = heldout.log10_medians(result)
+    return {fam: (medians[fam], r["solved_fraction"]) for fam, r in result.items()}
 
 
 def table(rows: dict[str, dict], landscapes: int, seed: int, setting: str = "") -> str:

@@ -121,9 +121,7 @@ def validate_run(
     )
     if statistic == "solved":
         return cfg.name, {f: out[f]["solved_fraction"] for f in families}
-    scores = {
-        f: float(np.log10(max(out[f]["median_final_normalized_regret"], heldout.FLOOR))) for f in families
-    }
+    scores = heldout.log10_medians({f: out[f] for f in families})
     return cfg.name, scores
 
 
