@@ -53,6 +53,7 @@ from agents.objective import (
     parse_options,
 )
 from agents.rdpg.networks import RecurrentActor
+from rover_envs import metric as metric_mod
 from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
 from rover_envs.grid import grid_points, rescale
@@ -90,6 +91,13 @@ class RoverPolicy:
         """The move rule the actor was trained with (its config's ``env.move``; eq. 4's for
         policies that predate the option)."""
         return self.meta.get("config", {}).get("env", {}).get("move", "eq4")
+
+    @property
+    def metric(self) -> tuple[str, float]:
+        """The grid shape the actor was trained with and its rate (``env.metric``,
+        ``env.metric_rate``; the square grid for policies that predate the option)."""
+        env = self.meta.get("config", {}).get("env", {})
+        return env.get("metric", "none"), float(env.get("metric_rate", metric_mod.DEFAULT_RATE))
 
     @property
     def horizon(self) -> int:
@@ -187,9 +195,11 @@ class RoverDescent:
         max_iter: int,
         xtol: float,
         move: str,
+        metric: tuple[str, float] = ("none", metric_mod.DEFAULT_RATE),
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
+        shape = metric_mod.identity(1) if metric[0] != "none" else None
         cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
@@ -201,7 +211,7 @@ class RoverDescent:
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
-            points = grid_points(theta[0], delta[0], n).reshape(1, -1, 2)
+            points = grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2)
             values = obj(points[0])[None]
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
             rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
@@ -212,6 +222,8 @@ class RoverDescent:
                 return "step size and resolution below xtol", True
             obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
             direction = self._direction(obs, theta)
+            if shape is not None:
+                direction = np.einsum("bij,bj->bi", shape, direction)
             feats = ()
             if history is not None:  # the environment's features=True observation
                 grid = values.reshape(1, n, n)
@@ -227,6 +239,8 @@ class RoverDescent:
             choice = actions[:, -1] if move == "actor" else None
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
+            if shape is not None:  # the grid just read shapes the next one
+                shape = metric_mod.update(shape, values.reshape(1, n, n), metric[1])
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 
@@ -264,6 +278,7 @@ class RoverDescent:
         resolution: float | None = None,
         xtol: float = XTOL,
         move: str | None = None,
+        metric: str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -278,7 +293,11 @@ class RoverDescent:
         (the move rule after each grid, :mod:`rover_envs.moves`: ``"eq4"`` (the paper's),
         ``"keep"``, ``"best_sample"``, or ``"actor"`` for an actor with a move-choice output;
         default: the rule the policy was trained with, ``policy.move``; the rules that evaluate
-        the step's end point cost one evaluation more per iteration), ``pairs`` (for ``d > 2``,
+        the step's end point cost one evaluation more per iteration), ``metric`` (the grid's shape,
+        :mod:`rover_envs.metric`: ``"none"``, the paper's square grid, or ``"grid_fit"``, a grid
+        sheared and stretched to the curvature its samples show; default: the policy's,
+        ``policy.metric``; 2-D only: runs over pairs of dimensions use square grids), ``pairs`` (for
+        ``d > 2``,
         or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -294,7 +313,7 @@ class RoverDescent:
             "RoverDescent",
             options,
             max_iter=getattr(self.policy, "horizon", MAX_ITER),  # duck-typed policies: the paper's T
-            own=("step_size", "resolution", "xtol", "move"),
+            own=("step_size", "resolution", "xtol", "move", "metric"),
         )
         x = check_x0(x0)
         if x.size < 2:
@@ -315,6 +334,15 @@ class RoverDescent:
                 "of dimensions there is one combined move: use 'eq4', 'keep' or 'best_sample'"
             )
         self._check_move(move)
+        trained = getattr(self.policy, "metric", ("none", metric_mod.DEFAULT_RATE))
+        if metric is not None and metric not in metric_mod.METRICS:
+            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(metric_mod.METRICS)}")
+        if strategy is not None and metric not in (None, "none"):
+            raise ValueError(
+                f"metric={metric!r} adapts one 2-D grid's shape; with pairs of dimensions every grid is "
+                "square: use metric='none' (or leave it unset)"
+            )
+        metric = (trained[0] if metric is None else metric, trained[1])
         if strategy is None and opts.max_evals is not None and not {"max_iter", "maxiter"} & set(options):
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
@@ -323,7 +351,7 @@ class RoverDescent:
         try:
             if strategy is None:
                 message, success = self._iterate(
-                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move
+                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -35,6 +35,7 @@ from experiments import heldout
 from experiments.config import load
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, SB3Experiment
+from rover_envs.metric import METRICS
 
 FAMILIES = ("quadratic", "valley", "saddle", "plateau_cliff", "rippled", "ill_conditioned", "multiscale")
 """The default validation families: the ``broad`` mixture's seven (``--families`` picks others,
@@ -103,12 +104,16 @@ def validate_run(
     statistic: str = "median",
     horizon: int | None = None,
     steps: int | None = None,
+    env: dict | None = None,
 ) -> tuple[str, dict]:
     """``(experiment name, {family: statistic})`` of one run (``STATISTICS``); ``horizon``: episodes
     of this many steps instead of the run's own (the progress feature then reads ``t / horizon``);
-    ``steps``: stop after this many (a budget that cuts the episode short)."""
+    ``steps``: stop after this many (a budget that cuts the episode short); ``env``: other
+    environment settings than the run's (e.g. ``{"metric": "grid_fit"}``, the optimiser's grid
+    shape, for a policy trained without it)."""
     cfg, act, angle_net = _run_policy(run)
     kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=angle_net), **PROTOCOLS[protocol]}
+    kwargs.update(env or {})
     if horizon is not None:
         kwargs["horizon"] = horizon
     out = heldout.evaluate(
@@ -171,8 +176,15 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="stop every episode after this many steps (default: the horizon)",
     )
+    parser.add_argument(
+        "--metric", choices=METRICS, default=None, help="the grid's shape (default: each run's own)"
+    )
+    parser.add_argument(
+        "--metric-rate", type=float, default=None, help="grid_fit's rate (default: the run's)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
+    env = {k: v for k, v in (("metric", args.metric), ("metric_rate", args.metric_rate)) if v is not None}
     runs = find_runs(args.folders)
     lines = [
         "# Validation on held-out training landscapes",
@@ -187,7 +199,14 @@ def main(argv: list[str] | None = None) -> dict:
         names = []
         for run in runs:
             name, scores = validate_run(
-                run, protocol, args.landscapes, tuple(args.families), args.statistic, args.horizon, args.steps
+                run,
+                protocol,
+                args.landscapes,
+                tuple(args.families),
+                args.statistic,
+                args.horizon,
+                args.steps,
+                env,
             )
             names.append(name)
             results.setdefault(name, []).append(scores)

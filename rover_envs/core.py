@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rover_envs import grid as grid_mod
+from rover_envs import metric as metric_mod
 from rover_envs.features import HistoryFeatures
 from rover_envs.grid import GRID_SIZE
 from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
@@ -100,6 +101,11 @@ class EngineConfig:
     only if its end point is lower than the grid's centre), best_sample (else the grid's best
     sample), actor (the action's last entry picks the step or the best sample); see
     rover_envs.moves."""
+    metric: str = "none"
+    """The grid's shape: none (the paper's square grid) or grid_fit (a sheared, stretched grid
+    adapted to the curvature the grids show; rover_envs.metric)."""
+    metric_rate: float = metric_mod.DEFAULT_RATE
+    """grid_fit's step: the exponent of the fitted Hessian in one update, in (0, 1]."""
 
     def __post_init__(self):
         _choice("family", self.family, NAMES)
@@ -107,6 +113,12 @@ class EngineConfig:
         _choice("move", self.move, tuple(MOVES))
         _choice("noise_unit", self.noise_unit, NOISE_UNITS)
         _choice("initial_scale", self.initial_scale, INITIAL_SCALES)
+        _choice("metric", self.metric, metric_mod.METRICS)
+        _number("metric_rate", self.metric_rate, minimum=0.0, strict=True)
+        if self.metric_rate > 1:
+            raise ValueError(f"metric_rate must be in (0, 1]; got {self.metric_rate!r}")
+        if self.metric != "none" and (self.grid_size < 3):
+            raise ValueError("metric='grid_fit' fits a quadratic to the grid: grid_size must be >= 3")
         if not isinstance(self.features, bool | np.bool_):
             raise ValueError(f"features must be true or false; got {self.features!r}")
         if self.features and (self.grid_size % 2 == 0 or self.grid_size < 3):
@@ -204,6 +216,7 @@ class Engine:
         self.obs = np.zeros((B, 1, self.n, self.n), dtype=np.float32)
         self.features = HistoryFeatures(B, cfg.horizon) if cfg.features else None
         self.grid = np.zeros((B, self.n, self.n))
+        self.shape = metric_mod.identity(B) if cfg.metric != "none" else None
 
     # ------------------------------------------------------------------ reset
     def landscape(self, i: int) -> Landscape | None:
@@ -236,6 +249,8 @@ class Engine:
         delta = _option_scalar(options, "resolution", delta)
         self.theta[idx], self.scale[idx], self.alpha[idx], self.delta[idx] = theta, scale, alpha, delta
         self.t[idx], self.count[idx], self.n_evals[idx] = 0, 0, 0
+        if self.shape is not None:
+            self.shape[idx] = np.eye(2)
         grid, f, finite = self._observe(idx, rngs, batch=batch)
         if not np.all(finite):
             bad = theta[np.flatnonzero(~finite)[0]]
@@ -317,7 +332,7 @@ class Engine:
         Slots flagged in ``skip`` (about to be reset) draw no noise from their generator.
         ``batch`` is the landscapes of ``idx`` when the caller already has them.
         """
-        pts = grid_mod.grid_points(self.theta[idx], self.delta[idx], self.n)
+        pts = grid_mod.grid_points(self.theta[idx], self.delta[idx], self.n, shape=self._shape(idx))
         if batch is None:
             batch = self.batch if len(idx) == self.B else self.batch.subset(idx)
         flat = pts.reshape(len(idx), -1, 2)
@@ -352,11 +367,17 @@ class Engine:
         self.count[idx] += 1
         self.n_evals[idx] += self.n * self.n
 
+    def _shape(self, idx) -> np.ndarray | None:
+        return None if self.shape is None else self.shape[idx]
+
     def directions(self, actions: np.ndarray) -> np.ndarray:
-        """Unit move directions for every slot (from the provider or the action)."""
+        """Move directions for every slot: unit vectors from the provider or the action, mapped
+        by the grid's shape when it is adapted (``A u``, :mod:`rover_envs.metric`)."""
         if self.direction_fn is None:
-            return unit(actions[:, 2:4])
-        return self.direction_fn(self.obs, self.batch, self.theta, self.x_star)
+            u = unit(actions[:, 2:4])
+        else:
+            u = self.direction_fn(self.obs, self.batch, self.theta, self.x_star)
+        return u if self.shape is None else np.einsum("bij,bj->bi", self.shape, u)
 
     def step(self, actions: np.ndarray, rngs, skip: np.ndarray | None = None) -> dict:
         """Advance every slot by one transition (eq. 4); return per-slot arrays.
@@ -374,6 +395,8 @@ class Engine:
             self.theta, self.alpha, self.delta, direction, actions, clip=self.batch.clip
         )
         self.theta, accepted = self._move(theta, delta, step, actions, rngs, skip)
+        if self.shape is not None:  # the grid just read shapes the next one
+            self.shape = metric_mod.update(self.shape, self.grid, cfg.metric_rate)
         self.t += 1
         idx = np.arange(self.B)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -425,7 +448,7 @@ class Engine:
             theta,
             step,
             self.grid[:, c, c],
-            grid_mod.grid_points(theta, delta, self.n).reshape(self.B, -1, 2),
+            grid_mod.grid_points(theta, delta, self.n, shape=self.shape).reshape(self.B, -1, 2),
             self.grid.reshape(self.B, -1),
             actions[:, -1] if rule == "actor" else None,
         )
@@ -442,6 +465,14 @@ class Engine:
             self.n_evals += 1
         return move.theta, move.accepted
 
+    def _grid_distance(self, idx) -> np.ndarray:
+        """Distance to the minimiser in the grid's coordinates, ``|A^-1 (theta - x*)|`` (the
+        Euclidean one on the square grid; privileged, like ``distance``)."""
+        offset = self.theta[idx] - self.x_star[idx]
+        if self.shape is not None:
+            offset = np.linalg.solve(self.shape[idx], offset[..., None])[..., 0]
+        return np.linalg.norm(offset, axis=-1)
+
     def observation(self, idx):
         """The observation of slots ``idx``: the rescaled grids, or with ``features`` the dict
         ``{"grid": grids, "features": (..., N_FEATURES)}`` (copies)."""
@@ -457,6 +488,7 @@ class Engine:
             "f_star": self.f_star[idx],
             "theta": self.theta[idx].copy(),
             "distance": np.linalg.norm(self.theta[idx] - self.x_star[idx], axis=-1),
+            "grid_distance": self._grid_distance(idx),
             "step_size": self.alpha[idx],
             "resolution": self.delta[idx],
             "n_evals": self.n_evals[idx],

@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rover_envs.core import Engine, EngineConfig
-from rover_envs.directions import make_direction
+from rover_envs.directions import TEACHERS, make_direction
 from rover_envs.features import FEATURE_BOUND, N_FEATURES
 from rover_envs.transition import ACTION_HIGH, ACTION_LOW, DIRECTION_HIGH, DIRECTION_LOW
 
@@ -42,6 +42,12 @@ def build_engine(num_slots: int, direction: str, angle_net_path=None, **kwargs) 
     if unknown:
         raise ValueError(f"unknown argument(s) {unknown}; valid: {', '.join(valid)}")
     cfg = EngineConfig(**kwargs)
+    if cfg.metric != "none" and direction in TEACHERS:
+        raise ValueError(
+            f"metric={cfg.metric!r} maps a direction read from the adapted grid; the teacher {direction!r} "
+            "reads the landscape's own coordinates: use metric='none', or a grid direction (angle_net, "
+            "quadratic_fit, agent)"
+        )
     provider = make_direction(direction, angle_net_path)
     expected = getattr(provider, "grid_size", cfg.grid_size)
     if expected != cfg.grid_size:
@@ -114,6 +120,7 @@ class RoverLandscapeEnv(gym.Env):
     ``Box(0, 1, (1, n, n), float32)``: ``obs[0, i, j]`` is the sample at
     ``theta + delta * (i - (n-1)/2, j - (n-1)/2)``, linearly mapped so the grid's minimum is 0
     and its maximum 1; a flat grid is all zeros. With ``noise > 0`` samples are noisy draws.
+    With ``metric="grid_fit"`` the offsets are mapped by the grid's adapted shape ``A``.
 
     ## Rewards
 
@@ -154,7 +161,8 @@ class RoverLandscapeEnv(gym.Env):
     angle network, batched over the vector env; "quadratic_fit": the Newton direction of a
     least-squares quadratic fit of the grid; "best_teacher", "gradient", "newton" read the
     landscape's derivatives; "agent"), ``angle_net_path`` (other weights for "angle_net"),
-    ``move`` ("eq4"),
+    ``move`` ("eq4"), ``metric`` ("none"; "grid_fit": a grid sheared and stretched to the curvature
+    the grids show, :mod:`rover_envs.metric`) and ``metric_rate`` (0.5),
     ``reward_window`` (5), ``reward_clip`` (10),
     ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").

@@ -31,7 +31,13 @@ def offsets(n: int) -> np.ndarray:
     return np.arange(n, dtype=float) - (n - 1) / 2.0
 
 
-def grid_points(theta: np.ndarray, delta: np.ndarray, n: int, dims: np.ndarray | None = None) -> np.ndarray:
+def grid_points(
+    theta: np.ndarray,
+    delta: np.ndarray,
+    n: int,
+    dims: np.ndarray | None = None,
+    shape: np.ndarray | None = None,
+) -> np.ndarray:
     """Sample locations of the grid.
 
     Args:
@@ -40,6 +46,9 @@ def grid_points(theta: np.ndarray, delta: np.ndarray, n: int, dims: np.ndarray |
         n: grid size.
         dims: ``(..., 2)`` integer pairs of coordinates spanning the grid; ``None`` means
             ``(0, 1)`` (and requires ``d == 2``).
+        shape: ``(B, 2, 2)`` grid shapes ``A`` for a batch of 2-D iterates ``(B, 2)``: sample
+            ``(i, j)`` at ``theta + delta * A (o_i, o_j)`` (:mod:`rover_envs.metric`); ``None``
+            is the square grid.
 
     Returns:
         ``(..., n, n, d)`` points.
@@ -51,6 +60,9 @@ def grid_points(theta: np.ndarray, delta: np.ndarray, n: int, dims: np.ndarray |
     if dims is None:
         if d != 2:
             raise ValueError(f"dims=None needs 2-D iterates; got d={d}, pass dims pairs")
+        if shape is not None:
+            base = np.stack(np.meshgrid(o, o, indexing="ij"), axis=-1)  # (n, n, 2)
+            return theta[:, None, None, :] + step[..., None] * np.einsum("bkl,ijl->bijk", shape, base)
         u = step * o[:, None]
         v = step * o[None, :]
         return np.stack(np.broadcast_arrays(theta[..., None, None, 0] + u, theta[..., None, None, 1] + v), -1)

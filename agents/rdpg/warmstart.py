@@ -110,7 +110,9 @@ def teacher_actions(
     distance: np.ndarray, alpha: np.ndarray, delta: np.ndarray, step_gain: float, resolution_gain: float
 ) -> np.ndarray:
     """The privileged teacher's ``(d_alpha, d_delta)`` for ``B`` states (see the module
-    docstring); ``distance`` is the environment's ``info["distance"]``."""
+    docstring); ``distance`` is the environment's ``info["grid_distance"]`` (the Euclidean distance on
+    the paper's square grid; on an adapted one, :mod:`rover_envs.metric`, the distance in the grid's
+    own coordinates, where alpha and delta are lengths)."""
     d = np.asarray(distance, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         da = np.nan_to_num(step_gain * d / alpha - 1.0, nan=ACTION_LOW)
@@ -154,7 +156,7 @@ def success_rule_actions(
 
 def make_teacher(cfg: WarmStartConfig):
     """``teacher(info, features) -> (B, 2)`` for the configured teacher; ``info`` is what the
-    environments report (``distance``, ``step_size``, ``resolution``), ``features`` the history
+    environments report (``grid_distance``, ``step_size``, ``resolution``), ``features`` the history
     features of the same states (``(B, 0)`` without them)."""
     if cfg.teacher == "success_rule":
         return lambda info, feats: success_rule_actions(
@@ -169,7 +171,7 @@ def make_teacher(cfg: WarmStartConfig):
             cfg.success_switch_growth,
         )
     return lambda info, feats: teacher_actions(
-        info["distance"], info["step_size"], info["resolution"], cfg.step_gain, cfg.resolution_gain
+        info["grid_distance"], info["step_size"], info["resolution"], cfg.step_gain, cfg.resolution_gain
     )
 
 
@@ -192,7 +194,7 @@ def teacher_episodes(
     alive = np.ones(engine.B, bool)
     for _ in range(engine.cfg.horizon):
         action = teacher_actions(
-            info["distance"], info["step_size"], info["resolution"], step_gain, resolution_gain
+            info["grid_distance"], info["step_size"], info["resolution"], step_gain, resolution_gain
         )
         alive &= ~engine.step(action, rngs)["terminated"]
         info = engine.info(every)

@@ -1,0 +1,118 @@
+"""The adapted grid shape (``metric="grid_fit"``): what it learns from a grid, and that the
+environment and the optimiser run it alike."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import rover_envs  # noqa: F401
+from agents.rover import RoverDescent
+from rover_envs import metric
+from rover_envs.grid import grid_points
+from rover_envs.landscapes import make
+
+
+def _rotated(kappa: float, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    R = np.array([[c, -s], [s, c]])
+    return R @ np.diag([kappa, 1.0]) @ R.T
+
+
+def _grid(H: np.ndarray, shape: np.ndarray, theta=(3.0, 2.0), delta=0.01) -> np.ndarray:
+    pts = grid_points(np.array([theta]), np.array([delta]), 7, shape=shape)[0]
+    return 0.5 * np.einsum("...i,ij,...j->...", pts, H, pts)[None]
+
+
+def test_the_shape_whitens_an_ill_conditioned_quadratic_geometrically():
+    """rate 0.5 halves the log-condition of the Hessian the grid sees at every update; the shape
+    keeps determinant 1 and stays symmetric."""
+    H = _rotated(1e6, 0.5)
+    shape, conds = metric.identity(1), []
+    for _ in range(6):
+        shape = metric.update(shape, _grid(H, shape), rate=0.5)
+        conds.append(np.linalg.cond(shape[0] @ H @ shape[0]))
+        assert np.linalg.det(shape[0]) == pytest.approx(1.0)
+        np.testing.assert_allclose(shape[0], shape[0].T, atol=1e-12)
+    np.testing.assert_allclose(np.log10(conds), 6.0 / 2.0 ** np.arange(1, 7), rtol=1e-4)
+    once = metric.update(metric.identity(1), _grid(H, metric.identity(1)), rate=1.0)
+    assert np.linalg.cond(once[0] @ H @ once[0]) == pytest.approx(1.0)  # rate 1: one grid
+
+
+def test_grids_without_significant_convex_curvature_leave_the_shape():
+    """Saddles, slopes, ripples finer than the grid, noise, flat and non-finite grids: no update."""
+    o = np.arange(7) - 3.0
+    u, v = np.meshgrid(o, o, indexing="ij")
+    rng = np.random.default_rng(0)
+    grids = np.stack(
+        [
+            u**2 - v**2,  # saddle
+            2.0 * u + v,  # slope (no curvature at all)
+            np.cos(np.pi * u) + np.cos(np.pi * v) + 1e-3 * (u**2 + 0.01 * v**2),  # ripples over a weak bowl
+            rng.standard_normal((7, 7)),  # noise
+            np.zeros((7, 7)),  # flat
+            np.where(u == 3, np.nan, u**2 + v**2),  # a NaN sample
+        ]
+    )
+    shape = np.stack([_rotated(3.0, 0.3) / np.sqrt(3.0)] * len(grids))
+    np.testing.assert_array_equal(metric.update(shape, grids), shape)
+    assert not metric.fitted_hessians(grids)[1].any()
+
+
+def test_the_shape_condition_is_capped():
+    shape = metric.identity(1)
+    H = np.diag([1e12, 1.0])
+    for _ in range(20):
+        shape = metric.update(shape, _grid(H, shape, theta=(1e-3, 2.0), delta=1e-4), rate=1.0)
+    assert np.linalg.cond(shape[0] @ shape[0]) == pytest.approx(metric.MAX_CONDITION, rel=1e-6)
+
+
+def test_the_optimiser_replays_the_environment_episode_on_an_adapted_grid():
+    """metric='grid_fit': RoverDescent's iterates are the env's episode (shipped policy, ill-conditioned
+    bowl), and the adapted grid changes the episode."""
+    from experiments.heldout import actor_policy
+
+    rover = RoverDescent.pretrained()
+    f = make("ill_conditioned", rng=np.random.default_rng(5))
+    x0, a0, d0 = f.minimum[0] + np.array([3.0, -2.0]), 0.3, 0.05
+    env_cfg = rover.policy.meta["config"]["env"]
+    kwargs = {k: env_cfg[k] for k in ("move", "features", "grid_size")}
+    angle_path = rover.policy.meta["config"]["agent"]["angle_net"]
+    runs = {}
+    for name in ("none", "grid_fit"):
+        res = rover.minimize(f, x0, step_size=a0, resolution=d0, vectorized=True, metric=name)
+        env = gym.make("RoverLandscape-v0", metric=name, angle_net_path=angle_path, **kwargs)
+        obs, info = env.reset(
+            seed=0, options={"landscape": f, "theta": x0, "step_size": a0, "resolution": d0}
+        )
+        act, state, trajectory = actor_policy(rover.policy.actor), None, [info["theta"]]
+        for t in range(rover.policy.horizon):
+            action, state = act({k: v[None] for k, v in obs.items()}, state, np.array([t == 0]))
+            obs, _, _, _, info = env.step(action[0])
+            trajectory.append(info["theta"])
+        np.testing.assert_array_equal(res.history["x"], np.array(trajectory))
+        runs[name] = res
+    assert not np.array_equal(runs["none"].history["x"], runs["grid_fit"].history["x"])
+
+
+def test_metric_errors_name_the_fix():
+    with pytest.raises(ValueError, match="unknown metric"):
+        gym.make("RoverLandscape-v0", metric="cma")
+    with pytest.raises(ValueError, match="metric_rate"):
+        gym.make("RoverLandscape-v0", metric="grid_fit", metric_rate=2.0)
+    with pytest.raises(ValueError, match="teacher 'gradient'"):
+        gym.make("RoverLandscape-v0", metric="grid_fit", direction="gradient")
+    rover = RoverDescent.pretrained()
+    with pytest.raises(ValueError, match="unknown metric"):
+        rover.minimize(lambda x: float(np.sum(x**2)), [1.0, 1.0], metric="cma")
+    with pytest.raises(ValueError, match="pairs of dimensions"):
+        rover.minimize(lambda x: float(np.sum(x**2)), [1.0, 1.0, 1.0], metric="grid_fit", max_iter=1)
+
+
+def test_same_seed_same_episode_with_an_adapted_grid():
+    runs = []
+    for _ in range(2):
+        env = gym.make("RoverLandscape-v0", family="broad", metric="grid_fit", direction="quadratic_fit")
+        env.reset(seed=7)
+        env.action_space.seed(7)
+        runs.append([env.step(env.action_space.sample())[4]["theta"] for _ in range(10)])
+    np.testing.assert_array_equal(runs[0], runs[1])
