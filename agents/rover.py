@@ -93,11 +93,13 @@ class RoverPolicy:
         return self.meta.get("config", {}).get("env", {}).get("move", "eq4")
 
     @property
-    def metric(self) -> tuple[str, float]:
-        """The grid shape the actor was trained with and its rate (``env.metric``,
-        ``env.metric_rate``; the square grid for policies that predate the option)."""
+    def metric(self) -> tuple[str, float, float]:
+        """The grid shape the actor was trained with, its rate and its fit test (``env.metric``,
+        ``env.metric_rate``, ``env.metric_min_r2``; the square grid for policies that predate the
+        option)."""
         env = self.meta.get("config", {}).get("env", {})
-        return env.get("metric", "none"), float(env.get("metric_rate", metric_mod.DEFAULT_RATE))
+        rate = float(env.get("metric_rate", metric_mod.DEFAULT_RATE))
+        return env.get("metric", "none"), rate, float(env.get("metric_min_r2", metric_mod.MIN_R2))
 
     @property
     def horizon(self) -> int:
@@ -195,7 +197,7 @@ class RoverDescent:
         max_iter: int,
         xtol: float,
         move: str,
-        metric: tuple[str, float] = ("none", metric_mod.DEFAULT_RATE),
+        metric: tuple[str, float, float] = ("none", metric_mod.DEFAULT_RATE, metric_mod.MIN_R2),
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
@@ -240,7 +242,7 @@ class RoverDescent:
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
             if shape is not None:  # the grid just read shapes the next one
-                shape = metric_mod.update(shape, values.reshape(1, n, n), metric[1])
+                shape = metric_mod.update(shape, values.reshape(1, n, n), *metric[1:])
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 
@@ -334,7 +336,7 @@ class RoverDescent:
                 "of dimensions there is one combined move: use 'eq4', 'keep' or 'best_sample'"
             )
         self._check_move(move)
-        trained = getattr(self.policy, "metric", ("none", metric_mod.DEFAULT_RATE))
+        trained = getattr(self.policy, "metric", ("none", metric_mod.DEFAULT_RATE, metric_mod.MIN_R2))
         if metric is not None and metric not in metric_mod.METRICS:
             raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(metric_mod.METRICS)}")
         if strategy is not None and metric not in (None, "none"):
@@ -342,7 +344,7 @@ class RoverDescent:
                 f"metric={metric!r} adapts one 2-D grid's shape; with pairs of dimensions every grid is "
                 "square: use metric='none' (or leave it unset)"
             )
-        metric = (trained[0] if metric is None else metric, trained[1])
+        metric = (trained[0] if metric is None else metric, *trained[1:])
         if strategy is None and opts.max_evals is not None and not {"max_iter", "maxiter"} & set(options):
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used

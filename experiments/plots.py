@@ -7,7 +7,11 @@
 * ``test_functions.png``: the six analytic test functions on their domains with the hard
   start (square) and the minimiser (star), as in appendix 6.3;
 * ``episode.png``: one ``RoverLandscape-v0`` episode per family under the best teacher with a
-  fixed schedule, drawn by the environment's own ``rgb_array`` renderer.
+  fixed schedule, drawn by the environment's own ``rgb_array`` renderer;
+* ``metric.png``: the shipped policy on one ill-conditioned bowl (the first seed whose condition
+  number lies in [1e3, 1e4], so that the contours stay visible) with the paper's square grid and
+  with the adapted one (``metric="grid_fit"``, :mod:`rover_envs.metric`): trajectories and the
+  grids of a few iterations.
 """
 
 from __future__ import annotations
@@ -145,6 +149,77 @@ def episode_figure(out: Path, seed: int = 0) -> Path:
     )
 
 
+def _ill_conditioned_seed(lo: float = 1e3, hi: float = 1e4) -> int:
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+
+    env = gym.make("RoverLandscape-v0", family="ill_conditioned", direction="quadratic_fit")
+    for seed in range(1000):
+        env.reset(seed=seed)
+        if lo <= np.linalg.cond(env.unwrapped.landscape.params.Q[0]) <= hi:
+            return seed
+    raise RuntimeError(f"no ill-conditioned bowl with condition number in [{lo:g}, {hi:g}] in 1000 seeds")
+
+
+def metric_figure(out: Path, shown=(0, 3, 6, 9)) -> Path:
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from agents.rover import RoverPolicy, default_policy_path
+    from experiments.heldout import actor_policy
+    from rover_envs.grid import grid_points
+
+    policy = RoverPolicy.load(default_policy_path())
+    config = policy.meta["config"]
+    kwargs = {k: config["env"][k] for k in ("move", "features", "grid_size") if k in config["env"]}
+    seed = _ill_conditioned_seed()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 5))
+    runs = []
+    for metric in ("none", "grid_fit"):
+        env = gym.make(
+            "RoverLandscape-v0",
+            family="ill_conditioned",
+            metric=metric,
+            angle_net_path=config["agent"]["angle_net"],
+            **kwargs,
+        )
+        obs, info = env.reset(seed=seed)
+        engine, act, state = env.unwrapped._engine, actor_policy(policy.actor), None
+        regret0, path, grids = info["regret"], [info["theta"]], {}
+        for t in range(policy.horizon):
+            if t in shown:
+                shape = None if engine.shape is None else engine.shape[:1]
+                grids[t] = grid_points(engine.theta[:1], engine.delta[:1], engine.n, shape=shape)[0]
+            batch = {k: v[None] for k, v in obs.items()} if isinstance(obs, dict) else obs[None]
+            action, state = act(batch, state, np.array([t == 0]))
+            obs, _, term, trunc, info = env.step(action[0])
+            path.append(info["theta"])
+            if term or trunc:
+                break
+        runs.append((metric, env.unwrapped.landscape, np.array(path), grids, regret0, info["regret"]))
+    pts = np.vstack([np.vstack([p, *(v.reshape(-1, 2) for v in g.values())]) for _, _, p, g, _, _ in runs])
+    for ax, (metric, land, path, grids, r0, r1) in zip(axes, runs):
+        _contour(ax, land, _family_box(land, pts))
+        ax.plot(*path.T, "-o", color="white", ms=2.5, lw=1)
+        for k, (t, g) in enumerate(sorted(grids.items())):
+            ax.plot(
+                *g.reshape(-1, 2).T,
+                ".",
+                ms=3,
+                color=plt.cm.autumn(k / max(len(grids) - 1, 1)),
+                label=f"t={t}",
+            )
+        ax.set_title(
+            f"metric={metric!r}: normalised regret {r1 / r0:.1e} after {len(path) - 1} steps", fontsize=9
+        )
+        ax.legend(loc="lower right", fontsize=7, markerscale=3)
+    cond = np.linalg.cond(runs[0][1].params.Q[0])
+    return _save(
+        fig, out / "metric.png", f"Shipped policy on an ill-conditioned bowl (condition {cond:.0f}): grids"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -158,6 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         episode_figure(args.out, args.seed),
         rippled_figure(args.out, args.seed),
         generated_figure(args.out, args.seed),
+        metric_figure(args.out),
     ):
         print(f"wrote {path}")
 

@@ -182,9 +182,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--metric-rate", type=float, default=None, help="grid_fit's rate (default: the run's)"
     )
+    parser.add_argument(
+        "--metric-min-r2", type=float, default=None, help="grid_fit's fit test (default: the run's)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
-    env = {k: v for k, v in (("metric", args.metric), ("metric_rate", args.metric_rate)) if v is not None}
+    overrides = (
+        ("metric", args.metric),
+        ("metric_rate", args.metric_rate),
+        ("metric_min_r2", args.metric_min_r2),
+    )
+    env = {k: v for k, v in overrides if v is not None}
     runs = find_runs(args.folders)
     lines = [
         "# Validation on held-out training landscapes",

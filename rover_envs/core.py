@@ -106,6 +106,9 @@ class EngineConfig:
     adapted to the curvature the grids show; rover_envs.metric)."""
     metric_rate: float = metric_mod.DEFAULT_RATE
     """grid_fit's step: the exponent of the fitted Hessian in one update, in (0, 1]."""
+    metric_min_r2: float = metric_mod.MIN_R2
+    """grid_fit updates the shape only from fits that explain at least this fraction of a grid's
+    variance, in [0, 1]."""
 
     def __post_init__(self):
         _choice("family", self.family, NAMES)
@@ -117,6 +120,9 @@ class EngineConfig:
         _number("metric_rate", self.metric_rate, minimum=0.0, strict=True)
         if self.metric_rate > 1:
             raise ValueError(f"metric_rate must be in (0, 1]; got {self.metric_rate!r}")
+        _number("metric_min_r2", self.metric_min_r2, minimum=0.0)
+        if self.metric_min_r2 > 1:
+            raise ValueError(f"metric_min_r2 must be in [0, 1]; got {self.metric_min_r2!r}")
         if self.metric != "none" and (self.grid_size < 3):
             raise ValueError("metric='grid_fit' fits a quadratic to the grid: grid_size must be >= 3")
         if not isinstance(self.features, bool | np.bool_):
@@ -396,7 +402,7 @@ class Engine:
         )
         self.theta, accepted = self._move(theta, delta, step, actions, rngs, skip)
         if self.shape is not None:  # the grid just read shapes the next one
-            self.shape = metric_mod.update(self.shape, self.grid, cfg.metric_rate)
+            self.shape = metric_mod.update(self.shape, self.grid, cfg.metric_rate, cfg.metric_min_r2)
         self.t += 1
         idx = np.arange(self.B)
         with np.errstate(over="ignore", invalid="ignore"):

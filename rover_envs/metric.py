@@ -13,10 +13,13 @@ everything the policy sees and does happens in the coordinates ``z`` of ``x = th
   is longer than ``alpha`` along the directions ``A`` stretches;
 * after each grid, a least-squares quadratic fit of its raw values (grid units, the same fit as
   the ``quadratic_fit`` direction) estimates the Hessian ``H`` in ``z``; where ``H`` is positive
-  definite *and its curvatures stand out from the fit's residual* (both eigenvalues larger than
-  ``SIGNIFICANCE`` standard errors; ripples finer than the grid, noise and saddles fail the test
-  and leave ``A`` as it is), the shape becomes ``C = A H^(-rate) A`` rescaled to ``det C = 1``
-  and ``A = C^(1/2)``, its condition number capped at ``MAX_CONDITION``.
+  definite, *its curvatures stand out from the fit's residual* (both eigenvalues larger than
+  ``SIGNIFICANCE`` standard errors) *and the quadratic explains the grid* (at least ``min_r2`` of
+  its variance), the shape becomes ``C = A H^(-rate) A`` rescaled to ``det C = 1`` and ``A =
+  C^(1/2)``, its condition number capped at ``MAX_CONDITION``. Saddles, slopes, noise, and ripples
+  at or below the grid's scale fail these tests and leave ``A`` as it is: on a rippled bowl the
+  shape adapts only where the grid sees the bowl alone, so the ripples' geometry, which the angle
+  network learned on square grids, is not sheared while the policy looks for the global basin.
 
 ``rate = 1`` whitens an exact quadratic in one grid; smaller rates move part of the way, so a
 fit that a non-quadratic landscape misleads is corrected by the next ones. ``delta`` and
@@ -40,6 +43,10 @@ DEFAULT_RATE = 0.5
 """Exponent of the Hessian in one update (1: whiten an exact quadratic in one grid)."""
 SIGNIFICANCE = 3.0
 """A curvature counts when it exceeds this many standard errors of the fit."""
+MIN_R2 = 0.99
+"""A fit counts only when it explains at least this fraction of the grid's variance (chosen on
+validation landscapes: with no such test the shipped policy solved 0.85 of 100 rippled bowls
+against 0.96 on the square grid, with 0.99 it solves 0.91; docs/rdpg.md)."""
 MAX_CONDITION = 1e8
 """Cap on the condition number of ``C = A^2`` (the grid's aspect ratio at most 1e4)."""
 
@@ -65,10 +72,11 @@ def identity(num: int) -> np.ndarray:
     return np.broadcast_to(np.eye(2), (num, 2, 2)).copy()
 
 
-def fitted_hessians(grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hessians of the least-squares quadratic of each raw grid ``(B, n, n)`` in grid units
-    ``(B, 2, 2)``, and whether they are significantly positive definite ``(B,)`` (module
-    docstring; a grid with a non-finite sample or no variation never is)."""
+def fitted_hessians(grids: np.ndarray, min_r2: float = MIN_R2) -> tuple[np.ndarray, np.ndarray]:
+    """Hessians of the least-squares quadratic of each raw grid ``(B, n, n)`` in grid units, up to
+    a positive factor per grid (values are scaled to a unit range first), ``(B, 2, 2)``, and whether
+    each fit passes the module docstring's tests ``(B,)`` (a grid with a non-finite sample or no
+    variation never does)."""
     B, n = len(grids), grids.shape[-1]
     pinv, hat, factor = _fit(n)
     values = grids.reshape(B, n * n)
@@ -84,7 +92,9 @@ def fitted_hessians(grids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         [np.stack([2.0 * coef[:, 3], coef[:, 4]], -1), np.stack([coef[:, 4], 2.0 * coef[:, 5]], -1)], -2
     )
     lam = np.linalg.eigvalsh(H)
+    r2 = 1.0 - np.sum(residual**2, axis=1) / np.maximum(np.sum(values**2, axis=1), 1e-300)
     ok = finite & (scale > 0) & (lam[:, 0] > SIGNIFICANCE * factor * sigma) & (lam[:, 0] > 0)
+    ok &= r2 >= min_r2
     return H, ok
 
 
@@ -99,10 +109,12 @@ def _power(M: np.ndarray, p: float, max_condition: float = np.inf) -> np.ndarray
     return np.einsum("bij,bj,bkj->bik", V, np.exp(log_lam), V)
 
 
-def update(shape: np.ndarray, grids: np.ndarray, rate: float = DEFAULT_RATE) -> np.ndarray:
+def update(
+    shape: np.ndarray, grids: np.ndarray, rate: float = DEFAULT_RATE, min_r2: float = MIN_R2
+) -> np.ndarray:
     """The shapes after observing raw ``grids (B, n, n)`` sampled with ``shape (B, 2, 2)``
-    (module docstring); slots whose fit is not significantly convex keep their shape."""
-    H, ok = fitted_hessians(grids)
+    (module docstring); slots whose fit fails its tests keep their shape."""
+    H, ok = fitted_hessians(grids, min_r2)
     if not ok.any():
         return shape
     idx = np.flatnonzero(ok)

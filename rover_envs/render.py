@@ -21,8 +21,9 @@ def view_box(trajectory: np.ndarray, x_star: np.ndarray, grid: np.ndarray, bound
     return box
 
 
-def render_frame(landscape, trajectory, theta, delta, n, size: int = 400) -> np.ndarray:
-    """An ``(size, size, 3)`` uint8 image."""
+def render_frame(landscape, trajectory, theta, delta, n, size: int = 400, shape=None) -> np.ndarray:
+    """An ``(size, size, 3)`` uint8 image; ``shape``: the grid's adapted shape ``(2, 2)``
+    (:mod:`rover_envs.metric`), ``None`` for the square grid."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -30,7 +31,10 @@ def render_frame(landscape, trajectory, theta, delta, n, size: int = 400) -> np.
     from matplotlib.figure import Figure
 
     x_star, _ = landscape.minimum
-    grid = grid_points(theta, delta, n)
+    if shape is None:
+        grid = grid_points(theta, delta, n)
+    else:
+        grid = grid_points(theta[None], np.atleast_1d(delta), n, shape=shape[None])[0]
     box = view_box(trajectory, x_star, grid, landscape.bounds)
     u = np.linspace(box[0, 0], box[0, 1], 120)
     v = np.linspace(box[1, 0], box[1, 1], 120)

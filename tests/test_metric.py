@@ -58,6 +58,19 @@ def test_grids_without_significant_convex_curvature_leave_the_shape():
     assert not metric.fitted_hessians(grids)[1].any()
 
 
+def test_a_quadratic_that_explains_too_little_of_the_grid_leaves_the_shape():
+    """Significant curvature under ripples that carry a few percent of the variance: the fit is
+    not trusted (MIN_R2), while the bowl alone updates the shape."""
+    o = np.arange(7) - 3.0
+    u, v = np.meshgrid(o, o, indexing="ij")
+    bowl = 4.0 * u**2 + v**2
+    rippled = bowl + 3.0 * (np.cos(2.2 * u) + np.cos(2.2 * v))  # R^2 = 0.974
+    H, ok = metric.fitted_hessians(np.stack([bowl, rippled]))
+    assert ok.tolist() == [True, False]
+    np.testing.assert_allclose(H[0] / H[0, 1, 1], np.diag([4.0, 1.0]), atol=1e-9)
+    assert metric.fitted_hessians(rippled[None], min_r2=0.0)[1].all()  # the curvature itself is significant
+
+
 def test_the_shape_condition_is_capped():
     shape = metric.identity(1)
     H = np.diag([1e12, 1.0])
@@ -99,6 +112,8 @@ def test_metric_errors_name_the_fix():
         gym.make("RoverLandscape-v0", metric="cma")
     with pytest.raises(ValueError, match="metric_rate"):
         gym.make("RoverLandscape-v0", metric="grid_fit", metric_rate=2.0)
+    with pytest.raises(ValueError, match="metric_min_r2"):
+        gym.make("RoverLandscape-v0", metric="grid_fit", metric_min_r2=-0.1)
     with pytest.raises(ValueError, match="teacher 'gradient'"):
         gym.make("RoverLandscape-v0", metric="grid_fit", direction="gradient")
     rover = RoverDescent.pretrained()
