@@ -213,7 +213,8 @@ class RoverDescent:
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
-            points = grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2)
+            # clipped to the bounds: the points evaluated, so a move to the best sample stays inside
+            points = obj.clip(grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2))
             values = obj(points[0])[None]
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
             rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])

@@ -322,6 +322,24 @@ def test_grid_controller_grows_on_success_shrinks_on_failure(move):
         np.testing.assert_array_equal(res.history["x"][1:][~grew], res.history["x"][:-1][~grew])
 
 
+def test_grid_controller_on_an_adapted_grid_gains_on_an_ill_conditioned_bowl_and_stays_in_bounds():
+    """metric='grid_fit' (rover_envs.metric): same controller and budget on a rotated bowl of condition
+    number 1e10; the stretched grid reaches beyond the box, but every iterate stays inside it (a move to
+    the grid's best sample goes where that sample was evaluated: the clipped point)."""
+    c = np.sqrt(0.5)
+
+    def bowl(x):
+        u, v = c * (x[0] - 1.0) + c * (x[1] + 2.0), c * (x[1] + 2.0) - c * (x[0] - 1.0)
+        return float(1e10 * u * u + v * v)
+
+    runs = {
+        m: BASELINES["grid_controller"](bowl, [3.0, 2.0], metric=m, max_iter=30, bounds=[(-5, 5)] * 2)
+        for m in ("none", "grid_fit")
+    }
+    assert runs["grid_fit"].fun < 1e-12 < 1e-11 < runs["none"].fun
+    assert np.all(np.abs(runs["grid_fit"].history["x"]) <= 5.0)
+
+
 def test_grid_controller_converges_on_a_bowl_with_the_quadratic_fit():
     res = BASELINES["grid_controller"](
         lambda x: float(np.sum((x - 1.0) ** 2)), [3.0, -2.0], direction="quadratic_fit", max_iter=500

@@ -131,3 +131,21 @@ def test_same_seed_same_episode_with_an_adapted_grid():
         env.action_space.seed(7)
         runs.append([env.step(env.action_space.sample())[4]["theta"] for _ in range(10)])
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.parametrize("name", ["none", "grid_fit"])
+def test_the_optimiser_keeps_its_iterates_in_the_bounds(name):
+    """A grid that reaches beyond the box is evaluated at its clipped points, and a move to the best
+    sample goes there, never outside (a slope whose minimum is the box's corner; the direction points
+    away from it, so every step fails and the iterate moves to the best sample)."""
+    shipped = RoverDescent.pretrained()
+    rover = RoverDescent(shipped.policy, direction=lambda obs, theta: np.array([-1.0, 0.0]))
+    res = rover.minimize(
+        lambda x: -x[..., 0] - x[..., 1],
+        [4.5, 4.0],
+        bounds=[(-5, 5)] * 2,
+        resolution=1.0,
+        metric=name,
+        vectorized=True,
+    )
+    assert np.all(np.abs(res.history["x"]) <= 5.0) and res.fun == -10.0

@@ -13,11 +13,14 @@ success rule (in the spirit of the 1/5th rule of evolution strategies). Each ite
    succeeded, else the grid's best sample when that is lower than the centre), ``"keep"`` (else
    stay) or ``"eq4"`` (always the step).
 
-One iteration costs ``n^2 + 1`` evaluations. The initial ``alpha`` is ``step_size`` times the
-length scale :func:`agents.objective.guess_scale` guesses from ``bounds`` or ``x0`` (the rule
-``RoverDescent`` uses). The defaults were chosen on training-distribution landscapes with
-held-out seeds (``python -m experiments.tune_controller`` -> results/grid_controller.md), never on
-a test function. ``success`` means ``alpha`` and ``delta`` fell below ``xtol * max(1, ||theta||)``.
+With ``metric="grid_fit"`` the grid and the step follow the adapted shape of
+:mod:`rover_envs.metric` (the learned optimiser's option, run the same way), so the two can be
+compared with and without it. One iteration costs ``n^2 + 1`` evaluations. The initial ``alpha``
+is ``step_size`` times the length scale :func:`agents.objective.guess_scale` guesses from
+``bounds`` or ``x0`` (the rule ``RoverDescent`` uses). The defaults were chosen on
+training-distribution landscapes with held-out seeds (``python -m experiments.tune_controller`` ->
+results/grid_controller.md), never on a test function. ``success`` means ``alpha`` and ``delta``
+fell below ``xtol * max(1, ||theta||)``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from agents.objective import (
     guess_scale,
     parse_options,
 )
+from rover_envs import metric as metric_mod
 from rover_envs.directions import make_direction
 from rover_envs.grid import GRID_SIZE, grid_points, rescale
 from rover_envs.moves import MOVES, MoveInputs
@@ -64,10 +68,18 @@ class Settings:
     move: str
     grid_size: int
     xtol: float
+    metric: str = "none"
 
     def __post_init__(self):
-        if self.move not in RULES or self.direction not in DIRECTIONS:
-            raise ValueError(f"move must be one of {RULES} and direction one of {DIRECTIONS}")
+        if (
+            self.move not in RULES
+            or self.direction not in DIRECTIONS
+            or self.metric not in metric_mod.METRICS
+        ):
+            raise ValueError(
+                f"move must be one of {RULES}, direction one of {DIRECTIONS} and metric one of "
+                f"{metric_mod.METRICS}"
+            )
         ok = self.step_size > 0 and self.resolution_ratio > 0 and self.grow >= 1 and 0 < self.shrink <= 1
         if not ok or self.grid_size % 2 == 0 or self.grid_size < 3:
             raise ValueError(
@@ -87,6 +99,7 @@ def grid_controller(
     move: str = "best_sample",
     grid_size: int = GRID_SIZE,
     xtol: float = 1e-10,
+    metric: str = "none",
     **options,
 ) -> OptimizeResult:
     """Minimise a 2-D ``fun`` with the grid controller (see the module docstring)."""
@@ -97,7 +110,7 @@ def grid_controller(
     if x.size != 2:
         raise ValueError(f"grid_controller handles 2-D problems; x0 has {x.size} entries")
     xtol = opts.tol if opts.tol is not None else xtol
-    settings = Settings(step_size, resolution_ratio, grow, shrink, direction, move, grid_size, xtol)
+    settings = Settings(step_size, resolution_ratio, grow, shrink, direction, move, grid_size, xtol, metric)
     obj = Objective.from_options(fun, 2, opts)
     rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
     alpha = step_size * guess_scale(x, obj.bounds)
@@ -113,6 +126,7 @@ def grid_controller(
 def _iterate(obj: Objective, rec: Recorder, x: np.ndarray, alpha: float, s: Settings, max_iter: int):
     """The loop; returns ``(message, success)``."""
     n, provider, theta = s.grid_size, _provider(s.direction), x[None]
+    shape = metric_mod.identity(1) if s.metric != "none" else None
     cost = n * n + 1
     for _ in range(max_iter):
         delta = s.resolution_ratio * alpha
@@ -120,7 +134,7 @@ def _iterate(obj: Objective, rec: Recorder, x: np.ndarray, alpha: float, s: Sett
             if obj.remaining() >= 1:
                 rec.record(theta[0], obj(theta[0]), step_size=alpha, resolution=delta)
             return f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})", False
-        points = grid_points(theta[0], delta, n).reshape(1, -1, 2)
+        points = obj.clip(grid_points(theta, np.array([delta]), n, shape=shape).reshape(1, -1, 2))
         values = obj(points[0])[None]
         f = values[0, (n * n) // 2]
         rec.record(theta[0], f, step_size=alpha, resolution=delta)
@@ -132,10 +146,15 @@ def _iterate(obj: Objective, rec: Recorder, x: np.ndarray, alpha: float, s: Sett
         if max(alpha, delta) <= s.xtol * max(1.0, float(np.linalg.norm(theta[0]))):
             return "step size and resolution below xtol", True
         obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
-        step = obj.clip(theta + alpha * provider(obs))
+        direction = provider(obs)
+        if shape is not None:
+            direction = np.einsum("bij,bj->bi", shape, direction)
+        step = obj.clip(theta + alpha * direction)
         f_step = obj(step)  # the one evaluation every rule here uses
         inputs = MoveInputs(theta, step, np.array([f]), points, values, None)
         theta = MOVES[s.move](inputs, lambda p, f_step=f_step: f_step).theta
         alpha *= s.grow if np.isfinite(f_step[0]) and f_step[0] < f else s.shrink
+        if shape is not None:
+            shape = metric_mod.update(shape, values.reshape(1, n, n))
     rec.record(theta[0], obj(theta[0]), step_size=alpha, resolution=s.resolution_ratio * alpha)
     return "maximum number of iterations reached", False
