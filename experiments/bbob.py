@@ -81,6 +81,10 @@ def _grid_fit(fun, x0, **options):
     return BASELINES["grid_controller"](fun, x0, direction="quadratic_fit", **options)
 
 
+def _grid_metric(fun, x0, **options):
+    return BASELINES["grid_controller"](fun, x0, metric="grid_fit", **options)
+
+
 def _cma(fun, x0, **options):
     return BASELINES["cma_es"](fun, x0, sigma0=0.2, **options)
 
@@ -93,6 +97,7 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover_scratch": lambda: _rover(SCRATCH_POLICY),
     "grid_controller": lambda: BASELINES["grid_controller"],
     "grid_controller_fit": lambda: _grid_fit,
+    "grid_controller_metric": lambda: _grid_metric,
     "cma_es": lambda: _cma,
     "nelder_mead": lambda: BASELINES["nelder_mead"],
     "random_search": lambda: random_search,
@@ -105,7 +110,8 @@ the paper's zooms (``agents/pretrained/rover_narrow_angle.pt``); ``rover_eq4``: 
 before that (eq. 4's move, grid-only observation, ``agents/pretrained/rover_eq4.pt``),
 ``rover_eq4_best_sample``: that actor under the best_sample move; ``rover_scratch``: the paper's
 recipe, RDPG from scratch (``agents/pretrained/rover_scratch.pt``); ``grid_controller`` (angle net) and
-``grid_controller_fit`` (quadratic fit): the hand-designed controller; ``cma_es``, ``nelder_mead``
+``grid_controller_fit`` (quadratic fit): the hand-designed controller, ``grid_controller_metric``:
+the same on the adapted grid (``metric="grid_fit"``, :mod:`rover_envs.metric`); ``cma_es``, ``nelder_mead``
 with restarts; ``random_search``: uniform in the domain."""
 
 
@@ -323,7 +329,14 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     ]
     versus = [
         f"{'at or above' if rover >= score(n) else 'below'} {n} ({score(n):.2f})"
-        for n in ("grid_controller", "grid_controller_fit", "nelder_mead", "cma_es", "random_search")
+        for n in (
+            "grid_controller",
+            "grid_controller_fit",
+            "grid_controller_metric",
+            "nelder_mead",
+            "cma_es",
+            "random_search",
+        )
         if n in fr
     ]
     if versus:
