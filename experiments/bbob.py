@@ -53,6 +53,7 @@ PRETRAINED = Path(__file__).resolve().parent.parent / "agents" / "pretrained"
 SCRATCH_POLICY = PRETRAINED / "rover_scratch.pt"
 EQ4_POLICY = PRETRAINED / "rover_eq4.pt"
 NARROW_ANGLE_POLICY = PRETRAINED / "rover_narrow_angle.pt"
+SQUARE_GRID_POLICY = PRETRAINED / "rover_square_grid.pt"
 
 
 def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
@@ -91,6 +92,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_square_grid": lambda: _rover(SQUARE_GRID_POLICY),
     "rover_narrow_angle": lambda: _rover(NARROW_ANGLE_POLICY),
     "rover_eq4": lambda: _rover(EQ4_POLICY),
     "rover_eq4_best_sample": lambda: _rover(EQ4_POLICY, move="best_sample"),
@@ -104,10 +106,12 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
 }
 """Every optimiser ``make evaluate-bbob`` runs: name -> a factory of ``method(fun, x0, **options)``
 (the learned optimisers load their weights only when asked for). ``rover``: the shipped policy
-(``agents/pretrained/rover_policy.pt``) with the move rule it was trained with;
-``rover_narrow_angle``: the policy shipped before it, the same recipe on the angle net trained at
-the paper's zooms (``agents/pretrained/rover_narrow_angle.pt``); ``rover_eq4``: the policy shipped
-before that (eq. 4's move, grid-only observation, ``agents/pretrained/rover_eq4.pt``),
+(``agents/pretrained/rover_policy.pt``) with the move rule and grid shape it was trained with;
+``rover_square_grid``: the policy shipped before it, the same recipe on the paper's square grid
+(``agents/pretrained/rover_square_grid.pt``); ``rover_narrow_angle``: the one before that, on the
+angle net trained at the paper's zooms (``agents/pretrained/rover_narrow_angle.pt``);
+``rover_eq4``: the policy shipped before that (eq. 4's move, grid-only observation,
+``agents/pretrained/rover_eq4.pt``),
 ``rover_eq4_best_sample``: that actor under the best_sample move; ``rover_scratch``: the paper's
 recipe, RDPG from scratch (``agents/pretrained/rover_scratch.pt``); ``grid_controller`` (angle net) and
 ``grid_controller_fit`` (quadratic fit): the hand-designed controller, ``grid_controller_metric``:
@@ -315,8 +319,9 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_narrow_angle", "the policy shipped before it"),
-            ("rover_eq4", "the eq. 4 policy shipped before that"),
+            ("rover_square_grid", "the policy shipped before it (square grid)"),
+            ("rover_narrow_angle", "the one before that (paper's-zoom angle net)"),
+            ("rover_eq4", "the eq. 4 policy"),
             ("rover_eq4_best_sample", "that policy under the best_sample move"),
             ("rover_scratch", "the paper's recipe"),
         )
