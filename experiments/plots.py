@@ -8,10 +8,10 @@
   start (square) and the minimiser (star), as in appendix 6.3;
 * ``episode.png``: one ``RoverLandscape-v0`` episode per family under the best teacher with a
   fixed schedule, drawn by the environment's own ``rgb_array`` renderer;
-* ``metric.png``: the shipped policy on one ill-conditioned bowl (the first seed whose condition
-  number lies in [1e3, 1e4], so that the contours stay visible) with the paper's square grid and
-  with the adapted one (``metric="grid_fit"``, :mod:`rover_envs.metric`): trajectories and the
-  grids of a few iterations.
+* ``metric.png``: one ill-conditioned bowl (the first seed whose condition number lies in [1e3,
+  1e4], so that the contours stay visible), the policy shipped before on the paper's square grid
+  and the shipped one on the adapted grid it was trained on (``metric="grid_fit"``,
+  :mod:`rover_envs.metric`): trajectories and the grids of a few iterations.
 """
 
 from __future__ import annotations
@@ -92,10 +92,10 @@ def rippled_figure(out: Path, seed: int = 0) -> Path:
 
 def generated_figure(out: Path, seed: int = 0) -> Path:
     """The project's generated families (not the paper's): ill-conditioned bowls, multiscale
-    ripples, funnels."""
+    ripples, funnels, steps."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(3, 3, figsize=(13, 12.5))
-    for row, name in enumerate(("ill_conditioned", "multiscale", "funnels")):
+    fig, axes = plt.subplots(4, 3, figsize=(13, 16.5))
+    for row, name in enumerate(("ill_conditioned", "multiscale", "funnels", "steps")):
         for ax in axes[row]:
             f = L.make(name, rng=rng)
             starts = np.array([sample_start(f, f.minimum[0], rng) for _ in range(60)])
@@ -106,6 +106,9 @@ def generated_figure(out: Path, seed: int = 0) -> Path:
                 continue
             eig = np.linalg.eigvalsh(f.params.Q[0])
             extra = f", wavelength {f.params.lam[0]:.2f}" if name == "multiscale" else ""
+            if name == "steps":
+                levels = np.median([f(x) for x in starts]) / f.params.q[0]
+                extra = f", median start {levels:.0f} steps up"
             ax.set_title(f"{name}: condition {eig[1] / eig[0]:.2g}{extra}", fontsize=9)
     return _save(fig, out / "generated.png", "Generated families: contours, starts (dots), minimum (star)")
 
@@ -170,23 +173,23 @@ def metric_figure(out: Path, shown=(0, 3, 6, 9)) -> Path:
     from experiments.heldout import actor_policy
     from rover_envs.grid import grid_points
 
-    policy = RoverPolicy.load(default_policy_path())
-    config = policy.meta["config"]
-    kwargs = {k: config["env"][k] for k in ("move", "features", "grid_size") if k in config["env"]}
     seed = _ill_conditioned_seed()
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
     runs = []
-    for metric in ("none", "grid_fit"):
+    square = default_policy_path().parent / "rover_square_grid.pt"
+    for label, path in (("before, square grid", square), ("shipped, adapted grid", default_policy_path())):
+        policy = RoverPolicy.load(path)
+        config = policy.meta["config"]
+        kwargs = {k: v for k, v in config["env"].items() if k in ("move", "features", "grid_size", "metric")}
         env = gym.make(
             "RoverLandscape-v0",
             family="ill_conditioned",
-            metric=metric,
             angle_net_path=config["agent"]["angle_net"],
             **kwargs,
         )
         obs, info = env.reset(seed=seed)
         engine, act, state = env.unwrapped._engine, actor_policy(policy.actor), None
-        regret0, path, grids = info["regret"], [info["theta"]], {}
+        regret0, trail, grids = info["regret"], [info["theta"]], {}
         for t in range(policy.horizon):
             if t in shown:
                 shape = None if engine.shape is None else engine.shape[:1]
@@ -194,29 +197,22 @@ def metric_figure(out: Path, shown=(0, 3, 6, 9)) -> Path:
             batch = {k: v[None] for k, v in obs.items()} if isinstance(obs, dict) else obs[None]
             action, state = act(batch, state, np.array([t == 0]))
             obs, _, term, trunc, info = env.step(action[0])
-            path.append(info["theta"])
+            trail.append(info["theta"])
             if term or trunc:
                 break
-        runs.append((metric, env.unwrapped.landscape, np.array(path), grids, regret0, info["regret"]))
+        runs.append((label, env.unwrapped.landscape, np.array(trail), grids, regret0, info["regret"]))
     pts = np.vstack([np.vstack([p, *(v.reshape(-1, 2) for v in g.values())]) for _, _, p, g, _, _ in runs])
-    for ax, (metric, land, path, grids, r0, r1) in zip(axes, runs):
+    for ax, (label, land, trail, grids, r0, r1) in zip(axes, runs):
         _contour(ax, land, _family_box(land, pts))
-        ax.plot(*path.T, "-o", color="white", ms=2.5, lw=1)
+        ax.plot(*trail.T, "-o", color="white", ms=2.5, lw=1)
         for k, (t, g) in enumerate(sorted(grids.items())):
-            ax.plot(
-                *g.reshape(-1, 2).T,
-                ".",
-                ms=3,
-                color=plt.cm.autumn(k / max(len(grids) - 1, 1)),
-                label=f"t={t}",
-            )
-        ax.set_title(
-            f"metric={metric!r}: normalised regret {r1 / r0:.1e} after {len(path) - 1} steps", fontsize=9
-        )
+            color = plt.cm.autumn(k / max(len(grids) - 1, 1))
+            ax.plot(*g.reshape(-1, 2).T, ".", ms=3, color=color, label=f"t={t}")
+        ax.set_title(f"{label}: normalised regret {r1 / r0:.1e} after {len(trail) - 1} steps", fontsize=9)
         ax.legend(loc="lower right", fontsize=7, markerscale=3)
     cond = np.linalg.cond(runs[0][1].params.Q[0])
     return _save(
-        fig, out / "metric.png", f"Shipped policy on an ill-conditioned bowl (condition {cond:.0f}): grids"
+        fig, out / "metric.png", f"An ill-conditioned bowl (condition {cond:.0f}): grids at t = {shown}"
     )
 
 

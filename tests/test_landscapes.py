@@ -226,6 +226,33 @@ def test_saddle_reading_scaled_points_tame_the_weights():
     assert built["f_star"] < 3 * scaled["f_star"] < 0  # minima far below the conditioning values
 
 
+def test_steps_are_plateaus_of_a_bowl_whose_bottom_is_the_minimum_and_join_no_mixture():
+    from rover_envs.core import sample_start
+
+    gen = np.random.default_rng(12)
+    for mixture in ("all", "all_rippled", "broad"):
+        assert "steps" not in {L.make(mixture, rng=gen).family for _ in range(200)}
+    levels = []
+    for _ in range(30):
+        f = L.make("steps", rng=gen)
+        x_star, f_star = f.minimum
+        q = f.params.q[0]
+        np.testing.assert_array_equal(x_star, f.params.mu[0])
+        assert f_star == 0.0 and q > 0
+        x0 = sample_start(f, x_star, gen)
+        # every value is a whole number of steps, flat around a point (gradient 0), and the
+        # bowl's level sets are kept: the quantised bowl never orders two points the other way
+        pts = x_star + gen.normal(size=(200, 2)) * np.linalg.norm(x0 - x_star)
+        values = f(pts)
+        np.testing.assert_allclose(values / q, np.round(values / q), atol=1e-9)
+        np.testing.assert_array_equal(f.grad(pts), 0.0)
+        smooth = 0.5 * np.einsum("mi,ij,mj->m", pts - x_star, f.params.Q[0], pts - x_star)
+        assert np.all(np.diff(values[np.argsort(smooth)]) >= 0)
+        assert f(x_star + 1e-3 * np.sqrt(q / np.max(f.params.Q[0]))) == 0.0  # the bottom plateau
+        levels.append(f(x0) / q)
+    assert min(levels) < 10 and max(levels) > 100  # from a few steps to hundreds above the bottom
+
+
 def test_funnels_have_rival_wells_and_box_starts_and_join_no_mixture():
     from rover_envs.core import sample_start
 

@@ -49,7 +49,7 @@ uniformly from all seven families):
   the minimiser) and ``kappa`` log-uniform in [0.3, 300] (from a bump-free bowl to a field of
   deep local minima over the bowl's global structure).
 
-One more, generated for validation (drawn only by name, in no mixture, so it changes no other
+Two more, generated for validation (drawn only by name, in no mixture, so they change no other
 family's or mixture's draws):
 
 * **funnels** — four Gaussian wells of one shared, rotated, anisotropic width (length scales
@@ -58,6 +58,12 @@ family's or mixture's draws):
   shallow isotropic bowl centred on the wells' mean whose rise at distance 3 is a tenth of the
   deepest well: several funnels with a weak global structure. Starts uniform in ``[-4, 4]^2``
   (a bounded domain with the minimiser anywhere in it).
+* **steps** — a quadratic bowl (as quadratic) quantised into plateaus, ``q floor(g / q)``, with
+  the step height ``q = mean_eig(Q) ell^2 / 2`` for ``ell`` log-uniform in [0.1, 2]: the bottom
+  plateau is a disc of radius about ``ell`` around the minimiser, and a start at distance
+  ``U[2, 6]`` lies 1 to 3600 steps above it (rings that narrow outward). A grid inside one
+  plateau is flat (all zeros after rescaling): the optimiser must zoom out to see a slope, and
+  "solved" means reaching the bottom plateau.
 
 Starting points are "far enough" from the optimum: at a Mahalanobis distance ``r`` from the
 well's centre (valley ``r ~ U[1.5, 3]``, up the valley's walls or far along its floor;
@@ -157,6 +163,13 @@ def build_funnels(u: np.ndarray) -> FieldParams:
     )
 
 
+def build_steps(u: np.ndarray) -> FieldParams:
+    bowl = build_quadratic(u[:, :6])
+    ell = np.exp(np.log(0.1) + u[:, 6] * np.log(20.0))
+    bowl.q[:] = 0.5 * (bowl.Q[:, 0, 0] + bowl.Q[:, 1, 1]) * ell**2 / 2.0
+    return bowl
+
+
 def _box_start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
     return -4.0 + 8.0 * u[:, 0:2]
 
@@ -243,6 +256,7 @@ EXTRA_FAMILIES: dict[str, Family] = {
     "ill_conditioned": Family("ill_conditioned", 6, build_ill_conditioned, _quadratic_start),
     "multiscale": Family("multiscale", 8, build_multiscale, _quadratic_start),
     "funnels": Family("funnels", 15, build_funnels, _box_start),
+    "steps": Family("steps", 7, build_steps, _quadratic_start),
 }
 """Families beyond the paper's (see the module docstring); never part of ``"all"``."""
 

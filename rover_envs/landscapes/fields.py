@@ -12,6 +12,10 @@ Every training family of appendix 6.1 is one parametrisation of
 * the last term (``r > 0``) is not the paper's: it puts Rastrigin-like ripples of wavelength
   ``lam`` on a bowl (the optional ``rippled`` family); they vanish at ``mu``, so the bowl's
   minimiser stays the global one.
+* with a step height ``q > 0`` (not the paper's either) the field is quantised, ``q *
+  floor(f / q)``: flat plateaus separated by steps (the ``steps`` family). Its gradient and
+  Hessian are those of a step function, zero almost everywhere; floor is monotone, so the
+  minimiser is unchanged.
 
 The paper writes the kernel's exponent as ``x^T S^{-1} x'``; that is not a stationary kernel
 and does not give the pictured shapes, so we read it as the Mahalanobis distance between
@@ -53,6 +57,7 @@ class FieldParams:
     L: np.ndarray  # (B, 2, 2) square root of the kernel's S (Mahalanobis -> coordinates)
     r: np.ndarray  # (B,) ripple amplitude (0: none)
     lam: np.ndarray  # (B,) ripple wavelength
+    q: np.ndarray  # (B,) step height of the quantised field (0: smooth)
 
     @property
     def size(self) -> int:
@@ -84,6 +89,7 @@ def zeros_bumps(m: int) -> dict:
         "Kinv": np.zeros((m, k, k)),
         "r": np.zeros(m),
         "lam": np.ones(m),
+        "q": np.zeros(m),
     }
 
 
@@ -196,6 +202,7 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
                 p.L[idx],
                 p.r[idx],
                 p.lam[idx],
+                p.q[idx],
             )
             xs = x[idx]
         _, _, e = _bumps(sub, xs)
@@ -205,6 +212,10 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
         k = (TWO_PI / p.lam[rip])[:, None, None]
         d = x[rip] - p.mu[rip, None, :]
         out[rip] += p.r[rip, None] * np.sum(1.0 - np.cos(k * d), axis=-1)
+    steps = np.flatnonzero(p.q > 0.0)
+    if steps.size:
+        q = p.q[steps, None]
+        out[steps] = q * np.floor(out[steps] / q)
     return out
 
 
@@ -229,7 +240,7 @@ def field_grads(p: FieldParams, x: np.ndarray) -> np.ndarray:
     grad = np.stack([g0, g1], axis=-1)
     if np.any(p.r != 0.0):
         grad = grad + _ripple_terms(p, x)[0]
-    return grad
+    return np.where((p.q > 0.0)[:, None, None], 0.0, grad)  # a step function is flat almost everywhere
 
 
 def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
@@ -245,7 +256,8 @@ def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
     if np.any(p.r != 0.0):
         diag = _ripple_terms(p, x)[1]
         h00, h11 = h00 + diag[..., 0], h11 + diag[..., 1]
-    return np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
+    hess = np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
+    return np.where((p.q > 0.0)[:, None, None, None], 0.0, hess)
 
 
 NOISE_UNITS = ("amplitude", "kernel")
