@@ -201,7 +201,7 @@ class RoverDescent:
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
-        shape = metric_mod.identity(1) if metric[0] != "none" else None
+        shape = metric_mod.initial(1, metric[0])
         cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
@@ -224,9 +224,7 @@ class RoverDescent:
             if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
                 return "step size and resolution below xtol", True
             obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
-            direction = self._direction(obs, theta)
-            if shape is not None:
-                direction = np.einsum("bij,bj->bi", shape, direction)
+            direction = metric_mod.apply(shape, self._direction(obs, theta))
             feats = ()
             if history is not None:  # the environment's features=True observation
                 grid = values.reshape(1, n, n)

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"RL algorithms on RoverLandscape-v0 (family={cfg.env.family}, reward={cfg.env.reward}, "
         + (f"move={cfg.env.move}, " if cfg.env.move != "eq4" else "")
         + ("features, " if cfg.env.features else "")
+        + (f"metric={cfg.env.metric}, " if cfg.env.metric != "none" else "")
+        + (f"angle net {Path(cfg.angle_net).stem}, " if cfg.angle_net else "")
         + f"{cfg.total_steps:,} steps)"
     )
     return run_and_summarise(

@@ -222,7 +222,7 @@ class Engine:
         self.obs = np.zeros((B, 1, self.n, self.n), dtype=np.float32)
         self.features = HistoryFeatures(B, cfg.horizon) if cfg.features else None
         self.grid = np.zeros((B, self.n, self.n))
-        self.shape = metric_mod.identity(B) if cfg.metric != "none" else None
+        self.shape = metric_mod.initial(B, cfg.metric)
 
     # ------------------------------------------------------------------ reset
     def landscape(self, i: int) -> Landscape | None:
@@ -383,7 +383,7 @@ class Engine:
             u = unit(actions[:, 2:4])
         else:
             u = self.direction_fn(self.obs, self.batch, self.theta, self.x_star)
-        return u if self.shape is None else np.einsum("bij,bj->bi", self.shape, u)
+        return metric_mod.apply(self.shape, u)
 
     def step(self, actions: np.ndarray, rngs, skip: np.ndarray | None = None) -> dict:
         """Advance every slot by one transition (eq. 4); return per-slot arrays.

@@ -73,6 +73,17 @@ def identity(num: int) -> np.ndarray:
     return np.broadcast_to(np.eye(2), (num, 2, 2)).copy()
 
 
+def initial(num: int, metric: str) -> np.ndarray | None:
+    """The shapes at the start of ``num`` runs: identities for ``"grid_fit"``, ``None`` (the square
+    grid, nothing to track) for ``"none"``."""
+    return None if metric == "none" else identity(num)
+
+
+def apply(shape: np.ndarray | None, directions: np.ndarray) -> np.ndarray:
+    """Moves ``A u`` for unit directions ``u (B, 2)`` read from the grids (unchanged without a shape)."""
+    return directions if shape is None else np.einsum("bij,bj->bi", shape, directions)
+
+
 def fitted_hessians(grids: np.ndarray, min_r2: float = MIN_R2) -> tuple[np.ndarray, np.ndarray]:
     """Hessians of the least-squares quadratic of each raw grid ``(B, n, n)`` in grid units, up to
     a positive factor per grid (values are scaled to a unit range first), ``(B, 2, 2)``, and whether

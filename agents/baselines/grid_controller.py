@@ -126,7 +126,7 @@ def grid_controller(
 def _iterate(obj: Objective, rec: Recorder, x: np.ndarray, alpha: float, s: Settings, max_iter: int):
     """The loop; returns ``(message, success)``."""
     n, provider, theta = s.grid_size, _provider(s.direction), x[None]
-    shape = metric_mod.identity(1) if s.metric != "none" else None
+    shape = metric_mod.initial(1, s.metric)
     cost = n * n + 1
     for _ in range(max_iter):
         delta = s.resolution_ratio * alpha
@@ -146,10 +146,7 @@ def _iterate(obj: Objective, rec: Recorder, x: np.ndarray, alpha: float, s: Sett
         if max(alpha, delta) <= s.xtol * max(1.0, float(np.linalg.norm(theta[0]))):
             return "step size and resolution below xtol", True
         obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
-        direction = provider(obs)
-        if shape is not None:
-            direction = np.einsum("bij,bj->bi", shape, direction)
-        step = obj.clip(theta + alpha * direction)
+        step = obj.clip(theta + alpha * metric_mod.apply(shape, provider(obs)))
         f_step = obj(step)  # the one evaluation every rule here uses
         inputs = MoveInputs(theta, step, np.array([f]), points, values, None)
         theta = MOVES[s.move](inputs, lambda p, f_step=f_step: f_step).theta
