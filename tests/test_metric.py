@@ -149,3 +149,17 @@ def test_the_optimiser_keeps_its_iterates_in_the_bounds(name):
         vectorized=True,
     )
     assert np.all(np.abs(res.history["x"]) <= 5.0) and res.fun == -10.0
+
+
+def test_the_optimiser_defaults_to_the_grid_shape_its_policy_was_trained_on():
+    """RoverPolicy.metric reads the training config's env (the shipped policy: grid_fit); a policy
+    whose config predates the option runs the square grid."""
+    shipped = RoverDescent.pretrained()
+    assert shipped.policy.metric[0] == "grid_fit"
+    f = make("ill_conditioned", rng=np.random.default_rng(2))
+    x0 = f.minimum[0] + np.array([2.0, 1.0])
+    runs = {m: shipped.minimize(f, x0, vectorized=True, metric=m).history["x"] for m in ("none", "grid_fit")}
+    np.testing.assert_array_equal(shipped.minimize(f, x0, vectorized=True).history["x"], runs["grid_fit"])
+    older = RoverDescent.pretrained("agents/pretrained/rover_square_grid.pt")
+    assert older.policy.metric[0] == "none"
+    assert not np.array_equal(runs["none"], runs["grid_fit"])
