@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rover_envs.grid import offsets
+from rover_envs.grid import quadratic_design
 from rover_envs.landscapes.base import LandscapeBatch
 from rover_envs.transition import unit
 
@@ -102,10 +102,7 @@ def best_teacher_direction(obs, batch, theta, x_star):
 def _fit_operator(n: int) -> np.ndarray:
     """``(6, n*n)``: least-squares coefficients of ``c + a_u u + a_v v + b_uu u^2 + b_uv u v + b_vv v^2``
     from an ``n x n`` grid (``u``, ``v``: offsets in grid units along the first and second axis)."""
-    o = offsets(n)
-    u, v = np.meshgrid(o, o, indexing="ij")
-    design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=-1).reshape(-1, 6)
-    return np.linalg.pinv(design)
+    return np.linalg.pinv(quadratic_design(n))
 
 
 def quadratic_fit_direction(obs, batch=None, theta=None, x_star=None):

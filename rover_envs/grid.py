@@ -31,6 +31,15 @@ def offsets(n: int) -> np.ndarray:
     return np.arange(n, dtype=float) - (n - 1) / 2.0
 
 
+def quadratic_design(n: int) -> np.ndarray:
+    """``(n * n, 6)``: the design matrix of ``c + a_u u + a_v v + b_uu u^2 + b_uv u v + b_vv v^2`` on
+    an ``n x n`` grid (``u``, ``v``: offsets in grid units along the first and second axis), rows in
+    the grid's flattened order (what the quadratic-fit direction and the grid's shape fit)."""
+    o = offsets(n)
+    u, v = np.meshgrid(o, o, indexing="ij")
+    return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=-1).reshape(-1, 6)
+
+
 def grid_points(
     theta: np.ndarray,
     delta: np.ndarray,

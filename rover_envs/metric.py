@@ -2,8 +2,8 @@
 
 Beyond the paper. The paper's grid is square and axis-aligned: on a landscape whose curvatures
 differ by a factor ``kappa`` the grid must resolve the steep direction, so a step along the flat
-one covers ``1 / sqrt(kappa)`` of what it would on a round bowl (the shipped policy's weakest
-validation family is the ill-conditioned bowls, condition numbers up to 10^6). CMA-ES adapts a
+one covers ``1 / sqrt(kappa)`` of what it would on a round bowl (the square-grid policy's weakest
+validation family was the ill-conditioned bowls, condition numbers up to 10^6). CMA-ES adapts a
 covariance matrix, Nelder-Mead its simplex. With ``metric="grid_fit"`` the optimiser keeps a
 shape matrix ``A`` (symmetric positive definite, ``det A = 1``; the identity at the start), and
 everything the policy sees and does happens in the coordinates ``z`` of ``x = theta + A z``:
@@ -34,7 +34,7 @@ import functools
 
 import numpy as np
 
-from rover_envs.grid import offsets
+from rover_envs.grid import quadratic_design
 
 METRICS = ("none", "grid_fit")
 """``metric=`` values: the paper's square grid, or the adapted shape of this module."""
@@ -59,9 +59,7 @@ def _fit(n: int) -> tuple[np.ndarray, np.ndarray, float]:
 
     The factor times the residual standard deviation bounds the standard error of every Hessian
     entry (``2 b_uu``, ``b_uv``, ``2 b_vv``)."""
-    o = offsets(n)
-    u, v = np.meshgrid(o, o, indexing="ij")
-    design = np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=-1).reshape(-1, 6)
+    design = quadratic_design(n)
     pinv = np.linalg.pinv(design)
     cov = np.linalg.inv(design.T @ design)
     factor = float(max(2.0 * np.sqrt(cov[3, 3]), np.sqrt(cov[4, 4]), 2.0 * np.sqrt(cov[5, 5])))
