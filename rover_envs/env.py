@@ -169,10 +169,11 @@ class RoverLandscapeEnv(gym.Env):
 
     ``info`` (after ``reset`` and every ``step``): ``f`` (noiseless value), ``regret``,
     ``f_star``, ``theta``, ``distance`` (from ``theta`` to the minimiser; privileged, like
-    ``regret``), ``step_size``, ``resolution``, ``n_evals`` (function evaluations so far, grids
-    included: ``n^2`` per observation, and one per step for the rules that evaluate the step's
-    end point), ``t``, and after steps ``rewards``, ``diverged``, ``nonfinite``,
-    ``step_accepted``. The episode's landscape is ``env.unwrapped.landscape``.
+    ``regret``), ``grid_distance`` (the same in the grid's coordinates, ``|A^-1 (theta - x*)|``;
+    equal to ``distance`` on the square grid), ``step_size``, ``resolution``, ``n_evals``
+    (function evaluations so far, grids included: ``n^2`` per observation, and one per step for the
+    rules that evaluate the step's end point), ``t``, and after steps ``rewards``, ``diverged``,
+    ``nonfinite``, ``step_accepted``. The episode's landscape is ``env.unwrapped.landscape``.
 
     >>> import gymnasium as gym
     >>> env = gym.make("rover_envs:RoverLandscape-v0", family="valley")

@@ -163,3 +163,19 @@ def test_the_optimiser_defaults_to_the_grid_shape_its_policy_was_trained_on():
     older = RoverDescent.pretrained("agents/pretrained/rover_square_grid.pt")
     assert older.policy.metric[0] == "none"
     assert not np.array_equal(runs["none"], runs["grid_fit"])
+
+
+def test_grid_distance_is_the_distance_in_the_grids_coordinates():
+    """info["grid_distance"] = |A^-1 (theta - x*)|: the Euclidean distance on the square grid, and on
+    an adapted grid the length that alpha and delta are measured in (what the warm-start teacher reads)."""
+    for name in ("none", "grid_fit"):
+        env = gym.make("RoverLandscape-v0", family="ill_conditioned", metric=name, direction="quadratic_fit")
+        _, info = env.reset(seed=3)
+        assert info["grid_distance"] == info["distance"]  # the shape starts as the identity
+        for _ in range(5):
+            _, _, _, _, info = env.step(np.array([0.0, 0.0], dtype=np.float32))
+        engine = env.unwrapped._engine
+        offset = info["theta"] - engine.x_star[0]
+        shape = np.eye(2) if engine.shape is None else engine.shape[0]
+        assert info["grid_distance"] == pytest.approx(np.linalg.norm(np.linalg.solve(shape, offset)))
+        assert (info["grid_distance"] == info["distance"]) == (name == "none")
