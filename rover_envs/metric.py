@@ -97,14 +97,14 @@ def fitted_hessians(grids: np.ndarray, min_r2: float = MIN_R2) -> tuple[np.ndarr
     values = centred / np.where(scale > 0, scale, 1.0)[:, None]  # well-scaled for the test below
     coef = values @ pinv.T
     residual = values - values @ hat.T
-    sigma = np.sqrt(np.sum(residual**2, axis=1) / (n * n - 6))
+    ss_res = np.sum(residual**2, axis=1)
+    sigma = np.sqrt(ss_res / (n * n - 6))
     H = np.stack(
         [np.stack([2.0 * coef[:, 3], coef[:, 4]], -1), np.stack([coef[:, 4], 2.0 * coef[:, 5]], -1)], -2
     )
     lam = np.linalg.eigvalsh(H)
-    r2 = 1.0 - np.sum(residual**2, axis=1) / np.maximum(np.sum(values**2, axis=1), 1e-300)
-    ok = finite & (scale > 0) & (lam[:, 0] > SIGNIFICANCE * factor * sigma) & (lam[:, 0] > 0)
-    ok &= r2 >= min_r2
+    r2 = 1.0 - ss_res / np.maximum(np.sum(values**2, axis=1), 1e-300)
+    ok = finite & (scale > 0) & (lam[:, 0] > SIGNIFICANCE * factor * sigma) & (r2 >= min_r2)
     return H, ok
 
 
