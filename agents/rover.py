@@ -241,7 +241,7 @@ class RoverDescent:
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
             if shape is not None:  # the grid just read shapes the next one
-                shape = metric_mod.update(shape, values.reshape(1, n, n), *metric[1:])
+                shape = metric_mod.update(shape, values.reshape(1, n, n), *metric[1:], metric[0])
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 
@@ -295,11 +295,11 @@ class RoverDescent:
         ``"keep"``, ``"best_sample"``, or ``"actor"`` for an actor with a move-choice output;
         default: the rule the policy was trained with, ``policy.move``; the rules that evaluate
         the step's end point cost one evaluation more per iteration), ``metric`` (the grid's shape,
-        :mod:`rover_envs.metric`: ``"none"``, the paper's square grid, or ``"grid_fit"``, a grid
-        sheared and stretched to the curvature its samples show; default: the policy's,
-        ``policy.metric``; 2-D only: runs over pairs of dimensions use square grids), ``pairs`` (for
-        ``d > 2``,
-        or to run a 2-D problem through the same code: the pair-sampling strategy of
+        :mod:`rover_envs.metric`: ``"none"``, the paper's square grid, ``"grid_fit"``, a grid
+        sheared and stretched to the curvature its samples show, or ``"grid_fit_floor"``; default:
+        the policy's, ``policy.metric``; 2-D only: runs over pairs of dimensions use square
+        grids), ``pairs`` (for ``d > 2``, or to run a 2-D problem through the same code: the
+        pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
         (l = 1), or a callable ``(rng, d) -> (m, 2)`` ints drawing one iteration's pairs, seeded

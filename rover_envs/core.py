@@ -102,8 +102,9 @@ class EngineConfig:
     sample), actor (the action's last entry picks the step or the best sample); see
     rover_envs.moves."""
     metric: str = "none"
-    """The grid's shape: none (the paper's square grid) or grid_fit (a sheared, stretched grid
-    adapted to the curvature the grids show; rover_envs.metric)."""
+    """The grid's shape: none (the paper's square grid), grid_fit (a sheared, stretched grid
+    adapted to the curvature the grids show) or grid_fit_floor (the same from fits whose flat
+    curvature the fit cannot resolve, raised to the smallest it can); rover_envs.metric."""
     metric_rate: float = metric_mod.DEFAULT_RATE
     """grid_fit's step: the exponent of the fitted Hessian in one update, in (0, 1]."""
     metric_min_r2: float = metric_mod.MIN_R2
@@ -124,7 +125,7 @@ class EngineConfig:
         if self.metric_min_r2 > 1:
             raise ValueError(f"metric_min_r2 must be in [0, 1]; got {self.metric_min_r2!r}")
         if self.metric != "none" and (self.grid_size < 3):
-            raise ValueError("metric='grid_fit' fits a quadratic to the grid: grid_size must be >= 3")
+            raise ValueError(f"metric={self.metric!r} fits a quadratic to the grid: grid_size must be >= 3")
         if not isinstance(self.features, bool | np.bool_):
             raise ValueError(f"features must be true or false; got {self.features!r}")
         if self.features and (self.grid_size % 2 == 0 or self.grid_size < 3):
@@ -402,7 +403,9 @@ class Engine:
         )
         self.theta, accepted = self._move(theta, delta, step, actions, rngs, skip)
         if self.shape is not None:  # the grid just read shapes the next one
-            self.shape = metric_mod.update(self.shape, self.grid, cfg.metric_rate, cfg.metric_min_r2)
+            self.shape = metric_mod.update(
+                self.shape, self.grid, cfg.metric_rate, cfg.metric_min_r2, cfg.metric
+            )
         self.t += 1
         idx = np.arange(self.B)
         with np.errstate(over="ignore", invalid="ignore"):

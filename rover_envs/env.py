@@ -162,7 +162,8 @@ class RoverLandscapeEnv(gym.Env):
     least-squares quadratic fit of the grid; "best_teacher", "gradient", "newton" read the
     landscape's derivatives; "agent"), ``angle_net_path`` (other weights for "angle_net"),
     ``move`` ("eq4"), ``metric`` ("none"; "grid_fit": a grid sheared and stretched to the curvature
-    the grids show, :mod:`rover_envs.metric`), ``metric_rate`` (0.5) and ``metric_min_r2`` (0),
+    the grids show; "grid_fit_floor": the same, also from fits whose flat curvature is below the
+    fit's resolution; :mod:`rover_envs.metric`), ``metric_rate`` (0.5) and ``metric_min_r2`` (0),
     ``reward_window`` (5), ``reward_clip`` (10),
     ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").

@@ -20,6 +20,13 @@ everything the policy sees and does happens in the coordinates ``z`` of ``x = th
   also asks the quadratic to explain that fraction of the grid's variance, so that on a rippled
   bowl the shape adapts only where the grid sees the bowl alone (``MIN_R2``).
 
+``metric="grid_fit_floor"`` keeps a fit whose *steep* curvature stands out even when the flat one
+does not: the flat eigenvalue is raised to the smallest curvature the fit can resolve
+(``SIGNIFICANCE`` standard errors), so the shape stretches only as far as the evidence allows. On
+an ill-conditioned bowl seen through a distortion (a non-quadratic residual of a few % of the
+steep curvature), ``grid_fit`` never adapts: the residual hides the flat curvature and both must
+stand out. A fit whose smaller eigenvalue is significantly negative (a saddle) still fails.
+
 ``rate = 1`` whitens an exact quadratic in one grid; smaller rates move part of the way, so a
 fit that a non-quadratic landscape misleads is corrected by the next ones. ``delta`` and
 ``alpha`` keep their meaning as lengths in ``z`` (``det A = 1``: the grid's area is unchanged),
@@ -36,8 +43,8 @@ import numpy as np
 
 from rover_envs.grid import quadratic_design
 
-METRICS = ("none", "grid_fit")
-"""``metric=`` values: the paper's square grid, or the adapted shape of this module."""
+METRICS = ("none", "grid_fit", "grid_fit_floor")
+"""``metric=`` values: the paper's square grid, or the adapted shapes of this module."""
 DEFAULT_RATE = 0.5
 """Exponent of the Hessian in one update (1: whiten an exact quadratic in one grid)."""
 SIGNIFICANCE = 3.0
@@ -48,6 +55,9 @@ default, the shipped recipe's) tests significance alone. 0.99 helps a policy tra
 grids that is run on adapted ones (100 held-out rippled bowls: solved 0.85 without the test, 0.91
 with it, 0.96 on square grids); a policy trained on adapted grids solves more without it (0.91
 against 0.89 over four validation families; docs/rdpg.md)."""
+ROUNDING = 1e-12
+"""``grid_fit_floor``: curvatures below this (in units of the grid's range) are rounding, not
+evidence (an exact plane's fit has a residual of ~1e-17, no floor at all)."""
 MAX_CONDITION = 1e8
 """Cap on the condition number of ``C = A^2`` (the grid's aspect ratio at most 1e4)."""
 
@@ -82,11 +92,14 @@ def apply(shape: np.ndarray | None, directions: np.ndarray) -> np.ndarray:
     return directions if shape is None else np.einsum("bij,bj->bi", shape, directions)
 
 
-def fitted_hessians(grids: np.ndarray, min_r2: float = MIN_R2) -> tuple[np.ndarray, np.ndarray]:
+def fitted_hessians(
+    grids: np.ndarray, min_r2: float = MIN_R2, floor: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Hessians of the least-squares quadratic of each raw grid ``(B, n, n)`` in grid units, up to
     a positive factor per grid (values are scaled to a unit range first), ``(B, 2, 2)``, and whether
     each fit passes the module docstring's tests ``(B,)`` (a grid with a non-finite sample or no
-    variation never does)."""
+    variation never does). ``floor``: ``grid_fit_floor``'s test, and the flat curvature raised to
+    the resolvable one."""
     B, n = len(grids), grids.shape[-1]
     pinv, hat, factor = _fit(n)
     values = grids.reshape(B, n * n)
@@ -102,10 +115,16 @@ def fitted_hessians(grids: np.ndarray, min_r2: float = MIN_R2) -> tuple[np.ndarr
     H = np.stack(
         [np.stack([2.0 * coef[:, 3], coef[:, 4]], -1), np.stack([coef[:, 4], 2.0 * coef[:, 5]], -1)], -2
     )
-    lam = np.linalg.eigvalsh(H)
+    lam, V = np.linalg.eigh(H)
     r2 = 1.0 - ss_res / np.maximum(np.sum(values**2, axis=1), 1e-300)
-    ok = finite & (scale > 0) & (lam[:, 0] > SIGNIFICANCE * factor * sigma) & (r2 >= min_r2)
-    return H, ok
+    resolved = SIGNIFICANCE * factor * sigma
+    ok = finite & (scale > 0) & (r2 >= min_r2)
+    if not floor:
+        return H, ok & (lam[:, 0] > resolved)
+    resolved = np.maximum(resolved, ROUNDING)
+    ok &= (lam[:, 1] > resolved) & (lam[:, 0] > -resolved)
+    lam = np.stack([np.maximum(lam[:, 0], resolved), lam[:, 1]], -1)
+    return np.einsum("bij,bj,bkj->bik", V, lam, V), ok
 
 
 def _power(M: np.ndarray, p: float, max_condition: float = np.inf) -> np.ndarray:
@@ -120,11 +139,16 @@ def _power(M: np.ndarray, p: float, max_condition: float = np.inf) -> np.ndarray
 
 
 def update(
-    shape: np.ndarray, grids: np.ndarray, rate: float = DEFAULT_RATE, min_r2: float = MIN_R2
+    shape: np.ndarray,
+    grids: np.ndarray,
+    rate: float = DEFAULT_RATE,
+    min_r2: float = MIN_R2,
+    metric: str = "grid_fit",
 ) -> np.ndarray:
     """The shapes after observing raw ``grids (B, n, n)`` sampled with ``shape (B, 2, 2)``
-    (module docstring); slots whose fit fails its tests keep their shape."""
-    H, ok = fitted_hessians(grids, min_r2)
+    (module docstring; ``metric`` one of the adapted ``METRICS``); slots whose fit fails its tests
+    keep their shape."""
+    H, ok = fitted_hessians(grids, min_r2, floor=metric == "grid_fit_floor")
     if not ok.any():
         return shape
     idx = np.flatnonzero(ok)

@@ -253,6 +253,30 @@ def test_steps_are_plateaus_of_a_bowl_whose_bottom_is_the_minimum_and_join_no_mi
     assert min(levels) < 10 and max(levels) > 100  # from a few steps to hundreds above the bottom
 
 
+def test_ill_log_steps_quantise_an_ill_conditioned_bowl_geometrically_at_every_scale():
+    gen = np.random.default_rng(13)
+    for mixture in ("all", "all_rippled", "broad"):
+        assert "ill_log_steps" not in {L.make(mixture, rng=gen).family for _ in range(200)}
+    conds = []
+    for _ in range(20):
+        f = L.make("ill_log_steps", rng=gen)
+        x_star, f_star = f.minimum
+        qlog = f.params.qlog[0]
+        assert f_star == 0.0 and f(x_star) == 0.0 and 0.05 <= qlog <= 0.5
+        Q = f.params.Q[0]
+        conds.append(np.linalg.cond(Q))
+        for scale in (1e-6, 1e-2, 1.0):  # the same relative steps however close to the minimum
+            pts = x_star + scale * gen.normal(size=(100, 2))
+            values = f(pts)
+            smooth = 0.5 * np.einsum("mi,ij,mj->m", pts - x_star, Q, pts - x_star)
+            ratio = values / smooth
+            assert np.all((ratio > np.exp(-qlog) * (1 - 1e-9)) & (ratio <= 1 + 1e-9))
+            np.testing.assert_allclose(np.log(values) / qlog, np.round(np.log(values) / qlog), atol=1e-6)
+            assert np.all(np.diff(values[np.argsort(smooth)]) >= 0)  # level sets kept
+        np.testing.assert_array_equal(f.grad(pts), 0.0)
+    assert max(conds) > 1e4
+
+
 def test_funnels_have_rival_wells_and_box_starts_and_join_no_mixture():
     from rover_envs.core import sample_start
 

@@ -71,6 +71,27 @@ def test_a_quadratic_that_explains_too_little_of_the_grid_leaves_the_shape():
     assert metric.fitted_hessians(rippled[None], min_r2=0.0)[1].all()  # the curvature itself is significant
 
 
+def test_the_floored_fit_adapts_where_a_residual_hides_the_flat_curvature():
+    """An ill-conditioned bowl seen through a value distortion of a few % (log-steps): grid_fit
+    never adapts (the flat curvature is within the residual); grid_fit_floor stretches along the
+    flat direction, by less than the true conditioning (the floor is conservative), and still
+    leaves saddles and clean slopes alone."""
+    H = _rotated(1e4, 0.4)
+    shape = {"grid_fit": metric.identity(1), "grid_fit_floor": metric.identity(1)}
+    for _ in range(6):
+        for name in shape:
+            g = _grid(H, shape[name], theta=(0.013, 0.021), delta=0.01)
+            g = np.exp(0.1 * np.floor(np.log(g) / 0.1))
+            shape[name] = metric.update(shape[name], g, rate=0.5, metric=name)
+    np.testing.assert_array_equal(shape["grid_fit"], metric.identity(1))
+    cond = np.linalg.cond(shape["grid_fit_floor"][0] @ H @ shape["grid_fit_floor"][0])
+    assert 1.0 < cond < 1e4 / 10  # the grid sees a rounder bowl than the square grid did
+    o = np.arange(7) - 3.0
+    u, v = np.meshgrid(o, o, indexing="ij")
+    others = np.stack([u**2 - v**2, 2.0 * u + v, 2.0 * u + v + 1e-3 * u**2 - 1.0 * v**2])
+    assert not metric.fitted_hessians(others, floor=True)[1].any()
+
+
 def test_the_shape_condition_is_capped():
     shape = metric.identity(1)
     H = np.diag([1e12, 1.0])

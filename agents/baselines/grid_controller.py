@@ -152,6 +152,6 @@ def _iterate(obj: Objective, rec: Recorder, x: np.ndarray, alpha: float, s: Sett
         theta = MOVES[s.move](inputs, lambda p, f_step=f_step: f_step).theta
         alpha *= s.grow if np.isfinite(f_step[0]) and f_step[0] < f else s.shrink
         if shape is not None:
-            shape = metric_mod.update(shape, values.reshape(1, n, n))
+            shape = metric_mod.update(shape, values.reshape(1, n, n), metric=s.metric)
     rec.record(theta[0], obj(theta[0]), step_size=alpha, resolution=s.resolution_ratio * alpha)
     return "maximum number of iterations reached", False

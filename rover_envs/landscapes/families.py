@@ -64,6 +64,12 @@ family's or mixture's draws):
   ``U[2, 6]`` lies 1 to 3600 steps above it (rings that narrow outward). A grid inside one
   plateau is flat (all zeros after rescaling): the optimiser must zoom out to see a slope, and
   "solved" means reaching the bottom plateau.
+* **ill_log_steps** — an ill-conditioned bowl (as ill_conditioned) whose value is quantised
+  geometrically, ``exp(qlog floor(log g / qlog))`` with the relative step ``qlog`` log-uniform in
+  [0.05, 0.5] (plateaus 5-65% apart at every scale, ``rover_envs.landscapes.fields``): a
+  unimodal, ill-conditioned landscape whose grids keep a non-quadratic residual of the same
+  relative size at every zoom, so that a quadratic fit sees the steep curvature clearly and the
+  flat one only through the residual.
 
 Starting points are "far enough" from the optimum: at a Mahalanobis distance ``r`` from the
 well's centre (valley ``r ~ U[1.5, 3]``, up the valley's walls or far along its floor;
@@ -170,6 +176,12 @@ def build_steps(u: np.ndarray) -> FieldParams:
     return bowl
 
 
+def build_ill_log_steps(u: np.ndarray) -> FieldParams:
+    bowl = build_ill_conditioned(u[:, :6])
+    bowl.qlog[:] = np.exp(np.log(0.05) + u[:, 6] * np.log(10.0))
+    return bowl
+
+
 def _box_start(u: np.ndarray, params: FieldParams, x_star: np.ndarray) -> np.ndarray:
     return -4.0 + 8.0 * u[:, 0:2]
 
@@ -257,6 +269,7 @@ EXTRA_FAMILIES: dict[str, Family] = {
     "multiscale": Family("multiscale", 8, build_multiscale, _quadratic_start),
     "funnels": Family("funnels", 15, build_funnels, _box_start),
     "steps": Family("steps", 7, build_steps, _quadratic_start),
+    "ill_log_steps": Family("ill_log_steps", 7, build_ill_log_steps, _quadratic_start),
 }
 """Families beyond the paper's (see the module docstring); never part of ``"all"``."""
 

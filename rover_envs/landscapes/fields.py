@@ -16,6 +16,11 @@ Every training family of appendix 6.1 is one parametrisation of
   floor(f / q)``: flat plateaus separated by steps (the ``steps`` family). Its gradient and
   Hessian are those of a step function, zero almost everywhere; floor is monotone, so the
   minimiser is unchanged.
+* with a relative step ``qlog > 0`` (not the paper's) the bowl's value above its minimum ``g =
+  f - f0 >= 0`` is quantised geometrically, ``f0 + exp(qlog floor(log g / qlog))``: plateaus
+  whose values differ by a factor ``e^qlog`` at every scale down to the minimum, so a quadratic
+  fit of any grid leaves a residual of the same relative size however far the optimiser zooms in
+  (the ``ill_log_steps`` family). Flat almost everywhere as well; the minimiser is unchanged.
 
 The paper writes the kernel's exponent as ``x^T S^{-1} x'``; that is not a stationary kernel
 and does not give the pictured shapes, so we read it as the Mahalanobis distance between
@@ -58,6 +63,7 @@ class FieldParams:
     r: np.ndarray  # (B,) ripple amplitude (0: none)
     lam: np.ndarray  # (B,) ripple wavelength
     q: np.ndarray  # (B,) step height of the quantised field (0: smooth)
+    qlog: np.ndarray  # (B,) relative step of the geometrically quantised field (0: smooth)
 
     @property
     def size(self) -> int:
@@ -90,6 +96,7 @@ def zeros_bumps(m: int) -> dict:
         "r": np.zeros(m),
         "lam": np.ones(m),
         "q": np.zeros(m),
+        "qlog": np.zeros(m),
     }
 
 
@@ -203,6 +210,7 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
                 p.r[idx],
                 p.lam[idx],
                 p.q[idx],
+                p.qlog[idx],
             )
             xs = x[idx]
         _, _, e = _bumps(sub, xs)
@@ -216,6 +224,11 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
     if steps.size:
         q = p.q[steps, None]
         out[steps] = q * np.floor(out[steps] / q)
+    geometric = np.flatnonzero(p.qlog > 0.0)
+    if geometric.size:
+        q, f0 = p.qlog[geometric, None], p.f0[geometric, None]
+        with np.errstate(divide="ignore"):  # log 0 = -inf at the minimiser: exp(-inf) = 0
+            out[geometric] = f0 + np.exp(q * np.floor(np.log(np.maximum(out[geometric] - f0, 0.0)) / q))
     return out
 
 
@@ -240,7 +253,8 @@ def field_grads(p: FieldParams, x: np.ndarray) -> np.ndarray:
     grad = np.stack([g0, g1], axis=-1)
     if np.any(p.r != 0.0):
         grad = grad + _ripple_terms(p, x)[0]
-    return np.where((p.q > 0.0)[:, None, None], 0.0, grad)  # a step function is flat almost everywhere
+    flat = (p.q > 0.0) | (p.qlog > 0.0)  # a step function is flat almost everywhere
+    return np.where(flat[:, None, None], 0.0, grad)
 
 
 def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
@@ -257,7 +271,7 @@ def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
         diag = _ripple_terms(p, x)[1]
         h00, h11 = h00 + diag[..., 0], h11 + diag[..., 1]
     hess = np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
-    return np.where((p.q > 0.0)[:, None, None, None], 0.0, hess)
+    return np.where(((p.q > 0.0) | (p.qlog > 0.0))[:, None, None, None], 0.0, hess)
 
 
 NOISE_UNITS = ("amplitude", "kernel")
