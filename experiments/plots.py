@@ -92,10 +92,11 @@ def rippled_figure(out: Path, seed: int = 0) -> Path:
 
 def generated_figure(out: Path, seed: int = 0) -> Path:
     """The project's generated families (not the paper's): ill-conditioned bowls, multiscale
-    ripples, funnels, steps."""
+    ripples, funnels, steps, geometric steps on ill-conditioned bowls."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(4, 3, figsize=(13, 16.5))
-    for row, name in enumerate(("ill_conditioned", "multiscale", "funnels", "steps")):
+    names = ("ill_conditioned", "multiscale", "funnels", "steps", "ill_log_steps")
+    fig, axes = plt.subplots(len(names), 3, figsize=(13, 4.1 * len(names)))
+    for row, name in enumerate(names):
         for ax in axes[row]:
             f = L.make(name, rng=rng)
             starts = np.array([sample_start(f, f.minimum[0], rng) for _ in range(60)])
@@ -109,6 +110,8 @@ def generated_figure(out: Path, seed: int = 0) -> Path:
             if name == "steps":
                 levels = np.median([f(x) for x in starts]) / f.params.q[0]
                 extra = f", median start {levels:.0f} steps up"
+            if name == "ill_log_steps":
+                extra = f", plateaus {np.exp(f.params.qlog[0]) - 1:.0%} apart"
             ax.set_title(f"{name}: condition {eig[1] / eig[0]:.2g}{extra}", fontsize=9)
     return _save(fig, out / "generated.png", "Generated families: contours, starts (dots), minimum (star)")
 

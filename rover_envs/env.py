@@ -154,8 +154,8 @@ class RoverLandscapeEnv(gym.Env):
 
     ``family`` ("all", "quadratic", "valley", "saddle", "plateau_cliff", or an analytic
     function: "rosenbrock", "ackley", "rastrigin", "mccormick", "beale", "styblinski_tang";
-    beyond the paper, "rippled", "ill_conditioned", "multiscale", "funnels", "steps" and the mixtures
-    "all_rippled", "broad"),
+    beyond the paper, "rippled", "ill_conditioned", "multiscale", "funnels", "steps",
+    "ill_log_steps" and the mixtures "all_rippled", "broad"),
     ``reward``, ``grid_size`` (7), ``noise`` (0), ``noise_unit`` ("amplitude"; "kernel": eq. 11's
     own prior variance, the paper's literal GP posterior), ``direction`` ("angle_net": the shipped frozen
     angle network, batched over the vector env; "quadratic_fit": the Newton direction of a
