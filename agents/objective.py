@@ -204,6 +204,19 @@ class Objective:
     def clip(self, x: np.ndarray) -> np.ndarray:
         return x if self.bounds is None else np.clip(x, self.bounds[:, 0], self.bounds[:, 1])
 
+    def reflect(self, x: np.ndarray) -> np.ndarray:
+        """``x`` folded into the bounds: mirrored at each bound (periodically between two finite
+        ones; at the one finite bound of a half-bounded coordinate)."""
+        if self.bounds is None:
+            return x
+        lo, hi = self.bounds[:, 0], self.bounds[:, 1]
+        both = np.isfinite(lo) & np.isfinite(hi)
+        width = np.where(both & (hi > lo), hi - lo, 1.0)
+        z = np.mod(x - np.where(both, lo, 0.0), 2.0 * width)
+        folded = lo + np.where(z > width, 2.0 * width - z, z)
+        out = np.where(x < lo, 2.0 * lo - x, np.where(x > hi, 2.0 * hi - x, x))  # one finite bound
+        return self.clip(np.where(both, folded, out))
+
     def remaining(self) -> float:
         return np.inf if self.max_evals is None else self.max_evals - self.nfev
 

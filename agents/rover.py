@@ -68,6 +68,8 @@ MAX_ITER = 30
 XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
+BOUNDARIES = ("clip", "reflect")
+"""``boundary=`` values: how grid samples and steps beyond ``bounds`` are brought back in."""
 RETRAIN_HINT = "retrain it with `make train-ddpg`"
 
 
@@ -198,9 +200,11 @@ class RoverDescent:
         xtol: float,
         move: str,
         metric: tuple[str, float, float] = ("none", metric_mod.DEFAULT_RATE, metric_mod.MIN_R2),
+        boundary: str = "clip",
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
+        inside = obj.reflect if boundary == "reflect" else obj.clip
         shape = metric_mod.initial(1, metric[0])
         cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
@@ -213,8 +217,8 @@ class RoverDescent:
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
-            # clipped to the bounds: the points evaluated, so a move to the best sample stays inside
-            points = obj.clip(grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2))
+            # in the bounds: the points evaluated, so a move to the best sample stays inside
+            points = inside(grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2))
             values = obj(points[0])[None]
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
             rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
@@ -236,7 +240,7 @@ class RoverDescent:
             action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start, *feats)
             start = torch.zeros(1, dtype=torch.bool)
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
-            step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=obj.clip)
+            step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
             choice = actions[:, -1] if move == "actor" else None
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
@@ -280,6 +284,7 @@ class RoverDescent:
         xtol: float = XTOL,
         move: str | None = None,
         metric: str | None = None,
+        boundary: str = "clip",
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -314,7 +319,7 @@ class RoverDescent:
             "RoverDescent",
             options,
             max_iter=getattr(self.policy, "horizon", MAX_ITER),  # duck-typed policies: the paper's T
-            own=("step_size", "resolution", "xtol", "move", "metric"),
+            own=("step_size", "resolution", "xtol", "move", "metric", "boundary"),
         )
         x = check_x0(x0)
         if x.size < 2:
@@ -344,6 +349,13 @@ class RoverDescent:
                 "square: use metric='none' (or leave it unset)"
             )
         metric = (trained[0] if metric is None else metric, *trained[1:])
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"unknown boundary {boundary!r}; valid: {', '.join(BOUNDARIES)}")
+        if strategy is not None and boundary != "clip":
+            raise ValueError(
+                f"boundary={boundary!r} is 2-D only; with pairs of dimensions points are clipped: "
+                "use boundary='clip'"
+            )
         if strategy is None and opts.max_evals is not None and not {"max_iter", "maxiter"} & set(options):
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
@@ -352,7 +364,7 @@ class RoverDescent:
         try:
             if strategy is None:
                 message, success = self._iterate(
-                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric
+                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric, boundary
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -134,3 +134,37 @@ def test_the_optimiser_defaults_to_the_rule_its_policy_was_trained_with():
     np.testing.assert_array_equal(trained.x, explicit.x)
     rover.policy.meta = {}
     assert rover.policy.move == "eq4"  # a policy that predates the option
+
+
+def test_reflect_folds_points_into_the_bounds():
+    from agents.objective import Objective
+
+    obj = Objective(lambda x: 0.0, 3, bounds=[(0, 10), (-1, None), (2, 2)])
+    x = np.array([[-3, 5, 1], [12, -7, 3], [25, 0.5, 2], [-21, 3, 7], [4, 1e3, 2]], dtype=float)
+    np.testing.assert_allclose(obj.reflect(x), [[3, 5, 2], [8, 5, 2], [5, 0.5, 2], [1, 3, 2], [4, 1e3, 2]])
+    inside = np.array([[0.0, -1.0, 2.0], [10.0, 7.0, 2.0], [3.3, 0.0, 2.0]])
+    np.testing.assert_array_equal(obj.reflect(inside), inside)  # points inside stay where they are
+
+
+@pytest.mark.parametrize("boundary", ["clip", "reflect"])
+def test_every_evaluation_stays_in_the_bounds_under_either_boundary_rule(boundary):
+    """A bowl whose minimiser lies outside the box, a start in a corner: every point the optimiser
+    evaluates is inside, and it ends on the side nearest the minimiser, near the box's minimum."""
+    from agents import RoverDescent
+
+    bounds, seen = np.array([[-1.0, 1.0], [-1.0, 1.0]]), []
+
+    def fun(x):
+        seen.append(np.array(x, copy=True))
+        return np.sum((x - np.array([3.0, 0.2])) ** 2, axis=-1)
+
+    res = RoverDescent.pretrained().minimize(
+        fun, [-0.9, -0.9], bounds=bounds, vectorized=True, boundary=boundary
+    )
+    pts = np.concatenate([np.atleast_2d(p) for p in seen])
+    assert np.all((pts >= bounds[:, 0]) & (pts <= bounds[:, 1]))
+    assert res.x[0] == pytest.approx(1.0, abs=1e-3) and res.fun < 4.1  # min over the box: 4 at (1, 0.2)
+    with pytest.raises(ValueError, match="unknown boundary"):
+        RoverDescent.pretrained().minimize(fun, [0.0, 0.0], boundary="wrap")
+    with pytest.raises(ValueError, match="2-D only"):
+        RoverDescent.pretrained().minimize(fun, [0.0, 0.0, 0.0], bounds=[(-1, 1)] * 3, boundary="reflect")
