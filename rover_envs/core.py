@@ -109,7 +109,7 @@ class EngineConfig:
     """grid_fit's step: the exponent of the fitted Hessian in one update, in (0, 1]."""
     metric_min_r2: float = metric_mod.MIN_R2
     """grid_fit updates the shape only from fits that explain at least this fraction of a grid's
-    variance, in [0, 1]."""
+    variance, in [0, 1] (grid_fit_floor: the fits that need the floor only)."""
 
     def __post_init__(self):
         _choice("family", self.family, NAMES)

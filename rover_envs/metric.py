@@ -26,6 +26,9 @@ does not: the flat eigenvalue is raised to the smallest curvature the fit can re
 an ill-conditioned bowl seen through a distortion (a non-quadratic residual of a few % of the
 steep curvature), ``grid_fit`` never adapts: the residual hides the flat curvature and both must
 stand out. A fit whose smaller eigenvalue is significantly negative (a saddle) still fails.
+With ``grid_fit_floor``, ``min_r2`` tests only the fits that need the floor (a fit whose
+curvatures both stand out is taken as ``grid_fit`` takes it), so that grids whose steep curvature
+comes from ripples do not stretch the grid while those of a distorted bowl do.
 
 ``rate = 1`` whitens an exact quadratic in one grid; smaller rates move part of the way, so a
 fit that a non-quadratic landscape misleads is corrected by the next ones. ``delta`` and
@@ -98,8 +101,8 @@ def fitted_hessians(
     """Hessians of the least-squares quadratic of each raw grid ``(B, n, n)`` in grid units, up to
     a positive factor per grid (values are scaled to a unit range first), ``(B, 2, 2)``, and whether
     each fit passes the module docstring's tests ``(B,)`` (a grid with a non-finite sample or no
-    variation never does). ``floor``: ``grid_fit_floor``'s test, and the flat curvature raised to
-    the resolvable one."""
+    variation never does). ``floor``: ``grid_fit_floor``'s tests (``min_r2`` applies to the fits
+    that need the floor only), and the flat curvature raised to the resolvable one."""
     B, n = len(grids), grids.shape[-1]
     pinv, hat, factor = _fit(n)
     values = grids.reshape(B, n * n)
@@ -118,11 +121,12 @@ def fitted_hessians(
     lam, V = np.linalg.eigh(H)
     r2 = 1.0 - ss_res / np.maximum(np.sum(values**2, axis=1), 1e-300)
     resolved = SIGNIFICANCE * factor * sigma
-    ok = finite & (scale > 0) & (r2 >= min_r2)
+    ok = finite & (scale > 0)
     if not floor:
-        return H, ok & (lam[:, 0] > resolved)
+        return H, ok & (lam[:, 0] > resolved) & (r2 >= min_r2)
     resolved = np.maximum(resolved, ROUNDING)
-    ok &= (lam[:, 1] > resolved) & (lam[:, 0] > -resolved)
+    clear = lam[:, 0] > resolved  # both curvatures stand out: no fit-quality test
+    ok &= (lam[:, 1] > resolved) & (lam[:, 0] > -resolved) & (clear | (r2 >= min_r2))
     lam = np.stack([np.maximum(lam[:, 0], resolved), lam[:, 1]], -1)
     return np.einsum("bij,bj,bkj->bik", V, lam, V), ok
 

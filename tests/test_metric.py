@@ -200,3 +200,17 @@ def test_grid_distance_is_the_distance_in_the_grids_coordinates():
         shape = np.eye(2) if engine.shape is None else engine.shape[0]
         assert info["grid_distance"] == pytest.approx(np.linalg.norm(np.linalg.solve(shape, offset)))
         assert (info["grid_distance"] == info["distance"]) == (name == "none")
+
+
+def test_the_floors_fit_quality_test_gates_only_the_fits_that_need_the_floor():
+    """min_r2 with grid_fit_floor: a clean ill-conditioned bowl (both curvatures significant)
+    updates whatever min_r2, a floored fit only when the quadratic explains enough of the grid."""
+    o = np.arange(7) - 3.0
+    u, v = np.meshgrid(o, o, indexing="ij")
+    clean = 4.0 * u**2 + 0.5 * v**2
+    distorted = np.exp(0.3 * np.floor(np.log(1e3 * (u - 0.3) ** 2 + 1e-2 * (v + 0.2) ** 2) / 0.3))
+    assert metric.fitted_hessians(np.stack([clean, distorted]))[1].tolist() == [True, False]  # grid_fit
+    _, ok = metric.fitted_hessians(np.stack([clean, distorted]), min_r2=0.0, floor=True)
+    assert ok.tolist() == [True, True]
+    _, ok = metric.fitted_hessians(np.stack([clean, distorted]), min_r2=1.0, floor=True)
+    assert ok.tolist() == [True, False]
