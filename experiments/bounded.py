@@ -32,7 +32,7 @@ from experiments import heldout
 from experiments.config import load
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment
-from experiments.validate import find_runs, table, variant_labels
+from experiments.validate import STATISTICS, find_runs, table, variant_labels
 from rover_envs.landscapes import make
 
 FAMILIES = (
@@ -120,15 +120,12 @@ def main(argv: list[str] | None = None) -> dict:
         f"box of width {WIDTH:g} around each landscape's minimiser, {args.landscapes} landscapes per "
         f"family; rows `[{UNBOUNDED}]` run without bounds. No test function is involved.",
     ]
-    for statistic, caption in (
-        ("median", "log10 of the median final normalised regret (lower is better, -16 the floor)"),
-        ("solved", f"fraction solved (final normalised regret below {heldout.SOLVED:g}; higher is better)"),
-    ):
+    for statistic in ("median", "solved"):
         relabelled = {}
         for row, values in results[statistic].items():
             name, rule = row.rsplit(" [", 1)
             relabelled[f"{labels[name]} [{rule}"] = values
-        lines += ["", f"## {caption}", "", *table(relabelled, families)]
+        lines += ["", f"## {STATISTICS[statistic]}", "", *table(relabelled, families)]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

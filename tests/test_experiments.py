@@ -396,6 +396,44 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
     assert longer["deployment"] != out["deployment"] and set(cut["deployment"]) == {"eq4", "best"}
 
 
+def test_bounded_problems_put_minimiser_and_start_inside_their_box_reproducibly():
+    from experiments.bounded import MARGIN, WIDTH, problems
+
+    first, again = problems("funnels", 5, 7), problems("funnels", 5, 7)
+    for (f, f_star, bounds, x0), (_, f_star2, bounds2, x02) in zip(first, again):
+        np.testing.assert_array_equal(bounds, bounds2)
+        np.testing.assert_array_equal(x0, x02)
+        assert f_star == f_star2
+        x_star = np.asarray(f.minimum[0])
+        np.testing.assert_allclose(bounds[:, 1] - bounds[:, 0], WIDTH)
+        for x in (x_star, x0):
+            assert np.all(x >= bounds[:, 0] + MARGIN - 1e-12) and np.all(x <= bounds[:, 1] - MARGIN + 1e-12)
+    assert not np.array_equal(problems("funnels", 1, 8)[0][3], first[0][3])  # another seed, another draw
+
+
+@pytest.mark.slow
+def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path):
+    from experiments import bounded, train_ddpg
+
+    train_ddpg.main(
+        [
+            "--config",
+            "experiments/configs/ddpg_small.yaml",
+            "--set",
+            f"runs_dir={tmp_path}",
+            "name=tiny",
+            "train.total_episodes=8",
+        ]
+    )
+    out = bounded.main(
+        [str(tmp_path), "--landscapes", "2", "--families", "quadratic", "--out", str(tmp_path / "b.md")]
+    )
+    assert set(out["median"]) == {"tiny [clip]", "tiny [reflect]", "tiny [none]"}
+    for row in out["solved"].values():
+        assert row[0]["quadratic"] in (0.0, 0.5, 1.0)
+    assert "[reflect]" in (tmp_path / "b.md").read_text()
+
+
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
     from experiments.validate import variant_labels
 
