@@ -70,6 +70,23 @@ XTOL = 1e-10
 then resolves nothing a float64 minimiser could still gain)."""
 BOUNDARIES = ("clip", "reflect")
 """``boundary=`` values: how grid samples and steps beyond ``bounds`` are brought back in."""
+
+
+def zoom_limits(bounds: np.ndarray | None, n: int) -> tuple[float, float] | None:
+    """``(alpha_max, delta_max)`` under ``bounds``: a step no longer than the box's smallest finite
+    width ``w`` and a grid whose half-extent ``delta (n - 1) / 2`` is at most ``w`` (from anywhere
+    in the box it then covers the box; a wider one only repeats clipped or mirrored samples);
+    ``None`` without a finite width."""
+    if bounds is None:
+        return None
+    width = bounds[:, 1] - bounds[:, 0]
+    width = width[np.isfinite(width) & (width > 0)]
+    if width.size == 0:
+        return None
+    w = float(width.min())
+    return w, w / ((n - 1) / 2.0)
+
+
 RETRAIN_HINT = "retrain it with `make train-ddpg`"
 
 
@@ -201,13 +218,17 @@ class RoverDescent:
         move: str,
         metric: tuple[str, float, float] = ("none", metric_mod.DEFAULT_RATE, metric_mod.MIN_R2),
         boundary: str = "clip",
+        zoom_cap: bool = True,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
+        cap = zoom_limits(obj.bounds, n) if zoom_cap else None
         inside = obj.reflect if boundary == "reflect" else obj.clip
         shape = metric_mod.initial(1, metric[0])
         cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
+        if cap is not None:
+            alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
         history = HistoryFeatures(1, max_iter) if getattr(self.policy.actor, "n_features", 0) else None
         accepted = None
@@ -241,6 +262,8 @@ class RoverDescent:
             start = torch.zeros(1, dtype=torch.bool)
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
+            if cap is not None:  # no wider than the bounds can show
+                alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
             choice = actions[:, -1] if move == "actor" else None
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
@@ -285,6 +308,7 @@ class RoverDescent:
         move: str | None = None,
         metric: str | None = None,
         boundary: str = "clip",
+        zoom_cap: bool = True,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -303,8 +327,13 @@ class RoverDescent:
         :mod:`rover_envs.metric`: ``"none"``, the paper's square grid, ``"grid_fit"``, a grid
         sheared and stretched to the curvature its samples show, or ``"grid_fit_floor"``; default:
         the policy's, ``policy.metric``; 2-D only: runs over pairs of dimensions use square
-        grids), ``pairs`` (for ``d > 2``, or to run a 2-D problem through the same code: the
-        pair-sampling strategy of
+        grids), ``boundary`` (how grid samples and steps keep to ``bounds``: ``"clip"`` moves a
+        point beyond a bound onto it, ``"reflect"`` mirrors it back in, so that a grid near a
+        bound shows the landscape's mirror image instead of a flat band; 2-D only),
+        ``zoom_cap`` (under finite bounds, alpha at most the box's smallest width ``w`` and delta
+        at most ``w / ((n - 1) / 2)``, where the grid covers the box from anywhere in it: a wider
+        grid only repeats clipped or mirrored samples; default on; 2-D only), ``pairs`` (for
+        ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
         (l = 1), or a callable ``(rng, d) -> (m, 2)`` ints drawing one iteration's pairs, seeded
@@ -319,7 +348,7 @@ class RoverDescent:
             "RoverDescent",
             options,
             max_iter=getattr(self.policy, "horizon", MAX_ITER),  # duck-typed policies: the paper's T
-            own=("step_size", "resolution", "xtol", "move", "metric", "boundary"),
+            own=("step_size", "resolution", "xtol", "move", "metric", "boundary", "zoom_cap"),
         )
         x = check_x0(x0)
         if x.size < 2:
@@ -364,7 +393,7 @@ class RoverDescent:
         try:
             if strategy is None:
                 message, success = self._iterate(
-                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric, boundary
+                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric, boundary, zoom_cap
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

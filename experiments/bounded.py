@@ -10,7 +10,8 @@ on held-out landscapes of the training distribution (seeded ``seed + eval.seed_o
 each landscape gets a box of width ``WIDTH`` in which its minimiser lies uniformly at least
 ``MARGIN`` from every side, a start uniform at least ``MARGIN`` inside the box, and
 ``RoverDescent`` runs with its defaults (initial alpha and delta from the bounds, the policy's
-move rule, grid shape and horizon), once per rule, and once without bounds as a reference row.
+move rule, grid shape and horizon), once per rule with and without ``zoom_cap`` (rows ``[rule]``
+and ``[rule, uncapped]``), and once without bounds as a reference row.
 
 Cells: log10 of the median final normalised regret (best value found, as ``minimize`` returns
 it) and the fraction solved (below ``heldout.SOLVED``), per family, mean ± std over runs
@@ -68,23 +69,33 @@ def problems(family: str, count: int, seed: int) -> list[tuple]:
     return out
 
 
+def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
+    """Row label -> ``minimize`` keywords: each rule with each ``zoom_cap``, and no bounds."""
+    out = {
+        f"{rule}{'' if cap else ', uncapped'}": {"boundary": rule, "zoom_cap": cap}
+        for rule in rules
+        for cap in caps
+    }
+    return {**out, UNBOUNDED: {}}
+
+
 def evaluate_run(
-    run: Path, rules: tuple[str, ...], families: tuple[str, ...], landscapes: int
+    run: Path, rows: dict[str, dict], families: tuple[str, ...], landscapes: int
 ) -> tuple[str, dict[str, dict[str, np.ndarray]]]:
-    """``(experiment name, {rule: {family: normalised regrets}})`` of one finished run."""
+    """``(experiment name, {row: {family: normalised regrets}})`` of one finished run."""
     cfg = load(DDPGExperiment, run / "config.yaml")
     rover = RoverDescent.pretrained(run / "rover_policy.pt")
-    out: dict[str, dict[str, np.ndarray]] = {rule: {} for rule in rules}
+    out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
     for family in families:
         probs = problems(family, landscapes, cfg.seed + cfg.eval.seed_offset)
-        for rule in rules:
+        for row, options in rows.items():
             regrets = []
             for f, f_star, bounds, x0 in probs:
                 fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
-                kw = {} if rule == UNBOUNDED else {"bounds": bounds, "boundary": rule}
+                kw = {"bounds": bounds, **options} if options else {}
                 best = rover.minimize(fun, x0, vectorized=True, **kw).fun
                 regrets.append((best - f_star) / max(float(fun(x0)[0]) - f_star, 1e-300))
-            out[rule][family] = np.maximum(np.array(regrets), heldout.FLOOR)
+            out[row][family] = np.maximum(np.array(regrets), heldout.FLOOR)
     return cfg.name, out
 
 
@@ -92,25 +103,29 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path, help="sweep folders or run folders")
     parser.add_argument("--boundary", nargs="+", default=list(BOUNDARIES), choices=list(BOUNDARIES))
+    parser.add_argument(
+        "--zoom-cap", choices=("on", "off", "both"), default="both", help="zoom_cap of the bounded rows"
+    )
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--landscapes", type=int, default=50, help="per family (default 50)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    rules, families = (*args.boundary, UNBOUNDED), tuple(args.families)
+    caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
+    rows, families = settings(tuple(args.boundary), caps), tuple(args.families)
     runs = find_runs(args.folders)
     results: dict[str, dict[str, list[dict]]] = {"median": {}, "solved": {}}
     names = []
     for run in tqdm(runs, desc="runs", unit="run"):
-        name, out = evaluate_run(run, rules, families, args.landscapes)
+        name, out = evaluate_run(run, rows, families, args.landscapes)
         names.append(name)
-        for rule in rules:
-            row = f"{name} [{rule}]"
+        for label in rows:
+            row = f"{name} [{label}]"
             results["median"].setdefault(row, []).append(
-                {f: float(np.log10(np.median(out[rule][f]))) for f in families}
+                {f: float(np.log10(np.median(out[label][f]))) for f in families}
             )
             results["solved"].setdefault(row, []).append(
-                {f: float(np.mean(out[rule][f] < heldout.SOLVED)) for f in families}
+                {f: float(np.mean(out[label][f] < heldout.SOLVED)) for f in families}
             )
     labels = variant_labels(names)
     lines = [

@@ -428,7 +428,9 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
     out = bounded.main(
         [str(tmp_path), "--landscapes", "2", "--families", "quadratic", "--out", str(tmp_path / "b.md")]
     )
-    assert set(out["median"]) == {"tiny [clip]", "tiny [reflect]", "tiny [none]"}
+    assert set(out["median"]) == {
+        f"tiny [{r}]" for r in ("clip", "reflect", "clip, uncapped", "reflect, uncapped", "none")
+    }
     for row in out["solved"].values():
         assert row[0]["quadratic"] in (0.0, 0.5, 1.0)
     assert "[reflect]" in (tmp_path / "b.md").read_text()

@@ -168,3 +168,24 @@ def test_every_evaluation_stays_in_the_bounds_under_either_boundary_rule(boundar
         RoverDescent.pretrained().minimize(fun, [0.0, 0.0], boundary="wrap")
     with pytest.raises(ValueError, match="2-D only"):
         RoverDescent.pretrained().minimize(fun, [0.0, 0.0, 0.0], bounds=[(-1, 1)] * 3, boundary="reflect")
+
+
+def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():
+    from agents import RoverDescent
+    from agents.rover import zoom_limits
+
+    assert zoom_limits(None, 7) is None and zoom_limits(np.array([[0.0, np.inf], [-np.inf, 1.0]]), 7) is None
+    assert zoom_limits(np.array([[-5.0, 5.0], [0.0, 4.0]]), 7) == (4.0, 4.0 / 3.0)
+    bounds = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+
+    def fun(x):  # a plane falling towards a corner: the policy zooms out where nothing is left to see
+        return np.sum(x, axis=-1)
+
+    rover = RoverDescent.pretrained()
+    capped = rover.minimize(fun, [0.5, 0.5], bounds=bounds, vectorized=True, step_size=0.5, resolution=5.0)
+    assert np.max(capped.history["step_size"]) <= 2.0 and np.max(capped.history["resolution"]) <= 2.0 / 3.0
+    free = rover.minimize(
+        fun, [0.5, 0.5], bounds=bounds, vectorized=True, step_size=0.5, resolution=5.0, zoom_cap=False
+    )
+    assert np.max(free.history["resolution"]) > 2.0 / 3.0
+    assert capped.fun == pytest.approx(-2.0)  # the corner
