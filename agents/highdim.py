@@ -81,8 +81,11 @@ class PairStates:
         self.hidden[2][t] = new[2]
 
 
-def iterate_pairs(rover, obj: Objective, rec, x, alpha0, delta0, max_iter, xtol, move, strategy, rng):
-    """The loop of the module docstring; returns ``(message, success)`` like the 2-D loop."""
+def iterate_pairs(
+    rover, obj: Objective, rec, x, alpha0, delta0, max_iter, xtol, move, strategy, rng, cap=None
+):
+    """The loop of the module docstring; returns ``(message, success)`` like the 2-D loop;
+    ``cap``: ``(alpha_max, delta_max)`` for every pair (``RoverDescent``'s ``zoom_cap``)."""
     policy = rover.policy
     n, d = policy.grid_size, x.size
     features = bool(getattr(policy.actor, "n_features", 0))
@@ -134,6 +137,9 @@ def iterate_pairs(rover, obj: Objective, rec, x, alpha0, delta0, max_iter, xtol,
             steps = alpha[:, None] * direction
             states.alpha[idx] = alpha * (1.0 + actions[:, 0])
             states.delta[idx] = delta * (1.0 + actions[:, 1])
+            if cap is not None:
+                states.alpha[idx] = np.minimum(states.alpha[idx], cap[0])
+                states.delta[idx] = np.minimum(states.delta[idx], cap[1])
             proposal = obj.clip(theta + combine(pairs, steps, d)[None])
         moved = MOVES[move](
             MoveInputs(theta, proposal, np.array([f]), points.reshape(1, -1, d), values.reshape(1, -1), None),

@@ -218,17 +218,14 @@ class RoverDescent:
         move: str,
         metric: tuple[str, float, float] = ("none", metric_mod.DEFAULT_RATE, metric_mod.MIN_R2),
         boundary: str = "clip",
-        zoom_cap: bool = True,
+        cap: tuple[float, float] | None = None,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
-        cap = zoom_limits(obj.bounds, n) if zoom_cap else None
         inside = obj.reflect if boundary == "reflect" else obj.clip
         shape = metric_mod.initial(1, metric[0])
         cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
-        if cap is not None:
-            alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
         history = HistoryFeatures(1, max_iter) if getattr(self.policy.actor, "n_features", 0) else None
         accepted = None
@@ -332,7 +329,8 @@ class RoverDescent:
         bound shows the landscape's mirror image instead of a flat band; 2-D only),
         ``zoom_cap`` (under finite bounds, alpha at most the box's smallest width ``w`` and delta
         at most ``w / ((n - 1) / 2)``, where the grid covers the box from anywhere in it: a wider
-        grid only repeats clipped or mirrored samples; default on; 2-D only), ``pairs`` (for
+        grid only repeats clipped or mirrored samples; default on; over pairs of dimensions, for
+        each pair), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -389,16 +387,19 @@ class RoverDescent:
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
             opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // self._iteration_cost(move))
+        cap = zoom_limits(obj.bounds, self.policy.grid_size) if zoom_cap else None
+        if cap is not None:
+            alpha, delta = min(alpha, cap[0]), min(delta, cap[1])
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
                 message, success = self._iterate(
-                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric, boundary, zoom_cap
+                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric, boundary, cap
                 )
             else:
                 rng = np.random.default_rng(opts.seed)
                 message, success = iterate_pairs(
-                    self, obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, strategy, rng
+                    self, obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, strategy, rng, cap
                 )
         except BudgetExhausted:
             message, success = "evaluation budget max_evals exhausted", False
