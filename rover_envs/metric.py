@@ -118,12 +118,13 @@ def fitted_hessians(
     H = np.stack(
         [np.stack([2.0 * coef[:, 3], coef[:, 4]], -1), np.stack([coef[:, 4], 2.0 * coef[:, 5]], -1)], -2
     )
-    lam, V = np.linalg.eigh(H)
+    lam = np.linalg.eigvalsh(H)
     r2 = 1.0 - ss_res / np.maximum(np.sum(values**2, axis=1), 1e-300)
     resolved = SIGNIFICANCE * factor * sigma
     ok = finite & (scale > 0)
     if not floor:
         return H, ok & (lam[:, 0] > resolved) & (r2 >= min_r2)
+    lam, V = np.linalg.eigh(H)
     resolved = np.maximum(resolved, ROUNDING)
     clear = lam[:, 0] > resolved  # both curvatures stand out: no fit-quality test
     ok &= (lam[:, 1] > resolved) & (lam[:, 0] > -resolved) & (clear | (r2 >= min_r2))
