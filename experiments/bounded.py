@@ -88,14 +88,15 @@ def evaluate_run(
     out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
     for family in families:
         probs = problems(family, landscapes, cfg.seed + cfg.eval.seed_offset)
-        for row, options in rows.items():
-            regrets = []
-            for f, f_star, bounds, x0 in probs:
-                fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        regrets: dict[str, list[float]] = {row: [] for row in rows}
+        for f, f_star, bounds, x0 in probs:
+            fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+            span = max(float(fun(x0)[0]) - f_star, 1e-300)
+            for row, options in rows.items():
                 kw = {"bounds": bounds, **options} if options else {}
-                best = rover.minimize(fun, x0, vectorized=True, **kw).fun
-                regrets.append((best - f_star) / max(float(fun(x0)[0]) - f_star, 1e-300))
-            out[row][family] = np.maximum(np.array(regrets), heldout.FLOOR)
+                regrets[row].append((rover.minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
+        for row in rows:
+            out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
     return cfg.name, out
 
 
@@ -114,20 +115,23 @@ def main(argv: list[str] | None = None) -> dict:
     caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
     rows, families = settings(tuple(args.boundary), caps), tuple(args.families)
     runs = find_runs(args.folders)
-    results: dict[str, dict[str, list[dict]]] = {"median": {}, "solved": {}}
+    results: dict[str, dict[tuple[str, str], list[dict]]] = {"median": {}, "solved": {}}
     names = []
     for run in tqdm(runs, desc="runs", unit="run"):
         name, out = evaluate_run(run, rows, families, args.landscapes)
         names.append(name)
         for label in rows:
-            row = f"{name} [{label}]"
-            results["median"].setdefault(row, []).append(
+            results["median"].setdefault((name, label), []).append(
                 {f: float(np.log10(np.median(out[label][f]))) for f in families}
             )
-            results["solved"].setdefault(row, []).append(
+            results["solved"].setdefault((name, label), []).append(
                 {f: float(np.mean(out[label][f] < heldout.SOLVED)) for f in families}
             )
     labels = variant_labels(names)
+    results = {
+        statistic: {f"{labels[name]} [{label}]": runs for (name, label), runs in by_row.items()}
+        for statistic, by_row in results.items()
+    }
     lines = [
         "# Validation under bounds, on held-out training landscapes",
         "",
@@ -136,11 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"family; rows `[{UNBOUNDED}]` run without bounds. No test function is involved.",
     ]
     for statistic in ("median", "solved"):
-        relabelled = {}
-        for row, values in results[statistic].items():
-            name, rule = row.rsplit(" [", 1)
-            relabelled[f"{labels[name]} [{rule}"] = values
-        lines += ["", f"## {STATISTICS[statistic]}", "", *table(relabelled, families)]
+        lines += ["", f"## {STATISTICS[statistic]}", "", *table(results[statistic], families)]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
