@@ -36,7 +36,7 @@ matrices, and bit-for-bit independent of the batch size).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -197,21 +197,7 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
             idx, sub, xs = slice(None), p, x
         else:
             idx = np.flatnonzero(used == k)
-            sub = FieldParams(
-                p.Q[idx],
-                p.mu[idx],
-                p.f0[idx],
-                p.w[idx, :k],
-                p.c[idx, :k],
-                p.P[idx],
-                p.Kinv[idx],
-                p.amp[idx],
-                p.L[idx],
-                p.r[idx],
-                p.lam[idx],
-                p.q[idx],
-                p.qlog[idx],
-            )
+            sub = replace(p.take(idx), w=p.w[idx, :k], c=p.c[idx, :k])
             xs = x[idx]
         _, _, e = _bumps(sub, xs)
         out[idx] += np.sum(e * sub.w[:, None, :], axis=-1)
@@ -230,6 +216,11 @@ def field_values(p: FieldParams, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):  # log 0 = -inf at the minimiser: exp(-inf) = 0
             out[geometric] = f0 + np.exp(q * np.floor(np.log(np.maximum(out[geometric] - f0, 0.0)) / q))
     return out
+
+
+def _quantised(p: FieldParams) -> np.ndarray:
+    """Which fields ``(B,)`` are step functions (``q`` or ``qlog`` quantisation)."""
+    return (p.q > 0.0) | (p.qlog > 0.0)
 
 
 def _ripple_terms(p: FieldParams, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -253,8 +244,7 @@ def field_grads(p: FieldParams, x: np.ndarray) -> np.ndarray:
     grad = np.stack([g0, g1], axis=-1)
     if np.any(p.r != 0.0):
         grad = grad + _ripple_terms(p, x)[0]
-    flat = (p.q > 0.0) | (p.qlog > 0.0)  # a step function is flat almost everywhere
-    return np.where(flat[:, None, None], 0.0, grad)
+    return np.where(_quantised(p)[:, None, None], 0.0, grad)  # a step function is flat almost everywhere
 
 
 def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
@@ -271,7 +261,7 @@ def field_hessians(p: FieldParams, x: np.ndarray) -> np.ndarray:
         diag = _ripple_terms(p, x)[1]
         h00, h11 = h00 + diag[..., 0], h11 + diag[..., 1]
     hess = np.stack([np.stack([h00, h01], -1), np.stack([h01, h11], -1)], -2)
-    return np.where(((p.q > 0.0) | (p.qlog > 0.0))[:, None, None, None], 0.0, hess)
+    return np.where(_quantised(p)[:, None, None, None], 0.0, hess)
 
 
 NOISE_UNITS = ("amplitude", "kernel")
