@@ -58,7 +58,7 @@ from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
 from rover_envs.grid import grid_points, rescale
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
-from rover_envs.transition import clip_actions, transition
+from rover_envs.transition import clip_actions, transition, zoom_caps
 
 POLICY_NAME = "rover_policy.pt"
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
@@ -83,8 +83,7 @@ def zoom_limits(bounds: np.ndarray | None, n: int) -> tuple[float, float] | None
     width = width[np.isfinite(width) & (width > 0)]
     if width.size == 0:
         return None
-    w = float(width.min())
-    return w, w / ((n - 1) / 2.0)
+    return zoom_caps(float(width.min()), n)
 
 
 RETRAIN_HINT = "retrain it with `make train-ddpg`"

@@ -60,9 +60,10 @@ def sb3_policy(model) -> Act:
     return act
 
 
-HELDOUT_DEFAULTS = ("family", "step_size_range", "resolution_range")
+HELDOUT_DEFAULTS = ("family", "step_size_range", "resolution_range", "box_fraction")
 """Keyword arguments the held-out episodes never take from a training config: each family is
-evaluated alone, from the environment's default initial alpha and delta ranges."""
+evaluated alone, unbounded (``python -m experiments.bounded`` validates under bounds), from the
+environment's default initial alpha and delta ranges."""
 
 
 def heldout_env(env: Any, noise: float | None = None, angle_net: str | None = None) -> dict:

@@ -44,7 +44,7 @@ from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample
 from rover_envs.landscapes.fields import NOISE_UNITS, FieldBatch, FieldLandscape
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
-from rover_envs.transition import clip_actions, transition, unit
+from rover_envs.transition import clip_actions, transition, unit, zoom_caps
 
 INITIAL_SCALES = ("distance", "domain")
 DOMAIN_FILL = 0.8
@@ -55,6 +55,13 @@ MIN_RHO = 0.02
 the box infinite)."""
 
 DIVERGENCE_FACTOR = 1e3
+
+BOX_WIDTH = 10.0
+"""``box_fraction``'s boxes: their width per coordinate (BBOB's domain is [-5, 5]^2)."""
+BOX_MARGIN = 0.5
+"""Minimiser and start lie at least this far inside a drawn box."""
+BOX_DRAWS = 5
+"""Uniform draws per slot for a box: boxed or not, the box's offset, the start."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,12 @@ class EngineConfig:
     metric_min_r2: float = metric_mod.MIN_R2
     """grid_fit updates the shape only from fits that explain at least this fraction of a grid's
     variance, in [0, 1] (grid_fit_floor: the fits that need the floor only)."""
+    box_fraction: float = 0.0
+    """The fraction of random-field episodes played in a box of width BOX_WIDTH, in [0, 1]: the
+    minimiser and the start lie uniformly in it, at least BOX_MARGIN from every side; grid
+    samples and steps are clipped into it and step size and resolution capped as
+    RoverDescent(boundary="clip", zoom_cap=True) does, so that the policy meets in training
+    the bounds that problems in deployment have. 0: unbounded, the paper."""
 
     def __post_init__(self):
         _choice("family", self.family, NAMES)
@@ -122,6 +135,14 @@ class EngineConfig:
         if self.metric_rate > 1:
             raise ValueError(f"metric_rate must be in (0, 1]; got {self.metric_rate!r}")
         _number("metric_min_r2", self.metric_min_r2, minimum=0.0)
+        _number("box_fraction", self.box_fraction, minimum=0.0)
+        if self.box_fraction > 1:
+            raise ValueError(f"box_fraction must be in [0, 1]; got {self.box_fraction!r}")
+        if self.box_fraction > 0 and self.family in FUNCTIONS:
+            raise ValueError(
+                f"box_fraction draws boxes around random fields; {self.family!r} is an analytic "
+                "function with its own bounds (a box for any landscape: reset(options={'bounds': ...}))"
+            )
         if self.metric_min_r2 > 1:
             raise ValueError(f"metric_min_r2 must be in [0, 1]; got {self.metric_min_r2!r}")
         if self.metric != "none" and (self.grid_size < 3):
@@ -224,6 +245,8 @@ class Engine:
         self.features = HistoryFeatures(B, cfg.horizon) if cfg.features else None
         self.grid = np.zeros((B, self.n, self.n))
         self.shape = metric_mod.initial(B, cfg.metric)
+        self.lo, self.hi = np.full((B, 2), -np.inf), np.full((B, 2), np.inf)
+        self.boxed = np.zeros(B, dtype=bool)
 
     # ------------------------------------------------------------------ reset
     def landscape(self, i: int) -> Landscape | None:
@@ -241,10 +264,15 @@ class Engine:
             theta = self._reset_analytic(idx, rngs)
         else:
             theta = self._reset_random(idx, rngs)
+        self._set_box(idx, None)
+        if options.get("bounds") is not None:
+            self._set_box(idx, options["bounds"])
+        elif self.cfg.box_fraction > 0 and options.get("landscape") is None:
+            theta = self._draw_boxes(idx, rngs, theta)
         if options.get("theta") is not None:
             theta = np.broadcast_to(_as_point(options["theta"]), theta.shape).copy()
         batch = self.batch if len(idx) == self.B else self.batch.subset(idx)
-        theta = batch.clip(theta)
+        theta = self._inside(idx, batch.clip(theta))
         schedule = np.stack([rngs[i].random(2) for i in idx])
         dist = np.linalg.norm(theta - self.x_star[idx], axis=1)
         scale = np.where(dist > 0, dist, 1.0)
@@ -254,6 +282,7 @@ class Engine:
         delta = length * np.exp(np.log(d_lo) + schedule[:, 1] * np.log(d_hi / d_lo))
         alpha = _option_scalar(options, "step_size", alpha)
         delta = _option_scalar(options, "resolution", delta)
+        alpha, delta = self._capped(idx, alpha, delta)
         self.theta[idx], self.scale[idx], self.alpha[idx], self.delta[idx] = theta, scale, alpha, delta
         self.t[idx], self.count[idx], self.n_evals[idx] = 0, 0, 0
         if self.shape is not None:
@@ -278,7 +307,10 @@ class Engine:
         a, b = DOMAIN_FILL * (2.0 * u[:, :2] - 1.0), DOMAIN_FILL * (2.0 * u[:, 2:] - 1.0)
         rho = np.maximum(np.linalg.norm(a - b, axis=1), MIN_RHO)
         out = np.where(dist > 0, dist, 1.0) / rho
-        if isinstance(self.batch, FieldBatch):  # random fields are unbounded
+        width = self.hi[idx] - self.lo[idx]
+        box = np.all(np.isfinite(width), axis=1)
+        out = np.where(box, 0.5 * np.mean(np.where(box[:, None], width, 0.0), axis=1), out)
+        if isinstance(self.batch, FieldBatch):  # random fields have no bounds of their own
             return out
         for j, i in enumerate(idx):
             land = self.landscape(i)
@@ -303,6 +335,43 @@ class Engine:
                 )
         self.x_star[idx], self.f_star[idx] = new.x_star, new.f_star
         return new.theta
+
+    def _set_box(self, idx: np.ndarray, bounds) -> None:
+        """Slots ``idx`` in the box ``bounds`` (``(2, 2)``, ``[low, high]`` per coordinate) or in
+        none (``None``)."""
+        box = np.array([[-np.inf, np.inf]] * 2) if bounds is None else _as_box(bounds)
+        self.lo[idx], self.hi[idx] = box[:, 0], box[:, 1]
+        self.boxed[idx] = bounds is not None
+
+    def _draw_boxes(self, idx: np.ndarray, rngs, theta: np.ndarray) -> np.ndarray:
+        """``box_fraction`` of the slots ``idx`` in a box around their minimiser, started uniformly
+        in it (``BOX_DRAWS`` draws per slot); returns the initial iterates."""
+        u = np.stack([rngs[i].random(BOX_DRAWS) for i in idx])
+        boxed = u[:, 0] < self.cfg.box_fraction
+        span = BOX_WIDTH - 2.0 * BOX_MARGIN
+        lo = self.x_star[idx] - BOX_MARGIN - span * u[:, 1:3]
+        start = lo + BOX_MARGIN + span * u[:, 3:5]
+        self.lo[idx] = np.where(boxed[:, None], lo, -np.inf)
+        self.hi[idx] = np.where(boxed[:, None], lo + BOX_WIDTH, np.inf)
+        self.boxed[idx] = boxed
+        return np.where(boxed[:, None], start, theta)
+
+    def _inside(self, idx, points: np.ndarray) -> np.ndarray:
+        """``points`` (``(len(idx), 2)`` or ``(len(idx), m, 2)``) clipped into their slots' boxes."""
+        if not self.boxed[idx].any():
+            return points
+        lo, hi = self.lo[idx], self.hi[idx]
+        if points.ndim == 3:
+            lo, hi = lo[:, None], hi[:, None]
+        return np.clip(points, lo, hi)
+
+    def _capped(self, idx, alpha: np.ndarray, delta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Step sizes and resolutions of slots ``idx`` no wider than their boxes can show
+        (``RoverDescent``'s ``zoom_cap``; unchanged without a box)."""
+        if not self.boxed[idx].any():
+            return alpha, delta
+        alpha_max, delta_max = zoom_caps(np.min(self.hi[idx] - self.lo[idx], axis=1), self.n)
+        return np.minimum(alpha, alpha_max), np.minimum(delta, delta_max)
 
     def _reset_analytic(self, idx: np.ndarray, rngs) -> np.ndarray:
         land = self._shared.get("analytic")
@@ -342,7 +411,7 @@ class Engine:
         pts = grid_mod.grid_points(self.theta[idx], self.delta[idx], self.n, shape=self._shape(idx))
         if batch is None:
             batch = self.batch if len(idx) == self.B else self.batch.subset(idx)
-        flat = pts.reshape(len(idx), -1, 2)
+        flat = self._inside(idx, pts.reshape(len(idx), -1, 2))
         values = batch.values(flat)
         c = self.n // 2
         if self.n % 2 == 1:
@@ -398,9 +467,16 @@ class Engine:
         )
         direction = self.directions(actions)
         theta, delta = self.theta, self.delta
+        every = np.arange(self.B)
         step, self.alpha, self.delta = transition(
-            self.theta, self.alpha, self.delta, direction, actions, clip=self.batch.clip
+            self.theta,
+            self.alpha,
+            self.delta,
+            direction,
+            actions,
+            clip=lambda x: self._inside(every, self.batch.clip(x)),
         )
+        self.alpha, self.delta = self._capped(every, self.alpha, self.delta)
         self.theta, accepted = self._move(theta, delta, step, actions, rngs, skip)
         if self.shape is not None:  # the grid just read shapes the next one
             self.shape = metric_mod.update(
@@ -457,7 +533,10 @@ class Engine:
             theta,
             step,
             self.grid[:, c, c],
-            grid_mod.grid_points(theta, delta, self.n, shape=self.shape).reshape(self.B, -1, 2),
+            self._inside(
+                np.arange(self.B),
+                grid_mod.grid_points(theta, delta, self.n, shape=self.shape).reshape(self.B, -1, 2),
+            ),
             self.grid.reshape(self.B, -1),
             actions[:, -1] if rule == "actor" else None,
         )
@@ -505,7 +584,7 @@ class Engine:
         }
 
 
-_OPTION_KEYS = ("landscape", "theta", "step_size", "resolution")
+_OPTION_KEYS = ("landscape", "theta", "step_size", "resolution", "bounds")
 
 
 def _check_options(options: dict) -> None:
@@ -522,6 +601,19 @@ def _as_point(theta) -> np.ndarray:
     if point.shape != (2,) or not np.all(np.isfinite(point)):
         raise ValueError(f"options['theta'] must be 2 finite numbers; got {theta!r}")
     return point
+
+
+def _as_box(bounds) -> np.ndarray:
+    try:
+        box = np.array(bounds, dtype=float)
+    except (TypeError, ValueError):
+        box = None
+    if box is None or box.shape != (2, 2) or np.isnan(box).any() or not np.all(box[:, 0] < box[:, 1]):
+        raise ValueError(
+            "options['bounds'] must be [[low, high], [low, high]] with low < high (inf allowed); "
+            f"got {bounds!r}"
+        )
+    return box
 
 
 def _option_scalar(options: dict, key: str, default: np.ndarray) -> np.ndarray:

@@ -48,6 +48,15 @@ def clip_actions(actions: np.ndarray, with_direction: bool = False, with_choice:
     return out
 
 
+def zoom_caps(width, n: int):
+    """``(alpha_max, delta_max)`` in a box whose smallest width is ``width`` (a number or an array of
+    them; ``inf``: unbounded): a step no longer than ``width`` and an ``n x n`` grid whose half-extent
+    ``delta (n - 1) / 2`` is at most ``width``; from anywhere in the box it then covers the box,
+    and a wider one only repeats clipped samples. ``RoverDescent``'s ``zoom_cap`` and the
+    environment's boxed episodes (``box_fraction``) apply the same caps."""
+    return width, width / ((n - 1) / 2.0)
+
+
 def transition(
     theta: np.ndarray,
     alpha: np.ndarray,
