@@ -129,6 +129,11 @@ class CocoFunction:
         return np.array([self.problem(p) for p in np.atleast_2d(x)])
 
 
+def first_start(seed: int) -> np.ndarray:
+    """The first start of :func:`run_problem` with ``seed`` (uniform in [-4, 4]^2)."""
+    return np.random.default_rng(seed).uniform(-4.0, 4.0, 2)
+
+
 def run_problem(method: Callable, problem, budget: int, seed: int) -> Trace:
     """One optimiser on one problem with restarts until the budget or the final target."""
     trace = Trace(CocoFunction(problem))
@@ -162,8 +167,10 @@ def last_fopt(folder: Path, function: int) -> float:
 def run(
     name: str, method: Callable, instances: str, budget: int, exdata: Path, functions: str = "1-24"
 ) -> dict:
-    """``name`` on the whole suite; returns ``{problem id: best error at each of BUDGETS and at
-    each evaluation count of an ECDF grid}``."""
+    """``name`` on the whole suite; returns ``{problem id: {"function", "errors": best error at each
+    evaluation count of an ECDF grid, "start_error": the error at the first start}}`` (the start's
+    value from an unobserved twin of the problem, so that COCO's data holds the optimiser's
+    evaluations alone)."""
     import cocoex
 
     cocoex.log_level("warning")
@@ -172,23 +179,29 @@ def run(
         import shutil
 
         shutil.rmtree(folder)
-    suite = cocoex.Suite(
-        "bbob", "", f"dimensions:2 instance_indices:{instances} function_indices:{functions}"
-    )
+    options = f"dimensions:2 instance_indices:{instances} function_indices:{functions}"
+    suite, twins = cocoex.Suite("bbob", "", options), cocoex.Suite("bbob", "", options)
     cwd = Path.cwd()
     exdata.parent.mkdir(parents=True, exist_ok=True)
     os.chdir(exdata.parent)  # cocoex writes into ./exdata/<result_folder>
     try:
         observer = cocoex.Observer("bbob", f"result_folder: {name} algorithm_name: {name}")
         out = {}
-        for problem in tqdm(suite, total=len(suite), desc=name, unit="problem", leave=False):
+        problems = zip(suite, twins)
+        for problem, twin in tqdm(problems, total=len(suite), desc=name, unit="problem", leave=False):
             problem.observe_with(observer)
             fid, iid = problem.id_function, problem.id_instance
-            trace = run_problem(method, problem, budget, seed=1000 * fid + iid)
-            problem.free()
+            seed = 1000 * fid + iid
+            trace = run_problem(method, problem, budget, seed=seed)
+            start = float(twin(first_start(seed)))
+            problem.free(), twin.free()
             fopt = last_fopt(Path("exdata") / name, fid)
             grid = _ecdf_grid(budget)
-            out[f"f{fid}_i{iid}"] = {"function": fid, "errors": (trace.best_at(grid) - fopt).tolist()}
+            out[f"f{fid}_i{iid}"] = {
+                "function": fid,
+                "errors": (trace.best_at(grid) - fopt).tolist(),
+                "start_error": start - fopt,
+            }
     finally:
         os.chdir(cwd)
     return out
@@ -217,6 +230,10 @@ def summarise(results: dict[str, dict], budget: int) -> dict:
             rows = [e[cols] for k, e in errors.items() if functions[k] in fs]
             out[name][g] = fraction_reached(np.array(rows)).tolist() if rows else [float("nan")] * len(cols)
         out[name]["_ecdf"] = fraction_reached(np.array(list(errors.values()))).tolist()
+        out[name]["_problems"] = len(problems)
+        out[name]["_not_improved"] = sorted(
+            k for k, v in problems.items() if "start_error" in v and v["errors"][-1] >= v["start_error"]
+        )
     return {"budgets": budgets, "grid": grid, "fractions": out}
 
 
@@ -309,7 +326,7 @@ def _shown(path: Path) -> str:
 def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     """Sentences computed from the table."""
     if "rover" not in fr:
-        return []
+        return divergence(fr)
     at = budgets[head]
 
     def score(n: str) -> float:
@@ -358,6 +375,20 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
             )
     top = max(fr, key=score)
     lines.append(f"- Best overall at {at} evaluations: {top} ({score(top):.2f}).")
+    return lines + divergence(fr)
+
+
+def divergence(fr: dict) -> list[str]:
+    """Per learned optimiser and grid controller: the problems whose best value found is not below
+    the first start's."""
+    lines = []
+    for n in ("rover", "grid_controller"):
+        if "_not_improved" in fr.get(n, {}):
+            keys, total = fr[n]["_not_improved"], fr[n]["_problems"]
+            lines.append(
+                f"- No divergence ({n}): the best value found is below the first start's on "
+                f"{total - len(keys)} of {total} problems" + (f"; not on {', '.join(keys)}." if keys else ".")
+            )
     return lines
 
 

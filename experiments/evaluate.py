@@ -63,6 +63,7 @@ def claims(results: dict, extra: dict, runs: int) -> list[str]:
     hits = {o: basin_hits(ras[o].at_iterations) if ras else 0 for o in ("rover", "rover_oracle")}
     rec = extra["recovery"]
     best_iter, best_evals = best_on(results, "at_iterations"), best_on(results, "at_evaluations")
+    stuck = {n: int(np.sum(r["rover"].at_iterations >= r["rover"].curves[:, 0])) for n, r in results.items()}
     return [
         f"- Best or within 2x of the best tuned baseline at equal iterations on {len(within['rover'])} of "
         f"{len(funcs)} test functions ({_names(within['rover'])}) with the default initial alpha and delta; "
@@ -74,6 +75,13 @@ def claims(results: dict, extra: dict, runs: int) -> list[str]:
         f"- Recovery from alpha0 x 0.01 and delta0 x 100 on a bowl: final regret "
         f"{rec['alpha x0.01, delta x100']:.2g} against {rec['nominal']:.2g} from the nominal start (Figure 9 "
         "analogue below).",
+        f"- No divergence: the best value found is below the start's on "
+        f"{sum(runs - k for k in stuck.values())} of {runs * len(stuck)} runs"
+        + (
+            " (not on: " + ", ".join(f"{n} {k}" for n, k in stuck.items() if k) + ")."
+            if any(stuck.values())
+            else ", every run of every problem."
+        ),
         f"- The learned optimiser beats every tuned baseline on {len(best_iter)} of {len(results)} problems "
         f"at equal iterations ({_names(best_iter)}) and on {len(best_evals)} at equal evaluations "
         f"({_names(best_evals)}).",

@@ -136,7 +136,9 @@ class RoverLandscapeEnv(gym.Env):
     family, see ``rover_envs.landscapes.families``); ``alpha0`` and ``delta0`` are log-uniform
     in ``step_size_range`` and ``resolution_range`` times ``L0``, the initial distance to the
     minimiser. ``reset(options=...)`` accepts ``landscape`` (any
-    :class:`~rover_envs.landscapes.Landscape`), ``theta``, ``step_size``, ``resolution``.
+    :class:`~rover_envs.landscapes.Landscape`), ``theta``, ``step_size``, ``resolution``,
+    ``bounds`` (a box ``[[lo, hi], [lo, hi]]`` for the episode: grid samples and steps are clipped
+    into it and ``alpha``, ``delta`` capped, as ``RoverDescent`` does under bounds).
 
     ## Episode End
 
@@ -164,6 +166,8 @@ class RoverLandscapeEnv(gym.Env):
     ``move`` ("eq4"), ``metric`` ("none"; "grid_fit": a grid sheared and stretched to the curvature
     the grids show; "grid_fit_floor": the same, also from fits whose flat curvature is below the
     fit's resolution; :mod:`rover_envs.metric`), ``metric_rate`` (0.5) and ``metric_min_r2`` (0),
+    ``box_fraction`` (0: the fraction of random-field episodes played in a box of width 10 around
+    the minimiser, docs/environment.md),
     ``reward_window`` (5), ``reward_clip`` (10),
     ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").

@@ -49,6 +49,11 @@ def test_bbob_runner_writes_coco_data_and_fractions(tmp_path):
         fr["grid_controller"]["separable f1-5"][-1] > fr["random_search"]["separable f1-5"][-1]
     )  # the sphere
     assert np.all(np.diff(fr["grid_controller"]["all"]) >= 0)  # anytime: never falls
+    assert fr["grid_controller"]["_problems"] == 2 and "f1_i1" not in fr["grid_controller"]["_not_improved"]
+    assert (
+        "No divergence (grid_controller): the best value found is below the first start's on"
+        in (tmp_path / "out" / "bbob.md").read_text()
+    )
     for name in ("grid_controller", "random_search"):  # COCO's own data folders
         assert (tmp_path / "exdata" / name / "bbobexp_f1.info").is_file()
     assert (tmp_path / "out" / "bbob.md").is_file() and (tmp_path / "out" / "bbob_ecdf.png").is_file()
@@ -89,11 +94,17 @@ def test_readings_are_computed_from_the_table():
 
     fr = {"rover": row(0.5), "rover_eq4": row(0.3), "grid_controller": row(0.6), "random_search": row(0.2)}
     fr["random_search"]["multimodal f15-19"] = [0.9]
+    fr["rover"].update(_problems=120, _not_improved=["f5_i2", "f7_i1"])
     text = "\n".join(readings(fr, [1471], 0))
     assert "reaches 0.50 of the pairs at 1471" in text and "(`rover_eq4`) 0.30" in text
     assert "`rover` is below grid_controller (0.60), at or above random_search (0.20)." in text
     assert "rover is below random search in 1 of 5 groups (multimodal f15-19)" in text
     assert "Best overall at 1471 evaluations: grid_controller (0.60)" in text
+    assert (
+        "No divergence (rover): the best value found is below the first start's on 118 of 120 problems; "
+        in text
+    )
+    assert "not on f5_i2, f7_i1." in text and "No divergence (grid_controller)" not in text
     assert readings({"cma_es": row(0.7)}, [1471], 0) == []
 
 

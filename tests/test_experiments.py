@@ -538,4 +538,5 @@ def test_make_evaluate_runs_end_to_end_on_one_problem(tmp_path):
     evaluate.main(["--out", str(tmp_path), "--runs", "2", "--problems", "quadratic"])
     text = (tmp_path / "evaluation.md").read_text()
     assert "49 grid samples per iteration + 1 for the step's end point" in text
+    assert "No divergence: the best value found is below the start's on 2 of 2 runs, every run" in text
     assert (tmp_path / "fig_schedules.png").is_file() and (tmp_path / "evaluation.csv").is_file()

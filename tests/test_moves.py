@@ -189,3 +189,100 @@ def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():
     )
     assert np.max(free.history["resolution"]) > 2.0 / 3.0
     assert capped.fun == pytest.approx(-2.0)  # the corner
+
+
+# -- Boxed episodes (box_fraction, reset option bounds): the env meets the bounds RoverDescent keeps ---------
+def test_the_optimiser_replays_a_boxed_environment_episode():
+    """options['bounds']: the env clips grids and steps and caps alpha and delta as
+    RoverDescent(bounds=..., boundary='clip', zoom_cap=True) does, so the shipped policy's iterates,
+    step sizes and resolutions are the same in both (start near a side, alpha0 and delta0 above
+    the caps)."""
+    from agents import RoverDescent
+    from experiments.heldout import actor_policy
+    from rover_envs.landscapes import make
+
+    rover = RoverDescent.pretrained()
+    f = make("rippled", rng=np.random.default_rng(4))
+    x_star = f.minimum[0]
+    bounds = np.stack([x_star - np.array([1.0, 8.0]), x_star + np.array([9.0, 2.0])], -1)
+    x0, a0, d0 = bounds[:, 0] + np.array([0.6, 9.0]), 20.0, 5.0
+    env_cfg = rover.policy.meta["config"]["env"]
+    kwargs = {k: env_cfg[k] for k in ("move", "features", "grid_size", "metric")}
+    res = rover.minimize(
+        f, x0, step_size=a0, resolution=d0, vectorized=True, bounds=bounds, metric=kwargs["metric"]
+    )
+    env = gym.make(
+        "RoverLandscape-v0", angle_net_path=rover.policy.meta["config"]["agent"]["angle_net"], **kwargs
+    )
+    options = {"landscape": f, "theta": x0, "step_size": a0, "resolution": d0, "bounds": bounds}
+    obs, info = env.reset(seed=0, options=options)
+    act, state, trajectory = actor_policy(rover.policy.actor), None, [info]
+    for t in range(rover.policy.horizon):
+        action, state = act({k: v[None] for k, v in obs.items()}, state, np.array([t == 0]))
+        obs, _, _, _, info = env.step(action[0])
+        trajectory.append(info)
+    np.testing.assert_array_equal(res.history["x"], [i["theta"] for i in trajectory])
+    np.testing.assert_array_equal(res.history["step_size"], [i["step_size"] for i in trajectory])
+    np.testing.assert_array_equal(res.history["resolution"], [i["resolution"] for i in trajectory])
+    assert res.history["step_size"][0] == 10.0 and res.history["resolution"][0] == 10.0 / 3.0  # capped
+
+
+def test_boxed_episodes_evaluate_only_inside_their_box_and_draw_it_by_seed():
+    from rover_envs.core import BOX_MARGIN, BOX_WIDTH
+
+    def run(seed):
+        env = gym.make_vec(
+            "RoverLandscape-v0",
+            num_envs=16,
+            vectorization_mode="vector_entry_point",
+            family="all_rippled",
+            box_fraction=0.5,
+            move="best_sample",
+            metric="grid_fit",
+        )
+        _, info = env.reset(seed=seed)
+        engine = env.unwrapped._engine
+        lo, hi, boxed = engine.lo.copy(), engine.hi.copy(), engine.boxed.copy()
+        x_star = engine.x_star.copy()
+        thetas, alphas, deltas = [info["theta"]], [info["step_size"]], [info["resolution"]]
+        seen = []
+        values = engine.batch.values
+        engine.batch.values = lambda pts: seen.append(pts.copy()) or values(pts)
+        rng = np.random.default_rng(seed)
+        for _ in range(29):  # one step short of the horizon: no autoreset
+            _, _, _, _, info = env.step(rng.uniform(-0.5, 1.0, (16, 2)))
+            thetas.append(info["theta"]), alphas.append(info["step_size"]), deltas.append(info["resolution"])
+        return lo, hi, boxed, x_star, np.array(thetas), np.array(alphas), np.array(deltas), seen
+
+    lo, hi, boxed, x_star, thetas, alphas, deltas, seen = run(seed=3)
+    assert 3 <= boxed.sum() <= 13  # about half of 16
+    np.testing.assert_allclose((hi - lo)[boxed], BOX_WIDTH)
+    assert np.all(np.isinf(lo[~boxed])) and np.all(np.isinf(hi[~boxed]))
+    assert np.all((x_star[boxed] >= lo[boxed] + BOX_MARGIN) & (x_star[boxed] <= hi[boxed] - BOX_MARGIN))
+    assert np.all((thetas[:, boxed] >= lo[boxed]) & (thetas[:, boxed] <= hi[boxed]))
+    for pts in seen:  # grids and the steps' end points
+        assert np.all((pts[boxed] >= lo[boxed, None]) & (pts[boxed] <= hi[boxed, None]))
+    assert np.all(alphas[:, boxed] <= BOX_WIDTH) and np.all(deltas[:, boxed] <= BOX_WIDTH / 3.0)
+    assert np.any(alphas[:, ~boxed] > BOX_WIDTH)  # the actions double alpha: only boxes cap it
+    again = run(seed=3)
+    for a, b in zip((lo, hi, thetas, alphas, deltas), (again[0], again[1], again[4], again[5], again[6])):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_box_errors_name_the_fix():
+    with pytest.raises(ValueError, match="box_fraction must be in"):
+        gym.make("RoverLandscape-v0", box_fraction=1.5)
+    with pytest.raises(ValueError, match="own bounds"):
+        gym.make("RoverLandscape-v0", family="rastrigin", box_fraction=0.5)
+    env = gym.make("RoverLandscape-v0")
+    for bad in ([[1.0, -1.0], [0.0, 1.0]], [[0.0, 1.0]], [[0.0, np.nan], [0.0, 1.0]], "box"):
+        with pytest.raises(ValueError, match=r"options\['bounds'\]"):
+            env.reset(seed=0, options={"bounds": bad})
+
+
+def test_a_box_sets_the_domain_scale_as_roverdescent_guesses_it():
+    """initial_scale='domain' in a box: L0 is half its mean width, the scale RoverDescent guesses
+    from bounds (alpha0 = step_size_range * L0)."""
+    env = gym.make("RoverLandscape-v0", initial_scale="domain", step_size_range=(0.1, 0.1))
+    _, info = env.reset(seed=0, options={"bounds": [[-3.0, 5.0], [0.0, 4.0]]})
+    assert info["step_size"] == pytest.approx(0.1 * 0.5 * (8.0 + 4.0) / 2.0)
