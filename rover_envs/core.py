@@ -135,6 +135,8 @@ class EngineConfig:
         if self.metric_rate > 1:
             raise ValueError(f"metric_rate must be in (0, 1]; got {self.metric_rate!r}")
         _number("metric_min_r2", self.metric_min_r2, minimum=0.0)
+        if self.metric_min_r2 > 1:
+            raise ValueError(f"metric_min_r2 must be in [0, 1]; got {self.metric_min_r2!r}")
         _number("box_fraction", self.box_fraction, minimum=0.0)
         if self.box_fraction > 1:
             raise ValueError(f"box_fraction must be in [0, 1]; got {self.box_fraction!r}")
@@ -143,8 +145,6 @@ class EngineConfig:
                 f"box_fraction draws boxes around random fields; {self.family!r} is an analytic "
                 "function with its own bounds (a box for any landscape: reset(options={'bounds': ...}))"
             )
-        if self.metric_min_r2 > 1:
-            raise ValueError(f"metric_min_r2 must be in [0, 1]; got {self.metric_min_r2!r}")
         if self.metric != "none" and (self.grid_size < 3):
             raise ValueError(f"metric={self.metric!r} fits a quadratic to the grid: grid_size must be >= 3")
         if not isinstance(self.features, bool | np.bool_):
@@ -314,7 +314,7 @@ class Engine:
             return out
         for j, i in enumerate(idx):
             land = self.landscape(i)
-            bounds = None if land is None else land.bounds
+            bounds = None if land is None or box[j] else land.bounds  # an episode's box comes first
             if bounds is not None and np.all(np.isfinite(bounds)):
                 out[j] = 0.5 * float(np.mean(bounds[:, 1] - bounds[:, 0]))
         return out
