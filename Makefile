@@ -14,7 +14,7 @@ LOGDIR ?= runs
 .PHONY: help install test test-fast lint format bench figures train-angle train-ddpg evaluate evaluate-bbob evaluate-highd table1 sweep compare-rl tensorboard clean distclean
 
 help:
-	@echo "make train-ddpg  train the step-size/resolution policy (writes agents/pretrained/rover_policy.pt)"
+	@echo "make train-ddpg  train the step-size/resolution policies (agents/pretrained/rover_policy.pt, and rover_box.pt for bounded problems)"
 	@echo "make evaluate  the learned optimiser against tuned baselines: results/evaluation.md"
 	@echo "make evaluate-bbob  every optimiser on COCO's BBOB suite (2-D): results/bbob.md"
 	@echo "make evaluate-highd  the paper's high-dimensional experiments: results/high_dim.md"
@@ -57,8 +57,16 @@ bench: $(STAMP)
 	$(PY) -m experiments.bench
 	$(PY) -m experiments.bench_highdim
 
+# The two shipped policies train side by side (each on one core); the bounded one logs to a file.
 train-ddpg: $(STAMP)
-	$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg.yaml --output agents/pretrained/rover_policy.pt
+	@mkdir -p runs
+	@echo "training agents/pretrained/rover_box.pt alongside (log: runs/train_ddpg_box.log)"
+	@$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg_box.yaml \
+		--output agents/pretrained/rover_box.pt > runs/train_ddpg_box.log 2>&1 & box=$$!; \
+	$(PY) -m experiments.train_ddpg --config experiments/configs/ddpg.yaml \
+		--output agents/pretrained/rover_policy.pt; main=$$?; \
+	wait $$box; bounded=$$?; tail -n 7 runs/train_ddpg_box.log; \
+	test $$main -eq 0 && test $$bounded -eq 0
 
 evaluate: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m experiments.evaluate --out results

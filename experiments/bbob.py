@@ -54,6 +54,7 @@ SCRATCH_POLICY = PRETRAINED / "rover_scratch.pt"
 EQ4_POLICY = PRETRAINED / "rover_eq4.pt"
 NARROW_ANGLE_POLICY = PRETRAINED / "rover_narrow_angle.pt"
 SQUARE_GRID_POLICY = PRETRAINED / "rover_square_grid.pt"
+UNBOUNDED_POLICY = PRETRAINED / "rover_policy.pt"
 
 
 def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
@@ -92,6 +93,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_box": lambda: _rover(UNBOUNDED_POLICY),
     "rover_square_grid": lambda: _rover(SQUARE_GRID_POLICY),
     "rover_narrow_angle": lambda: _rover(NARROW_ANGLE_POLICY),
     "rover_eq4": lambda: _rover(EQ4_POLICY),
@@ -105,9 +107,12 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "random_search": lambda: random_search,
 }
 """Every optimiser ``make evaluate-bbob`` runs: name -> a factory of ``method(fun, x0, **options)``
-(the learned optimisers load their weights only when asked for). ``rover``: the shipped policy
-(``agents/pretrained/rover_policy.pt``) with the move rule and grid shape it was trained with;
-``rover_square_grid``: the policy shipped before it, the same recipe on the paper's square grid
+(the learned optimisers load their weights only when asked for). ``rover``: the shipped
+optimiser with the move rule and grid shape it was trained with (BBOB's problems are bounded,
+so its policy for bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes);
+``rover_no_box``: the shipped policy for unbounded problems (``agents/pretrained/rover_policy.pt``,
+the recipe without boxes), the optimiser shipped before;
+``rover_square_grid``: the one before that, the same recipe on the paper's square grid
 (``agents/pretrained/rover_square_grid.pt``); ``rover_narrow_angle``: the one before that, on the
 angle net trained at the paper's zooms (``agents/pretrained/rover_narrow_angle.pt``);
 ``rover_eq4``: the policy shipped before that (eq. 4's move, grid-only observation,
@@ -336,8 +341,9 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_square_grid", "the policy shipped before it (square grid)"),
-            ("rover_narrow_angle", "the one before that (paper's-zoom angle net)"),
+            ("rover_no_box", "the same recipe trained without boxes (the optimiser shipped before)"),
+            ("rover_square_grid", "the square-grid policy before that"),
+            ("rover_narrow_angle", "the paper's-zoom angle net's before that"),
             ("rover_eq4", "the eq. 4 policy"),
             ("rover_eq4_best_sample", "that policy under the best_sample move"),
             ("rover_scratch", "the paper's recipe"),

@@ -73,12 +73,14 @@ def test_fopt_comes_from_the_coco_data_header(tmp_path):
 
 def test_a_policy_file_runs_as_a_named_optimiser_and_bad_names_are_refused(tmp_path):
     pytest.importorskip("cocoex")
-    from agents.rover import default_policy_path
+    from agents.rover import default_bounded_policy_path
     from experiments import bbob
 
     args = ["--functions", "1", "--instances", "1", "--budget", "120", "--out", str(tmp_path / "o")]
     args += ["--exdata", str(tmp_path / "exdata")]
-    summary = bbob.main(["--optimizers", "rover", "--policy", f"candidate={default_policy_path()}", *args])
+    summary = bbob.main(
+        ["--optimizers", "rover", "--policy", f"candidate={default_bounded_policy_path()}", *args]
+    )
     fr = summary["fractions"]
     assert set(fr) == {"rover", "candidate"} and fr["rover"]["all"] == fr["candidate"]["all"]
     for bad in ("rover=x.pt", f"nope={tmp_path / 'missing.pt'}", "candidate"):

@@ -194,7 +194,7 @@ def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():
 # -- Boxed episodes (box_fraction, reset option bounds): the env meets the bounds RoverDescent keeps ---------
 def test_the_optimiser_replays_a_boxed_environment_episode():
     """options['bounds']: the env clips grids and steps and caps alpha and delta as
-    RoverDescent(bounds=..., boundary='clip', zoom_cap=True) does, so the shipped policy's iterates,
+    RoverDescent(bounds=..., boundary='clip', zoom_cap=True) does, so the shipped bounded policy's iterates,
     step sizes and resolutions are the same in both (start near a side, alpha0 and delta0 above
     the caps)."""
     from agents import RoverDescent
@@ -202,6 +202,8 @@ def test_the_optimiser_replays_a_boxed_environment_episode():
     from rover_envs.landscapes import make
 
     rover = RoverDescent.pretrained()
+    assert rover.bounded_policy is not None  # bounded problems run the policy trained in boxes
+    rover = RoverDescent(rover.bounded_policy)
     f = make("rippled", rng=np.random.default_rng(4))
     x_star = f.minimum[0]
     bounds = np.stack([x_star - np.array([1.0, 8.0]), x_star + np.array([9.0, 2.0])], -1)
@@ -286,3 +288,31 @@ def test_a_box_sets_the_domain_scale_as_roverdescent_guesses_it():
     env = gym.make("RoverLandscape-v0", initial_scale="domain", step_size_range=(0.1, 0.1))
     _, info = env.reset(seed=0, options={"bounds": [[-3.0, 5.0], [0.0, 4.0]]})
     assert info["step_size"] == pytest.approx(0.1 * 0.5 * (8.0 + 4.0) / 2.0)
+
+
+def test_the_shipped_optimiser_runs_its_boxed_policy_only_under_finite_bounds(monkeypatch):
+    """pretrained(): rover_box.pt where bounds are finite, rover_policy.pt elsewhere (half-open
+    bounds included); a named policy runs everywhere; ROVER_POLICY names the one policy."""
+    from agents import RoverDescent
+    from agents.rover import RoverPolicy, default_bounded_policy_path, default_policy_path
+
+    def fun(x):
+        return np.sum((x - 0.3) ** 2, axis=-1)
+
+    shipped = RoverDescent.pretrained()
+    box, free = RoverDescent(shipped.bounded_policy), RoverDescent(shipped.policy)
+    kw = {"vectorized": True, "max_iter": 8}
+    bounded = shipped.minimize(fun, [2.0, -1.5], bounds=[(-5, 5), (-5, 5)], **kw)
+    np.testing.assert_array_equal(
+        bounded.x, box.minimize(fun, [2.0, -1.5], bounds=[(-5, 5), (-5, 5)], **kw).x
+    )
+    for bounds in (None, [(-5, None), (None, 5)]):
+        res = shipped.minimize(fun, [2.0, -1.5], bounds=bounds, **kw)
+        np.testing.assert_array_equal(res.x, free.minimize(fun, [2.0, -1.5], bounds=bounds, **kw).x)
+    unboxed = free.minimize(fun, [2.0, -1.5], bounds=[(-5, 5), (-5, 5)], **kw)
+    assert not np.array_equal(bounded.history["step_size"], unboxed.history["step_size"])  # two policies
+    assert RoverDescent.pretrained(default_policy_path()).bounded_policy is None
+    assert RoverDescent.pretrained(bounded=default_bounded_policy_path()).bounded_policy is not None
+    monkeypatch.setenv("ROVER_POLICY", str(default_policy_path()))
+    assert RoverDescent.pretrained().bounded_policy is None and default_bounded_policy_path() is None
+    assert isinstance(RoverDescent.pretrained().policy, RoverPolicy)
