@@ -3,9 +3,10 @@
 :class:`RoverPolicy` bundles both networks; it is what ``make train-ddpg`` ships and what
 :class:`RoverDescent` runs. ``make train-ddpg`` ships two: ``rover_policy.pt``, and for problems
 with finite bounds ``rover_box.pt``, the same recipe trained half in boxes (the environment's
-``box_fraction``), which ``RoverDescent.pretrained()`` runs wherever ``bounds`` are finite. :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in
-``d > 2`` dimensions it runs over 2-D slices along pairs of coordinates, ``pairs=``,
-:mod:`agents.highdim` and :mod:`agents.pairs`):
+``box_fraction``), which ``RoverDescent.pretrained()`` runs wherever ``bounds`` are finite.
+:meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
+over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
+:mod:`agents.pairs`):
 
 >>> from agents import RoverDescent
 >>> from rover_envs.landscapes import make

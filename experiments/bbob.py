@@ -199,7 +199,8 @@ def run(
             seed = 1000 * fid + iid
             trace = run_problem(method, problem, budget, seed=seed)
             start = float(twin(first_start(seed)))
-            problem.free(), twin.free()
+            problem.free()
+            twin.free()
             fopt = last_fopt(Path("exdata") / name, fid)
             grid = _ecdf_grid(budget)
             out[f"f{fid}_i{iid}"] = {

@@ -40,7 +40,7 @@ def test_the_readme_bbob_table_is_the_measured_one():
 
 
 def test_the_readme_held_out_rows_are_the_shipped_policies_own():
-    """The held-out medians the README shows for the shipped policy and the two before it are
+    """The held-out medians the README shows for the shipped policies and the two before them are
     those recorded beside their weights by make train-ddpg (to two significant figures)."""
     import json
 
@@ -49,6 +49,7 @@ def test_the_readme_held_out_rows_are_the_shipped_policies_own():
     families = ("quadratic", "valley", "saddle", "plateau_cliff")
     for label, name in (
         ("shipped policy (`ddpg.yaml`)", "rover_policy"),
+        ("shipped for bounded problems (`ddpg_box.yaml`)", "rover_box"),
         ("before (`ddpg_square_grid.yaml`)", "rover_square_grid"),
         ("before that (`ddpg_narrow_angle.yaml`)", "rover_narrow_angle"),
     ):
