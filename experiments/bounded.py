@@ -34,6 +34,7 @@ from experiments.config import load
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
+from rover_envs.core import BOX_MARGIN, BOX_WIDTH
 from rover_envs.landscapes import make
 
 FAMILIES = (
@@ -47,10 +48,9 @@ FAMILIES = (
     "funnels",
 )
 """The default families: the broad seven and the generated funnels (rival wells)."""
-WIDTH = 10.0
-"""The box's width per coordinate (BBOB's domain is [-5, 5]^2)."""
-MARGIN = 0.5
-"""Minimiser and start lie at least this far inside the box."""
+WIDTH, MARGIN = BOX_WIDTH, BOX_MARGIN
+"""The box (BBOB's domain is [-5, 5]^2) and how far inside it minimiser and start lie: those of
+the environment's boxed episodes (``box_fraction``)."""
 UNBOUNDED = "none"
 """The reference row's label: the same runs without bounds."""
 
