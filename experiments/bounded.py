@@ -1,15 +1,25 @@
 """Validate the learned optimiser under bounds, on held-out training landscapes only.
 
-    python -m experiments.bounded runs/sweeps/metric_floor [--boundary clip reflect] [--out F]
+    python -m experiments.bounded runs/sweeps/metric_floor [--boundary clip reflect] [--box domain] [--out F]
 
 The environment has no bounds; the test sets (BBOB's [-5, 5]^2, the six functions' boxes) all
 pass ``bounds=`` to ``RoverDescent``, which must keep every evaluation inside. This measures what
 that costs and compares the ways of keeping to the box (``RoverDescent.minimize(boundary=...)``)
 on held-out landscapes of the training distribution (seeded ``seed + eval.seed_offset`` as in
-:mod:`experiments.validate`, so the same landscapes for every rule; never a test function):
-each landscape gets a box of width ``WIDTH`` in which its minimiser lies uniformly at least
-``MARGIN`` from every side, a start uniform at least ``MARGIN`` inside the box, and
-``RoverDescent`` runs with its defaults (initial alpha and delta from the bounds, the policy's
+:mod:`experiments.validate`, so the same landscapes for every rule; never a test function).
+Two ways to put a landscape in a box (``--box``):
+
+* ``minimiser`` (the default; the environment's boxed episodes): a box of width ``WIDTH`` in
+  which the landscape's minimiser lies uniformly at least ``MARGIN`` from every side, and a start
+  uniform at least ``MARGIN`` inside the box;
+* ``domain``: the box is a fixed domain, ``[-DOMAIN, DOMAIN]^2`` about the origin, and the start
+  is uniform in ``[-START, START]^2``. A family with wells of its own (``funnels``: four wells in
+  ``[-3, 3]^2``) keeps its coordinates, so every rival well is in the box and the global one
+  anywhere among them; every other family is translated so that its minimiser lies uniformly in
+  ``[-START, START]^2``. A box placed around the global minimiser can leave rival wells out;
+  this one cannot.
+
+Then ``RoverDescent`` runs with its defaults (initial alpha and delta from the bounds, the policy's
 move rule, grid shape and horizon), once per rule with and without ``zoom_cap`` (rows ``[rule]``
 and ``[rule, uncapped]``), and once without bounds as a reference row.
 
@@ -51,12 +61,47 @@ FAMILIES = (
 WIDTH, MARGIN = BOX_WIDTH, BOX_MARGIN
 """The box (BBOB's domain is [-5, 5]^2) and how far inside it minimiser and start lie: those of
 the environment's boxed episodes (``box_fraction``)."""
+DOMAIN, START = WIDTH / 2, WIDTH / 2 - 1.0
+"""``--box domain``: the box ``[-DOMAIN, DOMAIN]^2`` and the square ``[-START, START]^2`` of starts
+and (translated families) minimisers."""
+OWN_DOMAIN = ("funnels",)
+"""Families whose landscapes have a domain of their own (all their wells inside ``[-START,
+START]^2``): ``--box domain`` keeps their coordinates."""
+BOXES = ("minimiser", "domain")
+BOX_LINES = {
+    "minimiser": f"a box of width {WIDTH:g} around each landscape's minimiser",
+    "domain": (
+        f"the domain [-{DOMAIN:g}, {DOMAIN:g}]^2, starts uniform in [-{START:g}, {START:g}]^2, "
+        f"{', '.join(OWN_DOMAIN)} in its own coordinates (every well inside), every other landscape "
+        f"translated to a minimiser uniform in [-{START:g}, {START:g}]^2"
+    ),
+}
 UNBOUNDED = "none"
 """The reference row's label: the same runs without bounds."""
 
 
-def problems(family: str, count: int, seed: int) -> list[tuple]:
-    """``count`` held-out ``(f, f_star, bounds, x0)`` of ``family``, from ``seed`` alone."""
+class Translated:
+    """The landscape ``f`` moved by ``shift``: ``Translated(f, s)(x) == f(x - s)``."""
+
+    def __init__(self, f, shift: np.ndarray):
+        self.f, self.shift = f, np.asarray(shift, dtype=float)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.f(np.asarray(x, dtype=float) - self.shift)
+
+    @property
+    def minimum(self) -> tuple[np.ndarray, float]:
+        x_star, f_star = self.f.minimum
+        return np.asarray(x_star, dtype=float) + self.shift, f_star
+
+
+def problems(family: str, count: int, seed: int, box: str = "minimiser") -> list[tuple]:
+    """``count`` held-out ``(f, f_star, bounds, x0)`` of ``family``, from ``seed`` alone, boxed the
+    ``box`` way (``BOXES``; the module's docstring)."""
+    if box not in BOXES:
+        raise ValueError(f"unknown box {box!r}; choose one of {', '.join(BOXES)}")
+    if box == "domain":
+        return _domain_problems(family, count, seed)
     rng = np.random.default_rng([seed, sum(map(ord, family))])
     out = []
     for _ in range(count):
@@ -66,6 +111,20 @@ def problems(family: str, count: int, seed: int) -> list[tuple]:
         bounds = np.stack([lo, lo + WIDTH], axis=-1)
         x0 = rng.uniform(lo + MARGIN, lo + WIDTH - MARGIN)
         out.append((f, float(f.minimum[1]), bounds, x0))
+    return out
+
+
+def _domain_problems(family: str, count: int, seed: int) -> list[tuple]:
+    # a stream of its own (the 1 in the key), so the minimiser boxes stay what they were
+    rng = np.random.default_rng([seed, sum(map(ord, family)), 1])
+    bounds = np.array([[-DOMAIN, DOMAIN], [-DOMAIN, DOMAIN]])
+    out = []
+    for _ in range(count):
+        f = make(family, rng=rng)
+        if family not in OWN_DOMAIN:
+            f = Translated(f, rng.uniform(-START, START, 2) - np.asarray(f.minimum[0], dtype=float))
+        x0 = rng.uniform(-START, START, 2)
+        out.append((f, float(f.minimum[1]), bounds.copy(), x0))
     return out
 
 
@@ -80,14 +139,14 @@ def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
 
 
 def evaluate_run(
-    run: Path, rows: dict[str, dict], families: tuple[str, ...], landscapes: int
+    run: Path, rows: dict[str, dict], families: tuple[str, ...], landscapes: int, box: str = "minimiser"
 ) -> tuple[str, dict[str, dict[str, np.ndarray]]]:
     """``(experiment name, {row: {family: normalised regrets}})`` of one finished run."""
     cfg = load(DDPGExperiment, run / "config.yaml")
     rover = RoverDescent.pretrained(run / "rover_policy.pt")
     out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
     for family in families:
-        probs = problems(family, landscapes, cfg.seed + cfg.eval.seed_offset)
+        probs = problems(family, landscapes, cfg.seed + cfg.eval.seed_offset, box)
         regrets: dict[str, list[float]] = {row: [] for row in rows}
         for f, f_star, bounds, x0 in probs:
             fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
@@ -107,6 +166,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--zoom-cap", choices=("on", "off", "both"), default="both", help="zoom_cap of the bounded rows"
     )
+    parser.add_argument(
+        "--box", choices=BOXES, default="minimiser", help="how a landscape is boxed (the module's docstring)"
+    )
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--landscapes", type=int, default=50, help="per family (default 50)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
@@ -118,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict[str, dict[tuple[str, str], list[dict]]] = {"median": {}, "solved": {}}
     names = []
     for run in tqdm(runs, desc="runs", unit="run"):
-        name, out = evaluate_run(run, rows, families, args.landscapes)
+        name, out = evaluate_run(run, rows, families, args.landscapes, args.box)
         names.append(name)
         for label in rows:
             results["median"].setdefault((name, label), []).append(
@@ -135,9 +197,10 @@ def main(argv: list[str] | None = None) -> dict:
     lines = [
         "# Validation under bounds, on held-out training landscapes",
         "",
-        f"`python -m experiments.bounded {' '.join(argv if argv is not None else sys.argv[1:])}`: a "
-        f"box of width {WIDTH:g} around each landscape's minimiser, {args.landscapes} landscapes per "
-        f"family; rows `[{UNBOUNDED}]` run without bounds. No test function is involved.",
+        f"`python -m experiments.bounded {' '.join(argv if argv is not None else sys.argv[1:])}`: "
+        + BOX_LINES[args.box]
+        + f", {args.landscapes} landscapes per family; rows `[{UNBOUNDED}]` run without bounds. No test "
+        "function is involved.",
     ]
     for statistic in ("median", "solved"):
         lines += ["", f"## {STATISTICS[statistic]}", "", *table(results[statistic], families)]

@@ -411,6 +411,27 @@ def test_bounded_problems_put_minimiser_and_start_inside_their_box_reproducibly(
     assert not np.array_equal(problems("funnels", 1, 8)[0][3], first[0][3])  # another seed, another draw
 
 
+def test_domain_boxes_keep_own_wells_and_translate_the_rest_reproducibly():
+    from experiments.bounded import DOMAIN, START, problems
+
+    for family in ("funnels", "quadratic"):
+        first, again = problems(family, 5, 7, "domain"), problems(family, 5, 7, "domain")
+        for (f, f_star, bounds, x0), (f2, _, _, x02) in zip(first, again):
+            np.testing.assert_array_equal(bounds, [[-DOMAIN, DOMAIN], [-DOMAIN, DOMAIN]])
+            np.testing.assert_array_equal(x0, x02)
+            x_star = np.asarray(f.minimum[0], dtype=float)
+            np.testing.assert_array_equal(x_star, f2.minimum[0])
+            assert np.all(np.abs(x_star) <= START) and np.all(np.abs(x0) <= START)
+            assert float(f(np.atleast_2d(x_star))[0]) == pytest.approx(f_star, abs=1e-9)
+    # funnels keep their coordinates: every well centre inside [-3, 3]^2, so inside the box
+    funnel = problems("funnels", 1, 7, "domain")[0][0]
+    assert not hasattr(funnel, "shift") and np.all(np.abs(funnel.params.c[:, :4]) <= 3.0)
+    # the minimiser boxes are a stream of their own: adding the domain did not move them
+    assert not np.array_equal(problems("quadratic", 1, 7)[0][3], problems("quadratic", 1, 7, "domain")[0][3])
+    with pytest.raises(ValueError, match="unknown box"):
+        problems("quadratic", 1, 7, "frame")
+
+
 @pytest.mark.slow
 def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path):
     from experiments import bounded, train_ddpg
