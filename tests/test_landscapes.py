@@ -277,12 +277,15 @@ def test_ill_log_steps_quantise_an_ill_conditioned_bowl_geometrically_at_every_s
     assert max(conds) > 1e4
 
 
-def test_funnels_have_rival_wells_and_box_starts_and_join_no_mixture():
+def test_funnels_have_rival_wells_and_box_starts_and_join_one_training_mixture():
     from rover_envs.core import sample_start
 
     gen = np.random.default_rng(11)
     for mixture in ("all", "all_rippled", "broad"):
         assert "funnels" not in {L.make(mixture, rng=gen).family for _ in range(200)}
+    # its one training mixture: all_rippled's five and funnels, drawn uniformly
+    drawn = [L.make("all_rippled_funnels", rng=gen).family for _ in range(600)]
+    assert set(drawn) == {*L.FAMILY_NAMES, "rippled", "funnels"} and 60 < drawn.count("funnels") < 140
     local = 0
     for _ in range(30):
         f = L.make("funnels", rng=gen)

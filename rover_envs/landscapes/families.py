@@ -49,8 +49,9 @@ uniformly from all seven families):
   the minimiser) and ``kappa`` log-uniform in [0.3, 300] (from a bump-free bowl to a field of
   deep local minima over the bowl's global structure).
 
-Two more, generated for validation (drawn only by name, in no mixture, so they change no other
-family's or mixture's draws):
+Two more, generated for validation (drawn only by name, in no mixture but
+``"all_rippled_funnels"`` (``"all_rippled"`` plus funnels, a training mixture of its own), so they
+change no other family's or mixture's draws):
 
 * **funnels** — four Gaussian wells of one shared, rotated, anisotropic width (length scales
   log-uniform in [0.4, 1.2]) at centres uniform in ``[-3, 3]^2``, depths log-uniform in [1, 10]
@@ -278,6 +279,7 @@ MIXTURES: dict[str, tuple[str, ...]] = {
     "all": FAMILY_NAMES,
     "all_rippled": (*FAMILY_NAMES, "rippled"),
     "broad": (*FAMILY_NAMES, "rippled", "ill_conditioned", "multiscale"),
+    "all_rippled_funnels": (*FAMILY_NAMES, "rippled", "funnels"),
 }
 """Names that draw a family uniformly per landscape."""
 
