@@ -455,20 +455,8 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
     for row in out["solved"].values():
         assert row[0]["quadratic"] in (0.0, 0.5, 1.0)
     assert "[reflect]" in (tmp_path / "b.md").read_text()
-    domain = bounded.main(
-        [
-            str(tmp_path),
-            "--landscapes",
-            "2",
-            "--families",
-            "quadratic",
-            "--box",
-            "domain",
-            "--boundary",
-            "clip",
-        ]
-        + ["--zoom-cap", "on", "--out", str(tmp_path / "d.md")]
-    )
+    args = ["--landscapes", "2", "--families", "quadratic", "--box", "domain", "--boundary", "clip"]
+    domain = bounded.main([str(tmp_path), *args, "--zoom-cap", "on", "--out", str(tmp_path / "d.md")])
     assert set(domain["median"]) == {"tiny [clip]", "tiny [none]"}
     assert "the domain [-5, 5]^2" in (tmp_path / "d.md").read_text()
 
