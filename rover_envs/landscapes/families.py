@@ -49,9 +49,9 @@ uniformly from all seven families):
   the minimiser) and ``kappa`` log-uniform in [0.3, 300] (from a bump-free bowl to a field of
   deep local minima over the bowl's global structure).
 
-Two more, generated for validation (drawn only by name, in no mixture but
-``"all_rippled_funnels"`` (``"all_rippled"`` plus funnels, a training mixture of its own), so they
-change no other family's or mixture's draws):
+Two more, generated for validation and drawn by name (funnels also in one training mixture of
+its own, ``"all_rippled_funnels"``: ``"all_rippled"`` plus funnels), so they change no other
+family's or mixture's draws:
 
 * **funnels** — four Gaussian wells of one shared, rotated, anisotropic width (length scales
   log-uniform in [0.4, 1.2]) at centres uniform in ``[-3, 3]^2``, depths log-uniform in [1, 10]
