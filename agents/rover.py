@@ -61,7 +61,7 @@ from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
 from rover_envs.grid import grid_points, rescale
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
-from rover_envs.transition import clip_actions, transition, zoom_caps
+from rover_envs.transition import GUARDS, clip_actions, guard_actions, transition, zoom_caps
 
 POLICY_NAME = "rover_policy.pt"
 BOUNDED_POLICY_NAME = "rover_box.pt"
@@ -131,6 +131,12 @@ class RoverPolicy:
         env = self.meta.get("config", {}).get("env", {})
         rate = float(env.get("metric_rate", metric_mod.DEFAULT_RATE))
         return env.get("metric", "none"), rate, float(env.get("metric_min_r2", metric_mod.MIN_R2))
+
+    @property
+    def guard(self) -> str:
+        """The zoom guard the actor was trained with (``env.guard``, :func:`rover_envs.transition.
+        guard_actions`; ``"none"`` for policies that predate the option)."""
+        return self.meta.get("config", {}).get("env", {}).get("guard", "none")
 
     @property
     def horizon(self) -> int:
@@ -241,6 +247,7 @@ class RoverDescent:
         metric: tuple[str, float, float] = ("none", metric_mod.DEFAULT_RATE, metric_mod.MIN_R2),
         boundary: str = "clip",
         cap: tuple[float, float] | None = None,
+        guard: str = "none",
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
@@ -280,6 +287,7 @@ class RoverDescent:
             action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start, *feats)
             start = torch.zeros(1, dtype=torch.bool)
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
+            actions = guard_actions(actions, values.reshape(1, n, n), guard)
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
             if cap is not None:  # no wider than the bounds can show
                 alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
@@ -328,6 +336,7 @@ class RoverDescent:
         metric: str | None = None,
         boundary: str = "clip",
         zoom_cap: bool = True,
+        guard: str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -368,7 +377,7 @@ class RoverDescent:
             "RoverDescent",
             options,
             max_iter=getattr(self.policy, "horizon", MAX_ITER),  # duck-typed policies: the paper's T
-            own=("step_size", "resolution", "xtol", "move", "metric", "boundary", "zoom_cap"),
+            own=("step_size", "resolution", "xtol", "move", "metric", "boundary", "zoom_cap", "guard"),
         )
         x = check_x0(x0)
         if x.size < 2:
@@ -391,6 +400,7 @@ class RoverDescent:
                 metric=metric,
                 boundary=boundary,
                 zoom_cap=zoom_cap,
+                guard=guard,
                 pairs=pairs,
                 **options,
             )
@@ -423,6 +433,11 @@ class RoverDescent:
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
             opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // self._iteration_cost(move))
+        guard = getattr(self.policy, "guard", "none") if guard is None else guard
+        if guard not in GUARDS:
+            raise ValueError(f"unknown guard {guard!r}; valid: {', '.join(GUARDS)}")
+        if strategy is not None and guard != "none":
+            raise ValueError(f"guard={guard!r} is 2-D only; with pairs of dimensions use guard='none'")
         cap = zoom_limits(obj.bounds, self.policy.grid_size) if zoom_cap else None
         if cap is not None:
             alpha, delta = min(alpha, cap[0]), min(delta, cap[1])
@@ -430,7 +445,18 @@ class RoverDescent:
         try:
             if strategy is None:
                 message, success = self._iterate(
-                    obj, rec, obj.clip(x), alpha, delta, opts.max_iter, xtol, move, metric, boundary, cap
+                    obj,
+                    rec,
+                    obj.clip(x),
+                    alpha,
+                    delta,
+                    opts.max_iter,
+                    xtol,
+                    move,
+                    metric,
+                    boundary,
+                    cap,
+                    guard,
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

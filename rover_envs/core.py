@@ -44,7 +44,7 @@ from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample
 from rover_envs.landscapes.fields import NOISE_UNITS, FieldBatch, FieldLandscape
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
 from rover_envs.rewards import REWARDS, RewardInputs, reward_parts, running_mean_of
-from rover_envs.transition import clip_actions, transition, unit, zoom_caps
+from rover_envs.transition import GUARDS, clip_actions, guard_actions, transition, unit, zoom_caps
 
 INITIAL_SCALES = ("distance", "domain")
 DOMAIN_FILL = 0.8
@@ -117,6 +117,10 @@ class EngineConfig:
     metric_min_r2: float = metric_mod.MIN_R2
     """grid_fit updates the shape only from fits that explain at least this fraction of a grid's
     variance, in [0, 1] (grid_fit_floor: the fits that need the floor only)."""
+    guard: str = "none"
+    """An override of the agent's zoom: none (the paper: the action as given) or border (d_alpha
+    and d_delta at least 0 while the grid's minimum lies on its border: shrink only when the grid
+    holds its basin's minimum inside; rover_envs.transition.guard_actions)."""
     box_fraction: float = 0.0
     """The fraction of random-field episodes played in a box of width BOX_WIDTH, in [0, 1]: the
     minimiser and the start lie uniformly in it, at least BOX_MARGIN from every side; grid
@@ -131,6 +135,7 @@ class EngineConfig:
         _choice("noise_unit", self.noise_unit, NOISE_UNITS)
         _choice("initial_scale", self.initial_scale, INITIAL_SCALES)
         _choice("metric", self.metric, metric_mod.METRICS)
+        _choice("guard", self.guard, GUARDS)
         _number("metric_rate", self.metric_rate, minimum=0.0, strict=True)
         if self.metric_rate > 1:
             raise ValueError(f"metric_rate must be in (0, 1]; got {self.metric_rate!r}")
@@ -466,6 +471,7 @@ class Engine:
             actions, with_direction=self.direction_fn is None, with_choice=cfg.move == "actor"
         )
         direction = self.directions(actions)
+        actions = guard_actions(actions, self.grid, cfg.guard)
         theta, delta = self.theta, self.delta
         every = np.arange(self.B)
         step, self.alpha, self.delta = transition(

@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rover_envs.features import grid_statistics
+
 ACTION_LOW, ACTION_HIGH = -0.5, 1.0
 """The paper's action box for ``(d_alpha, d_delta)`` (section 3.2.3): at most double or halve."""
 
@@ -45,6 +47,34 @@ def clip_actions(actions: np.ndarray, with_direction: bool = False, with_choice:
     out = np.clip(actions[:, :2], ACTION_LOW, ACTION_HIGH)
     if extra:
         out = np.concatenate([out, np.clip(actions[:, 2 : 2 + extra], DIRECTION_LOW, DIRECTION_HIGH)], axis=1)
+    return out
+
+
+GUARDS = ("none", "border")
+"""Overrides of the actor's zoom (:func:`guard_actions`): ``"none"``, the actor's actions as they
+are; ``"border"``, no shrinking while the grid's minimum lies on its border."""
+
+
+def guard_actions(actions: np.ndarray, grid: np.ndarray, guard: str = "border") -> np.ndarray:
+    """``actions (B, >= 2)`` with ``(d_alpha, d_delta)`` raised to at least 0 in the slots whose
+    raw grid ``(B, n, n)``, n odd, has its minimum on the border and strictly below its centre
+    (``guard="border"``): the grid then shows its basin's minimum beyond it, so the zoom holds
+    until a grid contains it (the contraction rule of pattern search: shrink only when the centre
+    region holds the best sample). Strictly below: samples clipped onto a bound repeat the
+    centre's value when the iterate sits on it, so a minimum on the bound does not hold the zoom.
+    NaN or inf samples count as the grid's worst value. ``guard="none"``: unchanged."""
+    if guard not in GUARDS:
+        raise ValueError(f"unknown guard {guard!r}; valid: {', '.join(GUARDS)}")
+    if guard == "none":
+        return actions
+    grid = np.asarray(grid, dtype=float)
+    n = grid.shape[-1]
+    _, on_border, _ = grid_statistics(grid)
+    flat = np.where(np.isfinite(grid), grid, np.inf).reshape(len(grid), -1)
+    below = flat.min(axis=1) < flat[:, (n * n) // 2]
+    hold = on_border.astype(bool) & below
+    out = np.array(actions, dtype=float, copy=True)
+    out[hold, :2] = np.maximum(out[hold, :2], 0.0)
     return out
 
 
