@@ -361,8 +361,11 @@ class RoverDescent:
         ``zoom_cap`` (under finite bounds, alpha at most the box's smallest width ``w`` and delta
         at most ``w / ((n - 1) / 2)``, where the grid covers the box from anywhere in it: a wider
         grid only repeats clipped or mirrored samples; default on; over pairs of dimensions, for
-        each pair), ``pairs`` (for ``d > 2``, or to run a 2-D problem through the same code: the
-        pair-sampling strategy of
+        each pair), ``guard`` (an override of the actor's zoom, :func:`rover_envs.transition.
+        guard_actions`: ``"none"``, or ``"border"``, no shrinking while the grid's minimum lies on
+        its border below its centre; default: the guard the policy was trained with,
+        ``policy.guard``; 2-D only), ``pairs`` (for ``d > 2``, or to run a 2-D problem through
+        the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
         (l = 1), or a callable ``(rng, d) -> (m, 2)`` ints drawing one iteration's pairs, seeded

@@ -82,6 +82,7 @@ def test_pickling_round_trip_continues_identically():
         ({"grid_size": 1}, "grid_size"),
         ({"noise": -1.0}, "noise"),
         ({"noise_unit": "db"}, "valid: amplitude, kernel"),
+        ({"guard": "edge"}, "unknown guard .edge.; valid: none, border"),
         ({"family": "ackley", "noise_unit": "kernel"}, "is an analytic function"),
         ({"colour": "red"}, "valid: family"),
         ({"step_size_range": (0.5, 0.1)}, "step_size_range"),

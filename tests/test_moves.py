@@ -192,11 +192,12 @@ def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():
 
 
 # -- Boxed episodes (box_fraction, reset option bounds): the env meets the bounds RoverDescent keeps ---------
-def test_the_optimiser_replays_a_boxed_environment_episode():
+@pytest.mark.parametrize("guard", ["none", "border"])
+def test_the_optimiser_replays_a_boxed_environment_episode(guard):
     """options['bounds']: the env clips grids and steps and caps alpha and delta as
     RoverDescent(bounds=..., boundary='clip', zoom_cap=True) does, so the shipped bounded policy's iterates,
     step sizes and resolutions are the same in both (start near a side, alpha0 and delta0 above
-    the caps)."""
+    the caps); with the zoom guard too."""
     from agents import RoverDescent
     from experiments.heldout import actor_policy
     from rover_envs.landscapes import make
@@ -211,8 +212,16 @@ def test_the_optimiser_replays_a_boxed_environment_episode():
     env_cfg = rover.policy.meta["config"]["env"]
     kwargs = {k: env_cfg[k] for k in ("move", "features", "grid_size", "metric")}
     res = rover.minimize(
-        f, x0, step_size=a0, resolution=d0, vectorized=True, bounds=bounds, metric=kwargs["metric"]
+        f,
+        x0,
+        step_size=a0,
+        resolution=d0,
+        vectorized=True,
+        bounds=bounds,
+        metric=kwargs["metric"],
+        guard=guard,
     )
+    kwargs["guard"] = guard
     env = gym.make(
         "RoverLandscape-v0", angle_net_path=rover.policy.meta["config"]["agent"]["angle_net"], **kwargs
     )
@@ -316,3 +325,78 @@ def test_the_shipped_optimiser_runs_its_boxed_policy_only_under_finite_bounds(mo
     monkeypatch.setenv("ROVER_POLICY", str(default_policy_path()))
     assert RoverDescent.pretrained().bounded_policy is None and default_bounded_policy_path() is None
     assert isinstance(RoverDescent.pretrained().policy, RoverPolicy)
+
+
+# -- The zoom guard: no shrinking while the grid's minimum lies on its border below its centre ---------------
+def _grid_with_min_at(row: int, col: int, n: int = 7, value: float = -1.0) -> np.ndarray:
+    grid = np.zeros((n, n))
+    grid[row, col] = value
+    return grid
+
+
+def test_guard_holds_the_zoom_only_while_the_minimum_is_on_the_border_below_the_centre():
+    from rover_envs.transition import guard_actions
+
+    actions = np.array([[-0.5, -0.3], [-0.5, -0.3], [0.4, -0.2], [-0.5, -0.3], [-0.5, -0.3], [-0.1, -0.1]])
+    grids = np.stack(
+        [
+            _grid_with_min_at(0, 3),  # on the border, below the centre: held
+            _grid_with_min_at(2, 4),  # inside: the actor's actions
+            _grid_with_min_at(6, 6),  # held, and a growth stays a growth
+            _grid_with_min_at(3, 3),  # the centre itself
+            _grid_with_min_at(0, 0, value=0.0),  # a flat grid: its minimum ties the centre
+            np.where(_grid_with_min_at(3, 0) == 0, 1.0, np.nan),  # NaN counts as the worst value
+        ]
+    )
+    guarded = guard_actions(actions, grids, "border")
+    expected = actions.copy()
+    expected[0] = expected[2, 1] = 0.0
+    expected[2, 0] = 0.4
+    np.testing.assert_array_equal(guarded, expected)
+    np.testing.assert_array_equal(guard_actions(actions, grids, "none"), actions)
+    with pytest.raises(ValueError, match="unknown guard 'edge'; valid: none, border"):
+        guard_actions(actions, grids, "edge")
+
+
+def test_guard_does_not_hold_the_zoom_at_a_minimiser_on_a_bound():
+    """Samples clipped onto a bound repeat the centre's value when the iterate sits on the
+    minimiser there: the grid's minimum ties the centre, so the zoom may shrink; a grid that
+    sees the minimiser beyond its border (iterate inside) holds it."""
+    from rover_envs.grid import grid_points
+    from rover_envs.transition import guard_actions
+
+    def fun(x):  # the minimiser (1, 0.3) sits on the upper bound of the first coordinate
+        return (x[..., 0] - 1.0) ** 2 + (x[..., 1] - 0.3) ** 2 - np.minimum(x[..., 0] - 1.0, 0.0)
+
+    bounds = np.array([[-1.0, 1.0], [-1.0, 1.0]])
+    shrink = np.array([[-0.5, -0.5]])
+    for theta, held in (([1.0, 0.3], False), ([0.5, 0.3], True)):
+        points = np.clip(grid_points(np.array([theta]), np.array([0.1]), 7), bounds[:, 0], bounds[:, 1])
+        grid = fun(points).reshape(1, 7, 7)
+        expected = np.zeros((1, 2)) if held else shrink
+        np.testing.assert_array_equal(guard_actions(shrink, grid, "border"), expected)
+
+
+def test_a_policy_trained_with_the_guard_runs_it_by_default(tmp_path):
+    from agents import RoverDescent
+    from agents.rover import RoverPolicy
+    from rover_envs.landscapes import make
+
+    base = RoverDescent.pretrained("agents/pretrained/rover_policy.pt").policy
+    assert base.guard == "none"  # policies that predate the option
+    meta = {
+        **base.meta,
+        "config": {**base.meta["config"], "env": {**base.meta["config"]["env"], "guard": "border"}},
+    }
+    guarded = RoverDescent(RoverPolicy(base.angle, base.actor, base.actor_arch, meta))
+    f = make("valley", rng=np.random.default_rng(5))
+    x0 = f.minimum[0] + np.array([6.0, -4.0])
+    default = guarded.minimize(f, x0, vectorized=True)
+    explicit = RoverDescent(base).minimize(f, x0, vectorized=True, guard="border")
+    plain = RoverDescent(base).minimize(f, x0, vectorized=True)
+    np.testing.assert_array_equal(default.history["x"], explicit.history["x"])
+    assert not np.array_equal(default.history["resolution"], plain.history["resolution"])
+    with pytest.raises(ValueError, match="unknown guard"):
+        guarded.minimize(f, x0, vectorized=True, guard="edge")
+    with pytest.raises(ValueError, match="2-D only"):
+        guarded.minimize(lambda x: np.sum(x**2), np.ones(4), guard="border")
