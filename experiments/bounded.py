@@ -17,7 +17,13 @@ Two ways to put a landscape in a box (``--box``):
   ``[-3, 3]^2``) keeps its coordinates, so every rival well is in the box and the global one
   anywhere among them; every other family is translated so that its minimiser lies uniformly in
   ``[-START, START]^2``. A box placed around the global minimiser can leave rival wells out;
-  this one cannot.
+  this one cannot;
+* ``side``: the same domain and starts, every landscape translated so that its minimiser lies
+  beyond one side (a side drawn uniformly, ``SIDE_GAP`` beyond it, uniform in ``[-START,
+  START]`` along it): the constrained optimum lies on the bound, as in a constrained problem
+  whose bounds are active. The reference ``f_star`` is the box's minimum, found by L-BFGS-B with
+  the landscape's gradient from the minimiser's projection and the lowest points of a dense
+  scan of the box; the unbounded reference row is left out (it would leave the box).
 
 Then ``RoverDescent`` runs with its defaults (initial alpha and delta from the bounds, the policy's
 move rule, grid shape and horizon), once per rule with and without ``zoom_cap`` (rows ``[rule]``
@@ -31,6 +37,7 @@ it) and the fraction solved (below ``heldout.SOLVED``), per family, mean ± std 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -38,11 +45,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from agents.baselines import BASELINES
 from agents.rover import BOUNDARIES, RoverDescent
 from experiments import heldout
 from experiments.config import load
 from experiments.runs import cli
-from experiments.schemas import DDPGExperiment
+from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
 from rover_envs.core import BOX_MARGIN, BOX_WIDTH
 from rover_envs.landscapes import make
@@ -67,7 +75,12 @@ and (translated families) minimisers."""
 OWN_DOMAIN = ("funnels",)
 """Families whose landscapes have a domain of their own (all their wells inside ``[-START,
 START]^2``): ``--box domain`` keeps their coordinates."""
-BOXES = ("minimiser", "domain")
+SIDE_GAP = (0.5, 3.0)
+"""``--box side``: how far beyond the side the landscape's minimiser lies (uniform)."""
+SIDE_STARTS, SIDE_SCAN = 24, 801
+"""``--box side``: the bounded L-BFGS-B search for the box's minimum starts from the
+``SIDE_STARTS`` lowest points of a ``SIDE_SCAN x SIDE_SCAN`` grid over the box."""
+BOXES = ("minimiser", "domain", "side")
 BOX_LINES = {
     "minimiser": f"a box of width {WIDTH:g} around each landscape's minimiser",
     "domain": (
@@ -75,7 +88,17 @@ BOX_LINES = {
         f"{', '.join(OWN_DOMAIN)} in its own coordinates (every well inside), every other landscape "
         f"translated to a minimiser uniform in [-{START:g}, {START:g}]^2"
     ),
+    "side": (
+        f"the domain [-{DOMAIN:g}, {DOMAIN:g}]^2, starts uniform in [-{START:g}, {START:g}]^2, every "
+        f"landscape translated to a minimiser {SIDE_GAP[0]:g}-{SIDE_GAP[1]:g} beyond a side (the "
+        "constrained optimum on the bound; f_star the box's minimum by multi-start L-BFGS-B)"
+    ),
 }
+REFERENCES = ("shipped", "grid_controller", "nelder_mead", "cma_es")
+"""``--references``: the shipped optimiser and baselines (one run each at ``BUDGET`` evaluations,
+bounds passed as they are), scored on the landscapes of ``--reference-seeds``."""
+BUDGET = 30 * 49 + 1
+"""The baselines' evaluations: what the shipped optimiser's 30 iterations cost (BBOB's budget)."""
 UNBOUNDED = "none"
 """The reference row's label: the same runs without bounds."""
 
@@ -88,6 +111,9 @@ class Translated:
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.f(np.asarray(x, dtype=float) - self.shift)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return self.f.grad(np.asarray(x, dtype=float) - self.shift)
 
     @property
     def minimum(self) -> tuple[np.ndarray, float]:
@@ -102,6 +128,8 @@ def problems(family: str, count: int, seed: int, box: str = "minimiser") -> list
         raise ValueError(f"unknown box {box!r}; choose one of {', '.join(BOXES)}")
     if box == "domain":
         return _domain_problems(family, count, seed)
+    if box == "side":
+        return _side_problems(family, count, seed)
     rng = np.random.default_rng([seed, sum(map(ord, family))])
     out = []
     for _ in range(count):
@@ -128,6 +156,44 @@ def _domain_problems(family: str, count: int, seed: int) -> list[tuple]:
     return out
 
 
+def box_minimum(f, bounds: np.ndarray, x_star: np.ndarray) -> float:
+    """The least value of ``f`` in ``bounds`` that bounded L-BFGS-B (with ``f.grad``) finds from the
+    projection of ``x_star`` onto the box and the ``SIDE_STARTS`` lowest points of a
+    ``SIDE_SCAN``-point grid over it (ripples finer than the scan can hide a lower basin)."""
+    from scipy.optimize import minimize
+
+    def value_and_grad(x):
+        return float(f(x[None])[0]), np.asarray(f.grad(x[None])[0], dtype=float)
+
+    axes = [np.linspace(lo, hi, SIDE_SCAN) for lo, hi in bounds]
+    scan = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+    lowest = scan[np.argsort(f(scan))[:SIDE_STARTS]]
+    starts = [np.clip(x_star, bounds[:, 0], bounds[:, 1]), *lowest]
+    options = {"ftol": 0.0, "gtol": 1e-14, "maxiter": 2000}
+    best = min(
+        minimize(value_and_grad, x, jac=True, method="L-BFGS-B", bounds=bounds, options=options).fun
+        for x in starts
+    )
+    return float(best)
+
+
+@functools.cache  # the reference search is the costly part; every run of a seed shares it
+def _side_problems(family: str, count: int, seed: int) -> list[tuple]:
+    rng = np.random.default_rng([seed, sum(map(ord, family)), 2])  # a stream of its own
+    bounds = np.array([[-DOMAIN, DOMAIN], [-DOMAIN, DOMAIN]])
+    out = []
+    for _ in range(count):
+        f = make(family, rng=rng)
+        axis, sign = rng.integers(2), rng.choice([-1.0, 1.0])
+        target = np.empty(2)
+        target[axis] = sign * (DOMAIN + rng.uniform(*SIDE_GAP))
+        target[1 - axis] = rng.uniform(-START, START)
+        f = Translated(f, target - np.asarray(f.minimum[0], dtype=float))
+        x0 = rng.uniform(-START, START, 2)
+        out.append((f, box_minimum(f, bounds, target), bounds.copy(), x0))
+    return out
+
+
 def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
     """Row label -> ``minimize`` keywords: each rule with each ``zoom_cap``, and no bounds."""
     out = {
@@ -138,30 +204,67 @@ def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
     return {**out, UNBOUNDED: {}}
 
 
+def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
+    """``rows`` without the unbounded reference where the box's minimum is not the landscape's."""
+    return {k: v for k, v in rows.items() if not (box == "side" and k == UNBOUNDED)}
+
+
+def evaluate(
+    minimize, seed: int, rows: dict[str, dict], families: tuple[str, ...], landscapes: int, box: str
+) -> dict[str, dict[str, np.ndarray]]:
+    """``{row: {family: normalised regrets}}`` of ``minimize(fun, x0, **kw)`` on the landscapes of
+    ``seed``, ``kw`` each row's keywords and ``bounds`` (none in the ``UNBOUNDED`` row)."""
+    out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
+    for family in families:
+        regrets: dict[str, list[float]] = {row: [] for row in rows}
+        for f, f_star, bounds, x0 in problems(family, landscapes, seed, box):
+            fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+            span = max(float(fun(x0)[0]) - f_star, 1e-300)
+            for row, options in rows.items():
+                kw = {} if row == UNBOUNDED else {"bounds": bounds, **options}
+                regrets[row].append((minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
+        for row in rows:
+            out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
+    return out
+
+
 def evaluate_run(
     run: Path, rows: dict[str, dict], families: tuple[str, ...], landscapes: int, box: str = "minimiser"
 ) -> tuple[str, dict[str, dict[str, np.ndarray]]]:
     """``(experiment name, {row: {family: normalised regrets}})`` of one finished run."""
     cfg = load(DDPGExperiment, run / "config.yaml")
     rover = RoverDescent.pretrained(run / "rover_policy.pt")
-    out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
-    for family in families:
-        probs = problems(family, landscapes, cfg.seed + cfg.eval.seed_offset, box)
-        regrets: dict[str, list[float]] = {row: [] for row in rows}
-        for f, f_star, bounds, x0 in probs:
-            fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
-            span = max(float(fun(x0)[0]) - f_star, 1e-300)
-            for row, options in rows.items():
-                kw = {"bounds": bounds, **options} if options else {}
-                regrets[row].append((rover.minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
-        for row in rows:
-            out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
-    return cfg.name, out
+    return cfg.name, evaluate(
+        rover.minimize, cfg.seed + cfg.eval.seed_offset, rows, families, landscapes, box
+    )
+
+
+def reference(name: str):
+    """``--references``' optimiser ``name`` as ``minimize(fun, x0, **kw)``: the shipped optimiser
+    (its policy for bounded problems under bounds) or a baseline at the BBOB budget."""
+    if name == "shipped":
+        return RoverDescent.pretrained().minimize
+    method = BASELINES[name]
+    return lambda fun, x0, **kw: method(fun, x0, max_evals=BUDGET, **kw)
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+", type=Path, help="sweep folders or run folders")
+    parser.add_argument("folders", nargs="*", type=Path, help="sweep folders or run folders")
+    parser.add_argument(
+        "--references",
+        nargs="*",
+        default=[],
+        choices=REFERENCES,
+        help="also score these optimisers (rows '<name> [bounds]')",
+    )
+    parser.add_argument(
+        "--reference-seeds",
+        nargs="+",
+        type=int,
+        default=[0, 1, 2],
+        help="the references' landscapes: those of runs with these seeds",
+    )
     parser.add_argument("--boundary", nargs="+", default=list(BOUNDARIES), choices=list(BOUNDARIES))
     parser.add_argument(
         "--zoom-cap", choices=("on", "off", "both"), default="both", help="zoom_cap of the bounded rows"
@@ -175,20 +278,34 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
-    rows, families = settings(tuple(args.boundary), caps), tuple(args.families)
-    runs = find_runs(args.folders)
+    rows, families = rows_for(args.box, settings(tuple(args.boundary), caps)), tuple(args.families)
+    if not args.folders and not args.references:
+        parser.error("give run or sweep folders, --references, or both")
+    runs = find_runs(args.folders) if args.folders else []
     results: dict[str, dict[tuple[str, str], list[dict]]] = {"median": {}, "solved": {}}
     names = []
-    for run in tqdm(runs, desc="runs", unit="run"):
-        name, out = evaluate_run(run, rows, families, args.landscapes, args.box)
-        names.append(name)
-        for label in rows:
+
+    def collect(name: str, out: dict[str, dict[str, np.ndarray]]) -> None:
+        for label in out:
             results["median"].setdefault((name, label), []).append(
                 {f: float(np.log10(np.median(out[label][f]))) for f in families}
             )
             results["solved"].setdefault((name, label), []).append(
                 {f: float(np.mean(out[label][f] < heldout.SOLVED)) for f in families}
             )
+
+    for run in tqdm(runs, desc="runs", unit="run"):
+        name, out = evaluate_run(run, rows, families, args.landscapes, args.box)
+        names.append(name)
+        collect(name, out)
+    offset = HeldoutConfig().seed_offset
+    for name in args.references:
+        for seed in tqdm(args.reference_seeds, desc=name, unit="seed"):
+            collect(
+                name,
+                evaluate(reference(name), seed + offset, {"bounds": {}}, families, args.landscapes, args.box),
+            )
+        names.append(name)
     labels = variant_labels(names)
     results = {
         statistic: {f"{labels[name]} [{label}]": runs for (name, label), runs in by_row.items()}
@@ -199,8 +316,9 @@ def main(argv: list[str] | None = None) -> dict:
         "",
         f"`python -m experiments.bounded {' '.join(argv if argv is not None else sys.argv[1:])}`: "
         + BOX_LINES[args.box]
-        + f", {args.landscapes} landscapes per family; rows `[{UNBOUNDED}]` run without bounds. No test "
-        "function is involved.",
+        + f", {args.landscapes} landscapes per family"
+        + (f"; rows `[{UNBOUNDED}]` run without bounds" if UNBOUNDED in rows else "")
+        + ". No test function is involved.",
     ]
     for statistic in ("median", "solved"):
         lines += ["", f"## {STATISTICS[statistic]}", "", *table(results[statistic], families)]

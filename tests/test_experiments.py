@@ -432,6 +432,37 @@ def test_domain_boxes_keep_own_wells_and_translate_the_rest_reproducibly():
         problems("quadratic", 1, 7, "frame")
 
 
+def test_side_boxes_put_the_minimiser_beyond_a_side_and_find_the_box_minimum():
+    from experiments.bounded import DOMAIN, SIDE_GAP, START, problems
+
+    first, again = problems("rippled", 4, 7, "side"), problems("rippled", 4, 7, "side")
+    g = np.linspace(-DOMAIN, DOMAIN, 1201)
+    scan = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
+    for (f, f_star, bounds, x0), (_, f_star2, _, x02) in zip(first, again):
+        np.testing.assert_array_equal(bounds, [[-DOMAIN, DOMAIN], [-DOMAIN, DOMAIN]])
+        np.testing.assert_array_equal(x0, x02)
+        assert f_star == f_star2 and np.all(np.abs(x0) <= START)
+        beyond = np.abs(np.asarray(f.minimum[0])) - DOMAIN
+        assert np.max(beyond) >= SIDE_GAP[0] - 1e-9 and np.max(beyond) <= SIDE_GAP[1] + 1e-9
+        assert np.min(beyond) <= START - DOMAIN + 1e-9  # within [-START, START] along the side
+        # the reference is the box's minimum: no finer scan finds lower, and it is above the free one
+        assert f_star <= float(f(scan).min()) + 1e-12 and f_star > f.minimum[1]
+
+
+def test_bounded_scores_references_on_the_landscapes_of_their_seeds(tmp_path):
+    from experiments import bounded
+
+    args = ["--families", "quadratic", "--landscapes", "2", "--box", "side", "--reference-seeds", "0", "1"]
+    out = bounded.main(["--references", "grid_controller", *args, "--out", str(tmp_path / "r.md")])
+    assert (
+        set(out["median"]) == {"grid_controller [bounds]"}
+        and len(out["median"]["grid_controller [bounds]"]) == 2
+    )
+    assert "beyond a side" in (tmp_path / "r.md").read_text()
+    with pytest.raises(SystemExit):
+        bounded.main(args)  # neither runs nor references
+
+
 @pytest.mark.slow
 def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path):
     from experiments import bounded, train_ddpg
@@ -459,6 +490,8 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
     domain = bounded.main([str(tmp_path), *args, "--zoom-cap", "on", "--out", str(tmp_path / "d.md")])
     assert set(domain["median"]) == {"tiny [clip]", "tiny [none]"}
     assert "the domain [-5, 5]^2" in (tmp_path / "d.md").read_text()
+    side = bounded.main([str(tmp_path), *args[:4], "--box", "side", "--boundary", "clip", "--zoom-cap", "on"])
+    assert set(side["median"]) == {"tiny [clip]"}  # no unbounded row: it would leave the box
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
