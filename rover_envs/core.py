@@ -30,6 +30,7 @@ Conventions (documented for users in the env's docstring):
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,12 @@ BOX_MARGIN = 0.5
 """Minimiser and start lie at least this far inside a drawn box."""
 BOX_DRAWS = 5
 """Uniform draws per slot for a box: boxed or not, the box's offset, the start."""
+SIDE_GAP = (0.5, 3.0)
+"""``box_side_fraction``'s boxes leave the minimiser this far beyond one side (uniform)."""
+SIDE_DRAWS = 4
+"""Uniform draws per slot with ``box_side_fraction > 0``: beyond a side or not, axis, sign, gap."""
+SIDE_SCAN = 41
+"""Points of the scan along the side that seeds the search for a side box's minimum."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,11 @@ class EngineConfig:
     samples and steps are clipped into it and step size and resolution capped as
     RoverDescent(boundary="clip", zoom_cap=True) does, so that the policy meets in training
     the bounds that problems in deployment have. 0: unbounded, the paper."""
+    box_side_fraction: float = 0.0
+    """Of the boxed episodes, the fraction whose box leaves the landscape's minimiser SIDE_GAP
+    beyond one side (drawn uniformly), as a constrained problem with an active bound: the
+    episode's minimum (reward, regret, the teacher's distance) is then the box's, found by
+    bounded L-BFGS-B with the landscape's gradient; in [0, 1], needs box_fraction > 0."""
 
     def __post_init__(self):
         _choice("family", self.family, NAMES)
@@ -145,6 +157,13 @@ class EngineConfig:
         _number("box_fraction", self.box_fraction, minimum=0.0)
         if self.box_fraction > 1:
             raise ValueError(f"box_fraction must be in [0, 1]; got {self.box_fraction!r}")
+        _number("box_side_fraction", self.box_side_fraction, minimum=0.0)
+        if self.box_side_fraction > 1:
+            raise ValueError(f"box_side_fraction must be in [0, 1]; got {self.box_side_fraction!r}")
+        if self.box_side_fraction > 0 and self.box_fraction == 0:
+            raise ValueError(
+                "box_side_fraction is a fraction of the boxed episodes: set box_fraction > 0 too"
+            )
         if self.box_fraction > 0 and self.family in FUNCTIONS:
             raise ValueError(
                 f"box_fraction draws boxes around random fields; {self.family!r} is an analytic "
@@ -252,6 +271,7 @@ class Engine:
         self.shape = metric_mod.initial(B, cfg.metric)
         self.lo, self.hi = np.full((B, 2), -np.inf), np.full((B, 2), np.inf)
         self.boxed = np.zeros(B, dtype=bool)
+        self.side = np.zeros(B, dtype=bool)  # boxes that leave the minimiser beyond a side
 
     # ------------------------------------------------------------------ reset
     def landscape(self, i: int) -> Landscape | None:
@@ -303,6 +323,8 @@ class Engine:
         if self.features is not None:
             self.features.reset(idx, grid, alpha, delta)
         self.f[idx] = self.f0[idx] = f
+        low = self.side[idx] & (f < self.f_star[idx])  # a start below the search's box minimum
+        self.f_star[idx[low]], self.x_star[idx[low]] = f[low], theta[low]
         self._push_history(idx, f)
 
     def _domain_scale(self, idx: np.ndarray, rngs, dist: np.ndarray) -> np.ndarray:
@@ -347,6 +369,7 @@ class Engine:
         box = np.array([[-np.inf, np.inf]] * 2) if bounds is None else _as_box(bounds)
         self.lo[idx], self.hi[idx] = box[:, 0], box[:, 1]
         self.boxed[idx] = bounds is not None
+        self.side[idx] = False
 
     def _draw_boxes(self, idx: np.ndarray, rngs, theta: np.ndarray) -> np.ndarray:
         """``box_fraction`` of the slots ``idx`` in a box around their minimiser, started uniformly
@@ -355,11 +378,50 @@ class Engine:
         boxed = u[:, 0] < self.cfg.box_fraction
         span = BOX_WIDTH - 2.0 * BOX_MARGIN
         lo = self.x_star[idx] - BOX_MARGIN - span * u[:, 1:3]
+        side = np.zeros(len(idx), dtype=bool)
+        if self.cfg.box_side_fraction > 0:
+            v = np.stack([rngs[i].random(SIDE_DRAWS) for i in idx])
+            side = boxed & (v[:, 0] < self.cfg.box_side_fraction)
+            rows = np.flatnonzero(side)
+            axis, beyond_high = (v[rows, 1] < 0.5).astype(int), v[rows, 2] < 0.5
+            gap = SIDE_GAP[0] + (SIDE_GAP[1] - SIDE_GAP[0]) * v[rows, 3]
+            x = self.x_star[idx[rows], axis]
+            lo[rows, axis] = np.where(beyond_high, x - gap - BOX_WIDTH, x + gap)
         start = lo + BOX_MARGIN + span * u[:, 3:5]
         self.lo[idx] = np.where(boxed[:, None], lo, -np.inf)
         self.hi[idx] = np.where(boxed[:, None], lo + BOX_WIDTH, np.inf)
-        self.boxed[idx] = boxed
+        self.boxed[idx], self.side[idx] = boxed, side
+        for i in idx[side]:
+            self.x_star[i], self.f_star[i] = self._box_minimum(i)
         return np.where(boxed[:, None], start, theta)
+
+    def _box_minimum(self, i: int) -> tuple[np.ndarray, float]:
+        """Slot ``i``'s least value in its box, by bounded L-BFGS-B with the landscape's gradient
+        from the projection of its minimiser and the lowest of ``SIDE_SCAN`` points along the box's
+        sides (a side box's minimum lies on a side unless a rival basin inside is lower); should the
+        episode's iterate ever go lower, that value becomes the minimum from then on."""
+        from scipy.optimize import minimize
+
+        land = self.landscape(i)
+        bounds = np.stack([self.lo[i], self.hi[i]], axis=-1)
+
+        def value_and_grad(x):
+            return float(land(x[None])[0]), np.asarray(land.grad(x[None])[0], dtype=float)
+
+        t = np.linspace(0.0, 1.0, SIDE_SCAN)[:, None]
+        corners = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=float)
+        ring = np.concatenate([c0 + t * (c1 - c0) for c0, c1 in itertools.pairwise(corners)])
+        ring = self.lo[i] + ring * (self.hi[i] - self.lo[i])
+        starts = (np.clip(self.x_star[i], self.lo[i], self.hi[i]), ring[np.argmin(land(ring))])
+        options = {"ftol": 0.0, "gtol": 1e-14, "maxiter": 500}
+        best = min(
+            (
+                minimize(value_and_grad, x, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+                for x in starts
+            ),
+            key=lambda r: r.fun,
+        )
+        return np.asarray(best.x, dtype=float), float(best.fun)
 
     def _inside(self, idx, points: np.ndarray) -> np.ndarray:
         """``points`` (``(len(idx), 2)`` or ``(len(idx), m, 2)``) clipped into their slots' boxes."""
@@ -492,6 +554,8 @@ class Engine:
         idx = np.arange(self.B)
         with np.errstate(over="ignore", invalid="ignore"):
             grid, f, finite = self._observe(idx, rngs, skip)
+        lower = self.side & finite & (f < self.f_star)  # below the search's box minimum: it missed a basin
+        self.f_star[lower], self.x_star[lower] = f[lower], self.theta[lower]
         far = np.linalg.norm(self.theta - self.x_star, axis=1) > DIVERGENCE_FACTOR * self.scale
         state_ok = np.all(np.isfinite(self.theta), axis=1) & np.isfinite(self.alpha) & np.isfinite(self.delta)
         diverged = ~state_ok | far

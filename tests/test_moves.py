@@ -400,3 +400,80 @@ def test_a_policy_trained_with_the_guard_runs_it_by_default(tmp_path):
         guarded.minimize(f, x0, vectorized=True, guard="edge")
     with pytest.raises(ValueError, match="2-D only"):
         guarded.minimize(lambda x: np.sum(x**2), np.ones(4), guard="border")
+
+
+def test_side_boxes_leave_the_minimiser_beyond_a_side_and_score_the_box_minimum():
+    """box_side_fraction: those boxed episodes' minimum (reward, regret, teacher's distance) is the
+    box's, on the side past which the landscape's own minimiser lies; the other boxes are drawn
+    as without the option."""
+    from rover_envs.core import BOX_MARGIN, BOX_WIDTH, SIDE_GAP
+
+    def reset(seed, side):
+        env = gym.make_vec(
+            "RoverLandscape-v0",
+            num_envs=24,
+            vectorization_mode="vector_entry_point",
+            family="all_rippled",
+            box_fraction=0.5,
+            box_side_fraction=side,
+            move="best_sample",
+        )
+        _, info = env.reset(seed=seed)
+        return env.unwrapped._engine, info
+
+    engine, info = reset(3, 0.5)
+    again, info2 = reset(3, 0.5)
+    np.testing.assert_array_equal(engine.x_star, again.x_star)
+    np.testing.assert_array_equal(info["theta"], info2["theta"])
+    sides = 0
+    for i in np.flatnonzero(engine.boxed):
+        lo, hi = engine.lo[i], engine.hi[i]
+        np.testing.assert_allclose(hi - lo, BOX_WIDTH)
+        assert np.all(info["theta"][i] >= lo + BOX_MARGIN - 1e-9) and np.all(
+            info["theta"][i] <= hi - BOX_MARGIN + 1e-9
+        )
+        own = np.asarray(engine.landscape(i).minimum[0])
+        outside = np.maximum(lo - own, own - hi)
+        if np.all(outside <= 0):  # a box around its minimiser, as without the option
+            np.testing.assert_array_equal(engine.x_star[i], own)
+            continue
+        sides += 1
+        assert SIDE_GAP[0] - 1e-9 <= outside.max() <= SIDE_GAP[1] + 1e-9 and outside.min() < 0
+        g = np.linspace(0.0, 1.0, 401)
+        scan = lo + np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2) * (hi - lo)
+        land = engine.landscape(i)
+        assert engine.f_star[i] <= float(land(scan).min()) + 1e-9 * max(1.0, abs(engine.f_star[i]))
+        assert engine.f_star[i] == pytest.approx(float(land(engine.x_star[i][None])[0]))
+        assert np.all(engine.x_star[i] >= lo) and np.all(engine.x_star[i] <= hi)
+        assert info["f_star"][i] == engine.f_star[i] and info["regret"][i] >= 0.0  # what rewards read
+    assert sides >= 2
+    # without the option the same seed draws the same boxes as before it existed
+    plain, _ = reset(3, 0.0)
+    assert not np.any(np.maximum(plain.lo - plain.x_star, plain.x_star - plain.hi)[plain.boxed] > 0)
+    with pytest.raises(ValueError, match="set box_fraction > 0 too"):
+        gym.make("RoverLandscape-v0", box_side_fraction=0.5)
+
+
+def test_a_side_box_minimum_that_the_episode_beats_is_lowered_to_what_it_found(monkeypatch):
+    """Should the search for a side box's minimum miss a lower basin, the episode's own lower
+    values become the minimum: regrets stay >= 0 and the running-mean reward bounded."""
+    from rover_envs.core import Engine
+
+    found = Engine._box_minimum
+    monkeypatch.setattr(Engine, "_box_minimum", lambda self, i: (found(self, i)[0], np.inf))
+    env = gym.make_vec(
+        "RoverLandscape-v0",
+        num_envs=16,
+        vectorization_mode="vector_entry_point",
+        family="all_rippled",
+        box_fraction=1.0,
+        box_side_fraction=1.0,
+        move="best_sample",
+    )
+    _, info = env.reset(seed=2)
+    engine = env.unwrapped._engine
+    assert engine.side.all()
+    np.testing.assert_array_equal(engine.f_star, engine.f0)  # the start is the lowest seen so far
+    for _ in range(5):
+        _, reward, _, _, info = env.step(np.zeros((16, 2)))
+        assert np.all(info["regret"] >= 0.0) and np.all(reward <= 0.0)
