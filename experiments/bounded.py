@@ -54,6 +54,7 @@ from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
 from rover_envs.core import BOX_MARGIN, BOX_WIDTH
 from rover_envs.landscapes import make
+from rover_envs.transition import GUARDS
 
 FAMILIES = (
     "quadratic",
@@ -221,7 +222,7 @@ def evaluate(
             fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
             span = max(float(fun(x0)[0]) - f_star, 1e-300)
             for row, options in rows.items():
-                kw = {} if row == UNBOUNDED else {"bounds": bounds, **options}
+                kw = ({} if row == UNBOUNDED else {"bounds": bounds}) | options
                 regrets[row].append((minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
         for row in rows:
             out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
@@ -272,6 +273,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--box", choices=BOXES, default="minimiser", help="how a landscape is boxed (the module's docstring)"
     )
+    parser.add_argument(
+        "--guard",
+        choices=GUARDS,
+        default=None,
+        help="run every policy under this zoom guard (default: the guard each was trained with)",
+    )
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--landscapes", type=int, default=50, help="per family (default 50)")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
@@ -279,6 +286,8 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(1)
     caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
     rows, families = rows_for(args.box, settings(tuple(args.boundary), caps)), tuple(args.families)
+    if args.guard is not None:  # the runs' rows only: the references have no guard to override
+        rows = {row: options | {"guard": args.guard} for row, options in rows.items()}
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []

@@ -60,7 +60,7 @@ def sb3_policy(model) -> Act:
     return act
 
 
-HELDOUT_DEFAULTS = ("family", "step_size_range", "resolution_range", "box_fraction")
+HELDOUT_DEFAULTS = ("family", "step_size_range", "resolution_range", "box_fraction", "box_side_fraction")
 """Keyword arguments the held-out episodes never take from a training config: each family is
 evaluated alone, unbounded (``python -m experiments.bounded`` validates under bounds), from the
 environment's default initial alpha and delta ranges."""

@@ -104,6 +104,10 @@ def test_heldout_env_keeps_the_training_rules_but_not_its_family_or_ranges():
     assert a != b  # the move rule reaches the held-out episodes
     with pytest.raises(ValueError, match="sets the family itself"):
         heldout.evaluate(None, env={"family": "valley"})
+    # a recipe trained in boxes is validated unbounded: neither box option reaches the episodes
+    boxed = heldout.heldout_env(EngineConfig(family="valley", box_fraction=0.5, box_side_fraction=0.3))
+    assert not {"box_fraction", "box_side_fraction"} & set(boxed)
+    heldout.evaluate(None, env=boxed, landscapes=1, families=("valley",))
 
 
 # -- SB3 adapter -----------------------------------------------------------------------------------------
@@ -492,6 +496,8 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
     assert "the domain [-5, 5]^2" in (tmp_path / "d.md").read_text()
     side = bounded.main([str(tmp_path), *args[:4], "--box", "side", "--boundary", "clip", "--zoom-cap", "on"])
     assert set(side["median"]) == {"tiny [clip]"}  # no unbounded row: it would leave the box
+    guarded = bounded.main([str(tmp_path), *args, "--zoom-cap", "on", "--guard", "border"])
+    assert set(guarded["median"]) == {"tiny [clip]", "tiny [none]"}
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
