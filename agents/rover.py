@@ -364,8 +364,8 @@ class RoverDescent:
         each pair), ``guard`` (an override of the actor's zoom, :func:`rover_envs.transition.
         guard_actions`: ``"none"``, or ``"border"``, no shrinking while the grid's minimum lies on
         its border below its centre; default: the guard the policy was trained with,
-        ``policy.guard``; 2-D only), ``pairs`` (for ``d > 2``, or to run a 2-D problem through
-        the same code: the pair-sampling strategy of
+        ``policy.guard``, in 2-D, none over pairs of dimensions; 2-D only), ``pairs`` (for
+        ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
         (l = 1), or a callable ``(rng, d) -> (m, 2)`` ints drawing one iteration's pairs, seeded
@@ -436,11 +436,12 @@ class RoverDescent:
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
             opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // self._iteration_cost(move))
-        guard = getattr(self.policy, "guard", "none") if guard is None else guard
-        if guard not in GUARDS:
+        if guard is not None and guard not in GUARDS:
             raise ValueError(f"unknown guard {guard!r}; valid: {', '.join(GUARDS)}")
-        if strategy is not None and guard != "none":
+        if strategy is not None and guard not in (None, "none"):
             raise ValueError(f"guard={guard!r} is 2-D only; with pairs of dimensions use guard='none'")
+        if guard is None:  # the policy's own in 2-D; pairs of dimensions run without one
+            guard = "none" if strategy is not None else getattr(self.policy, "guard", "none")
         cap = zoom_limits(obj.bounds, self.policy.grid_size) if zoom_cap else None
         if cap is not None:
             alpha, delta = min(alpha, cap[0]), min(delta, cap[1])

@@ -400,6 +400,8 @@ def test_a_policy_trained_with_the_guard_runs_it_by_default(tmp_path):
         guarded.minimize(f, x0, vectorized=True, guard="edge")
     with pytest.raises(ValueError, match="2-D only"):
         guarded.minimize(lambda x: np.sum(x**2), np.ones(4), guard="border")
+    # over pairs of dimensions the policy's guard does not apply: the default runs without it
+    assert guarded.minimize(lambda x: np.sum(x**2), np.ones(4), max_iter=3).nit == 3
 
 
 def test_side_boxes_leave_the_minimiser_beyond_a_side_and_score_the_box_minimum():
