@@ -238,19 +238,19 @@ def test_the_optimiser_replays_a_boxed_environment_episode(guard):
     assert res.history["step_size"][0] == 10.0 and res.history["resolution"][0] == 10.0 / 3.0  # capped
 
 
+def _boxed_vec_env(num_envs: int, **kwargs):
+    """The vector env on the shipped mixture with the best_sample move and boxed episodes."""
+    kwargs = {"family": "all_rippled", "box_fraction": 0.5, "move": "best_sample", **kwargs}
+    return gym.make_vec(
+        "RoverLandscape-v0", num_envs=num_envs, vectorization_mode="vector_entry_point", **kwargs
+    )
+
+
 def test_boxed_episodes_evaluate_only_inside_their_box_and_draw_it_by_seed():
     from rover_envs.core import BOX_MARGIN, BOX_WIDTH
 
     def run(seed):
-        env = gym.make_vec(
-            "RoverLandscape-v0",
-            num_envs=16,
-            vectorization_mode="vector_entry_point",
-            family="all_rippled",
-            box_fraction=0.5,
-            move="best_sample",
-            metric="grid_fit",
-        )
+        env = _boxed_vec_env(16, metric="grid_fit")
         _, info = env.reset(seed=seed)
         engine = env.unwrapped._engine
         lo, hi, boxed = engine.lo.copy(), engine.hi.copy(), engine.boxed.copy()
@@ -411,15 +411,7 @@ def test_side_boxes_leave_the_minimiser_beyond_a_side_and_score_the_box_minimum(
     from rover_envs.core import BOX_MARGIN, BOX_WIDTH, SIDE_GAP
 
     def reset(seed, side):
-        env = gym.make_vec(
-            "RoverLandscape-v0",
-            num_envs=24,
-            vectorization_mode="vector_entry_point",
-            family="all_rippled",
-            box_fraction=0.5,
-            box_side_fraction=side,
-            move="best_sample",
-        )
+        env = _boxed_vec_env(24, box_side_fraction=side)
         _, info = env.reset(seed=seed)
         return env.unwrapped._engine, info
 
@@ -463,15 +455,7 @@ def test_a_side_box_minimum_that_the_episode_beats_is_lowered_to_what_it_found(m
 
     found = Engine._box_minimum
     monkeypatch.setattr(Engine, "_box_minimum", lambda self, i: (found(self, i)[0], np.inf))
-    env = gym.make_vec(
-        "RoverLandscape-v0",
-        num_envs=16,
-        vectorization_mode="vector_entry_point",
-        family="all_rippled",
-        box_fraction=1.0,
-        box_side_fraction=1.0,
-        move="best_sample",
-    )
+    env = _boxed_vec_env(16, box_fraction=1.0, box_side_fraction=1.0)
     _, info = env.reset(seed=2)
     engine = env.unwrapped._engine
     assert engine.side.all()
