@@ -3,7 +3,8 @@
 :class:`RoverPolicy` bundles both networks; it is what ``make train-ddpg`` ships and what
 :class:`RoverDescent` runs. ``make train-ddpg`` ships two: ``rover_policy.pt``, and for problems
 with finite bounds ``rover_box.pt``, the same recipe trained half in boxes (the environment's
-``box_fraction``), which ``RoverDescent.pretrained()`` runs wherever ``bounds`` are finite.
+``box_fraction``) and with the zoom guard (``guard="border"``), which ``RoverDescent.pretrained()``
+runs wherever ``bounds`` are finite.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -194,7 +195,8 @@ class RoverDescent:
     def pretrained(cls, path: str | Path | None = None, bounded: str | Path | None = None) -> RoverDescent:
         """The shipped optimiser (``make train-ddpg``): ``agents/pretrained/rover_policy.pt``, and on
         problems with finite bounds ``agents/pretrained/rover_box.pt`` (trained half in boxes:
-        chosen on bounded validation landscapes, where it solves 0.94 against 0.84; docs/rdpg.md).
+        chosen on bounded validation landscapes, where it solves 0.94 against 0.84; with the zoom
+        guard, a tie there that loses nothing; docs/rdpg.md).
         ``path``: that policy on every problem, unless ``bounded`` names one for bounded problems."""
         bounded_path = default_bounded_policy_path() if path is None and bounded is None else bounded
         return cls(
