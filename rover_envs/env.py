@@ -167,7 +167,9 @@ class RoverLandscapeEnv(gym.Env):
     the grids show; "grid_fit_floor": the same, also from fits whose flat curvature is below the
     fit's resolution; :mod:`rover_envs.metric`), ``metric_rate`` (0.5) and ``metric_min_r2`` (0),
     ``box_fraction`` (0: the fraction of random-field episodes played in a box of width 10 around
-    the minimiser, docs/environment.md),
+    the minimiser, docs/environment.md), ``box_side_fraction`` (0: of those, the fraction whose box
+    leaves the minimiser beyond a side; the episode's minimum is then the box's), ``guard``
+    ("none"; "border": no shrinking while the grid's minimum lies on its border below its centre),
     ``reward_window`` (5), ``reward_clip`` (10),
     ``horizon`` (30), ``step_size_range`` ((0.01, 0.3)), ``resolution_range``
     ((0.005, 0.1)), ``render_mode`` (None or "rgb_array").
