@@ -53,6 +53,7 @@ from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
 from rover_envs.core import BOX_MARGIN, BOX_WIDTH
+from rover_envs.core import box_minimum as least_in_box
 from rover_envs.landscapes import make
 from rover_envs.transition import GUARDS
 
@@ -161,21 +162,11 @@ def box_minimum(f, bounds: np.ndarray, x_star: np.ndarray) -> float:
     """The least value of ``f`` in ``bounds`` that bounded L-BFGS-B (with ``f.grad``) finds from the
     projection of ``x_star`` onto the box and the ``SIDE_STARTS`` lowest points of a
     ``SIDE_SCAN``-point grid over it (ripples finer than the scan can hide a lower basin)."""
-    from scipy.optimize import minimize
-
-    def value_and_grad(x):
-        return float(f(x[None])[0]), np.asarray(f.grad(x[None])[0], dtype=float)
-
     axes = [np.linspace(lo, hi, SIDE_SCAN) for lo, hi in bounds]
     scan = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
     lowest = scan[np.argsort(f(scan))[:SIDE_STARTS]]
     starts = [np.clip(x_star, bounds[:, 0], bounds[:, 1]), *lowest]
-    options = {"ftol": 0.0, "gtol": 1e-14, "maxiter": 2000}
-    best = min(
-        minimize(value_and_grad, x, jac=True, method="L-BFGS-B", bounds=bounds, options=options).fun
-        for x in starts
-    )
-    return float(best)
+    return least_in_box(f, bounds, starts, maxiter=2000)[1]
 
 
 @functools.cache  # the reference search is the costly part; every run of a seed shares it

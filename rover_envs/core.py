@@ -71,6 +71,25 @@ SIDE_SCAN = 41
 """Points of the scan along the side that seeds the search for a side box's minimum."""
 
 
+def box_minimum(land, bounds: np.ndarray, starts, maxiter: int = 500) -> tuple[np.ndarray, float]:
+    """``(x, value)``: the lowest point of ``land`` in ``bounds`` (``(d, 2)``) that bounded L-BFGS-B
+    with the landscape's gradient (``land.grad``) reaches from any of ``starts``."""
+    from scipy.optimize import minimize
+
+    def value_and_grad(x):
+        return float(land(x[None])[0]), np.asarray(land.grad(x[None])[0], dtype=float)
+
+    options = {"ftol": 0.0, "gtol": 1e-14, "maxiter": maxiter}
+    best = min(
+        (
+            minimize(value_and_grad, x, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+            for x in starts
+        ),
+        key=lambda r: r.fun,
+    )
+    return np.asarray(best.x, dtype=float), float(best.fun)
+
+
 @dataclass(frozen=True)
 class EngineConfig:
     """Validated environment parameters (the env's keyword arguments; see its docstring).
@@ -400,28 +419,13 @@ class Engine:
         from the projection of its minimiser and the lowest of ``SIDE_SCAN`` points along the box's
         sides (a side box's minimum lies on a side unless a rival basin inside is lower); should the
         episode's iterate ever go lower, that value becomes the minimum from then on."""
-        from scipy.optimize import minimize
-
         land = self.landscape(i)
-        bounds = np.stack([self.lo[i], self.hi[i]], axis=-1)
-
-        def value_and_grad(x):
-            return float(land(x[None])[0]), np.asarray(land.grad(x[None])[0], dtype=float)
-
         t = np.linspace(0.0, 1.0, SIDE_SCAN)[:, None]
         corners = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]], dtype=float)
         ring = np.concatenate([c0 + t * (c1 - c0) for c0, c1 in itertools.pairwise(corners)])
         ring = self.lo[i] + ring * (self.hi[i] - self.lo[i])
         starts = (np.clip(self.x_star[i], self.lo[i], self.hi[i]), ring[np.argmin(land(ring))])
-        options = {"ftol": 0.0, "gtol": 1e-14, "maxiter": 500}
-        best = min(
-            (
-                minimize(value_and_grad, x, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
-                for x in starts
-            ),
-            key=lambda r: r.fun,
-        )
-        return np.asarray(best.x, dtype=float), float(best.fun)
+        return box_minimum(land, np.stack([self.lo[i], self.hi[i]], axis=-1), starts, maxiter=500)
 
     def _inside(self, idx, points: np.ndarray) -> np.ndarray:
         """``points`` (``(len(idx), 2)`` or ``(len(idx), m, 2)``) clipped into their slots' boxes."""
