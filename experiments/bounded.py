@@ -52,8 +52,7 @@ from experiments.config import load
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
-from rover_envs.core import BOX_MARGIN, BOX_WIDTH
-from rover_envs.core import box_minimum as least_in_box
+from rover_envs.core import BOX_MARGIN, BOX_WIDTH, SIDE_GAP, box_minimum
 from rover_envs.landscapes import make
 from rover_envs.transition import GUARDS
 
@@ -77,8 +76,6 @@ and (translated families) minimisers."""
 OWN_DOMAIN = ("funnels",)
 """Families whose landscapes have a domain of their own (all their wells inside ``[-START,
 START]^2``): ``--box domain`` keeps their coordinates."""
-SIDE_GAP = (0.5, 3.0)
-"""``--box side``: how far beyond the side the landscape's minimiser lies (uniform)."""
 SIDE_STARTS, SIDE_SCAN = 24, 801
 """``--box side``: the bounded L-BFGS-B search for the box's minimum starts from the
 ``SIDE_STARTS`` lowest points of a ``SIDE_SCAN x SIDE_SCAN`` grid over the box."""
@@ -158,7 +155,7 @@ def _domain_problems(family: str, count: int, seed: int) -> list[tuple]:
     return out
 
 
-def box_minimum(f, bounds: np.ndarray, x_star: np.ndarray) -> float:
+def side_minimum(f, bounds: np.ndarray, x_star: np.ndarray) -> float:
     """The least value of ``f`` in ``bounds`` that bounded L-BFGS-B (with ``f.grad``) finds from the
     projection of ``x_star`` onto the box and the ``SIDE_STARTS`` lowest points of a
     ``SIDE_SCAN``-point grid over it (ripples finer than the scan can hide a lower basin)."""
@@ -166,7 +163,7 @@ def box_minimum(f, bounds: np.ndarray, x_star: np.ndarray) -> float:
     scan = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
     lowest = scan[np.argsort(f(scan))[:SIDE_STARTS]]
     starts = [np.clip(x_star, bounds[:, 0], bounds[:, 1]), *lowest]
-    return least_in_box(f, bounds, starts, maxiter=2000)[1]
+    return box_minimum(f, bounds, starts, maxiter=2000)[1]
 
 
 @functools.cache  # the reference search is the costly part; every run of a seed shares it
@@ -182,7 +179,7 @@ def _side_problems(family: str, count: int, seed: int) -> list[tuple]:
         target[1 - axis] = rng.uniform(-START, START)
         f = Translated(f, target - np.asarray(f.minimum[0], dtype=float))
         x0 = rng.uniform(-START, START, 2)
-        out.append((f, box_minimum(f, bounds, target), bounds.copy(), x0))
+        out.append((f, side_minimum(f, bounds, target), bounds.copy(), x0))
     return out
 
 
@@ -300,10 +297,10 @@ def main(argv: list[str] | None = None) -> dict:
         collect(name, out)
     offset = HeldoutConfig().seed_offset
     for name in args.references:
+        minimize = reference(name)  # the shipped weights load once
         for seed in tqdm(args.reference_seeds, desc=name, unit="seed"):
             collect(
-                name,
-                evaluate(reference(name), seed + offset, {"bounds": {}}, families, args.landscapes, args.box),
+                name, evaluate(minimize, seed + offset, {"bounds": {}}, families, args.landscapes, args.box)
             )
         names.append(name)
     labels = variant_labels(names)
