@@ -604,3 +604,57 @@ def test_make_evaluate_runs_end_to_end_on_one_problem(tmp_path):
     assert "49 grid samples per iteration + 1 for the step's end point" in text
     assert "No divergence: the best value found is below the start's on 2 of 2 runs, every run" in text
     assert (tmp_path / "fig_schedules.png").is_file() and (tmp_path / "evaluation.csv").is_file()
+
+
+def _baseline_csv(path: Path, value: float = 1.0) -> Path:
+    from experiments.evaluation.runs import BASELINE_NAMES
+    from rover_envs.landscapes import FUNCTIONS
+
+    rows = ["problem,optimizer,median_regret_30_iterations,median_regret_equal_evals,hyper"]
+    rows += [f"{n},{o},{value},{value},{{}}" for n in FUNCTIONS for o in BASELINE_NAMES]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_seed_spread_rejects_missing_weights_and_baselines(tmp_path):
+    from experiments import seed_spread
+
+    with pytest.raises(SystemExit, match="not a policy file"):
+        seed_spread.weights_path(tmp_path)
+    with pytest.raises(SystemExit, match="make evaluate"):
+        seed_spread.baseline_medians(tmp_path / "missing.csv")
+    partial = tmp_path / "partial.csv"
+    partial.write_text("problem,optimizer,median_regret_30_iterations\nackley,gd,1.0\n")
+    with pytest.raises(SystemExit, match="no tuned baseline rows"):
+        seed_spread.baseline_medians(partial)
+
+
+def test_seed_spread_scores_within_2x_basin_and_divergence_per_weights():
+    from experiments.seed_spread import report
+
+    rows = {
+        "a": {
+            "ackley": {"regrets": np.array([1e-9]), "median": 1e-9, "stuck": 0},
+            "rastrigin": {"regrets": np.array([0.1, 2.0]), "median": 1.05, "stuck": 1},
+        },
+        "b": {
+            "ackley": {"regrets": np.array([3.0]), "median": 3.0, "stuck": 0},
+            "rastrigin": {"regrets": np.array([0.1, 0.2]), "median": 0.15, "stuck": 0},
+        },
+    }
+    baselines = {"ackley": {"gd": 1.0, "cma_es": 1e-3}, "rastrigin": {"gd": 0.5}}
+    lines = report(rows, baselines, runs=2)
+    assert lines[2] == "| a | **1e-09** | 1.1 | 1 of 2 | 1 of 2 | 3 of 4 |"
+    assert lines[3] == "| b | 3 | **0.15** | 1 of 2 | 2 of 2 | 4 of 4 |"
+    assert "within 2x on 1-1 of 2 functions" in lines[-1] and "from 1-2 of 2" in lines[-1]
+
+
+def test_seed_spread_reproduces_its_rows_from_the_same_weights(tmp_path):
+    from experiments import seed_spread
+
+    csv_path = _baseline_csv(tmp_path / "evaluation.csv")
+    args = ["agents/pretrained/rover_box.pt", "--baselines", str(csv_path), "--runs", "2"]
+    first = seed_spread.main([*args, "--functions", "mccormick", "--out", str(tmp_path / "s.md")])
+    second = seed_spread.main([*args, "--functions", "mccormick"])
+    assert first == second and (tmp_path / "s.md").read_text().splitlines() == first
+    assert first[2].startswith("| agents/pretrained/rover_box.pt | ") and first[2].endswith("2 of 2 |")
