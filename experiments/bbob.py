@@ -386,10 +386,10 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
 
 
 def divergence(fr: dict) -> list[str]:
-    """Per learned optimiser and grid controller: the problems whose best value found is not below
-    the first start's."""
+    """For the shipped learned optimiser, the grid controller and every ``--policy`` optimiser: the
+    problems whose best value found is not below the first start's."""
     lines = []
-    for n in ("rover", "grid_controller"):
+    for n in ("rover", "grid_controller", *(n for n in fr if n not in OPTIMIZERS)):
         if "_not_improved" in fr.get(n, {}):
             keys, total = fr[n]["_not_improved"], fr[n]["_problems"]
             lines.append(

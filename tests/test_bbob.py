@@ -125,3 +125,16 @@ def test_an_sb3_run_folder_runs_as_a_named_optimiser(tmp_path):
     assert set(summary["fractions"]) == {"random_search", "tiny_ppo"}
     with pytest.raises(SystemExit, match="NEW_NAME=PATH"):
         bbob.main([*args, "--policy", f"tiny={tmp_path / 'runs'}"])  # a folder without model.zip
+
+
+def test_divergence_is_reported_for_policies_given_on_the_command_line():
+    from experiments.bbob import divergence
+
+    fr = {
+        "rover": {"_problems": 120, "_not_improved": []},
+        "cma_es": {"_problems": 120, "_not_improved": ["f1_i1"]},
+        "my_seed1": {"_problems": 120, "_not_improved": ["f3_i4"]},
+    }
+    lines = divergence(fr)
+    assert len(lines) == 2 and "(rover)" in lines[0] and "on 120 of 120 problems." in lines[0]
+    assert lines[1].startswith("- No divergence (my_seed1)") and lines[1].endswith("not on f3_i4.")
