@@ -74,8 +74,33 @@ MAX_ITER = 30
 XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
-BOUNDARIES = ("clip", "reflect")
+BOUNDARIES = ("clip", "reflect", "penalty")
 """``boundary=`` values: how grid samples and steps beyond ``bounds`` are brought back in."""
+
+
+def penalised(values: np.ndarray, raw: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The grid the actor reads under ``boundary="penalty"``: each sample beyond the bounds keeps
+    the value at its clipped point (the only point evaluated) plus ``lam * distance`` to it, where
+    ``lam`` is the in-box samples' range per unit of the grid's reach (their largest distance from
+    the grid's centre). A bound then shows as a wall as steep as the landscape inside, so a
+    minimum on the bound looks like a valley floor, where clipping shows a flat band that ties it.
+
+    ``values`` ``(m,)``; ``raw`` ``(m, 2)`` the grid before clipping; ``points`` ``(m, 2)`` after.
+    With no sample beyond the bounds, or no spread among the finite in-box samples, ``values``
+    comes back unchanged (as a copy).
+    """
+    values = np.array(values, dtype=float)
+    dist = np.linalg.norm(raw - points, axis=-1)
+    outside = dist > 0
+    inside_finite = ~outside & np.isfinite(values)
+    if not outside.any() or inside_finite.sum() < 2:
+        return values
+    spread = float(np.ptp(values[inside_finite]))
+    centre = raw.mean(axis=0)
+    reach = float(np.max(np.linalg.norm(raw - centre, axis=-1)))
+    if not (spread > 0 and reach > 0):
+        return values
+    return values + (spread / reach) * dist
 
 
 def zoom_limits(bounds: np.ndarray | None, n: int) -> tuple[float, float] | None:
@@ -267,8 +292,10 @@ class RoverDescent:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
             # in the bounds: the points evaluated, so a move to the best sample stays inside
-            points = inside(grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2))
+            raw = grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2)
+            points = inside(raw)
             values = obj(points[0])[None]
+            seen = penalised(values[0], raw[0], points[0])[None] if boundary == "penalty" else values
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
             rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
             if not np.isfinite(f):
@@ -276,11 +303,11 @@ class RoverDescent:
                 return f"fun is not finite at the iterate {where}; stopped with the best finite point", False
             if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
                 return "step size and resolution below xtol", True
-            obs = rescale(values.reshape(1, n, n))[:, None].astype(np.float32)
+            obs = rescale(seen.reshape(1, n, n))[:, None].astype(np.float32)
             direction = metric_mod.apply(shape, self._direction(obs, theta))
             feats = ()
             if history is not None:  # the environment's features=True observation
-                grid = values.reshape(1, n, n)
+                grid = seen.reshape(1, n, n)
                 if it == 0:
                     history.reset([0], grid, alpha, delta)
                 else:
@@ -289,7 +316,7 @@ class RoverDescent:
             action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start, *feats)
             start = torch.zeros(1, dtype=torch.bool)
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
-            actions = guard_actions(actions, values.reshape(1, n, n), guard)
+            actions = guard_actions(actions, seen.reshape(1, n, n), guard)
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
             if cap is not None:  # no wider than the bounds can show
                 alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
@@ -297,7 +324,7 @@ class RoverDescent:
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
             if shape is not None:  # the grid just read shapes the next one
-                shape = metric_mod.update(shape, values.reshape(1, n, n), *metric[1:], metric[0])
+                shape = metric_mod.update(shape, seen.reshape(1, n, n), *metric[1:], metric[0])
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 
@@ -359,7 +386,10 @@ class RoverDescent:
         the policy's, ``policy.metric``; 2-D only: runs over pairs of dimensions use square
         grids), ``boundary`` (how grid samples and steps keep to ``bounds``: ``"clip"`` moves a
         point beyond a bound onto it, ``"reflect"`` mirrors it back in, so that a grid near a
-        bound shows the landscape's mirror image instead of a flat band; 2-D only),
+        bound shows the landscape's mirror image instead of a flat band; ``"penalty"`` clips, but
+        the actor reads each clipped sample's value plus a wall as steep as the grid's in-box
+        range per unit of its reach (:func:`penalised`), so a minimum on a bound looks like a
+        valley floor; only clipped points are evaluated; 2-D only),
         ``zoom_cap`` (under finite bounds, alpha at most the box's smallest width ``w`` and delta
         at most ``w / ((n - 1) / 2)``, where the grid covers the box from anywhere in it: a wider
         grid only repeats clipped or mirrored samples; default on; over pairs of dimensions, for

@@ -485,7 +485,16 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
         [str(tmp_path), "--landscapes", "2", "--families", "quadratic", "--out", str(tmp_path / "b.md")]
     )
     assert set(out["median"]) == {
-        f"tiny [{r}]" for r in ("clip", "reflect", "clip, uncapped", "reflect, uncapped", "none")
+        f"tiny [{r}]"
+        for r in (
+            "clip",
+            "reflect",
+            "penalty",
+            "clip, uncapped",
+            "reflect, uncapped",
+            "penalty, uncapped",
+            "none",
+        )
     }
     for row in out["solved"].values():
         assert row[0]["quadratic"] in (0.0, 0.5, 1.0)

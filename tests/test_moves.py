@@ -146,8 +146,8 @@ def test_reflect_folds_points_into_the_bounds():
     np.testing.assert_array_equal(obj.reflect(inside), inside)  # points inside stay where they are
 
 
-@pytest.mark.parametrize("boundary", ["clip", "reflect"])
-def test_every_evaluation_stays_in_the_bounds_under_either_boundary_rule(boundary):
+@pytest.mark.parametrize("boundary", ["clip", "reflect", "penalty"])
+def test_every_evaluation_stays_in_the_bounds_under_every_boundary_rule(boundary):
     """A bowl whose minimiser lies outside the box, a start in a corner: every point the optimiser
     evaluates is inside, and it ends on the side nearest the minimiser, near the box's minimum."""
     from agents import RoverDescent
@@ -168,6 +168,31 @@ def test_every_evaluation_stays_in_the_bounds_under_either_boundary_rule(boundar
         RoverDescent.pretrained().minimize(fun, [0.0, 0.0], boundary="wrap")
     with pytest.raises(ValueError, match="2-D only"):
         RoverDescent.pretrained().minimize(fun, [0.0, 0.0, 0.0], bounds=[(-1, 1)] * 3, boundary="reflect")
+
+
+def test_penalty_walls_off_samples_beyond_the_bounds_as_steeply_as_the_grid_inside():
+    from agents.rover import penalised
+
+    raw = np.array([[-1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [0.5, 0.0]])
+    points = np.clip(raw, -5.0, 1.0)  # the sample at x = 2 is clipped onto the bound at 1
+    values = np.array([4.0, 3.0, 1.0, 1.0, 2.0])  # clipping ties it with the bound's own sample
+    seen = penalised(values, raw, points)
+    # in-box range 3 over the grid's reach 1.5 (its samples' largest distance from their mean)
+    np.testing.assert_allclose(seen, [4.0, 3.0, 1.0, 1.0 + 2.0 * 1.0, 2.0])
+    assert seen[3] > seen[2]  # no tie: the minimum on the bound is the grid's own minimum
+    np.testing.assert_array_equal(penalised(values, raw, raw), values)  # all inside: unchanged
+    flat = np.full(5, 7.0)
+    np.testing.assert_array_equal(penalised(flat, raw, points), flat)  # nothing to scale a wall by
+    with_nan = values.copy()
+    with_nan[0], with_nan[3] = np.nan, np.nan
+    out = penalised(with_nan, raw, points)
+    assert np.isnan(out[0]) and np.isnan(out[3]) and out[1] == 3.0  # NaN stays NaN, the rest scale
+    with pytest.raises(ValueError, match="2-D only"):
+        from agents import RoverDescent
+
+        RoverDescent.pretrained().minimize(
+            lambda x: float(np.sum(x**2)), [0.0, 0.0, 0.0], bounds=[(-1, 1)] * 3, boundary="penalty"
+        )
 
 
 def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():
