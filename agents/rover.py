@@ -74,11 +74,13 @@ MAX_ITER = 30
 XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
-BOUNDARIES = ("clip", "reflect", "penalty")
+BOUNDARIES = ("clip", "reflect", "penalty", "active_penalty")
 """``boundary=`` values: how grid samples and steps beyond ``bounds`` are brought back in."""
 
 
-def penalised(values: np.ndarray, raw: np.ndarray, points: np.ndarray) -> np.ndarray:
+def penalised(
+    values: np.ndarray, raw: np.ndarray, points: np.ndarray, active_only: bool = False
+) -> np.ndarray:
     """The grid the actor reads under ``boundary="penalty"``: each sample beyond the bounds keeps
     the value at its clipped point (the only point evaluated) plus ``lam * distance`` to it, where
     ``lam`` is the in-box samples' range per unit of the grid's reach (their largest distance from
@@ -87,13 +89,20 @@ def penalised(values: np.ndarray, raw: np.ndarray, points: np.ndarray) -> np.nda
 
     ``values`` ``(m,)``; ``raw`` ``(m, 2)`` the grid before clipping; ``points`` ``(m, 2)`` after.
     With no sample beyond the bounds, or no spread among the finite in-box samples, ``values``
-    comes back unchanged (as a copy).
+    comes back unchanged (as a copy). ``active_only`` (``boundary="active_penalty"``): the wall
+    only while the bound is active on the grid, its lowest finite value at a clipped sample (ties
+    included); otherwise the clipped grid as it is.
     """
     values = np.array(values, dtype=float)
     dist = np.linalg.norm(raw - points, axis=-1)
     outside = dist > 0
     inside_finite = ~outside & np.isfinite(values)
     if not outside.any() or inside_finite.sum() < 2:
+        return values
+    outside_finite = outside & np.isfinite(values)
+    if active_only and not (
+        outside_finite.any() and values[outside_finite].min() <= values[inside_finite].min()
+    ):
         return values
     spread = float(np.ptp(values[inside_finite]))
     centre = raw.mean(axis=0)
@@ -295,7 +304,9 @@ class RoverDescent:
             raw = grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2)
             points = inside(raw)
             values = obj(points[0])[None]
-            seen = penalised(values[0], raw[0], points[0])[None] if boundary == "penalty" else values
+            seen = values
+            if boundary in ("penalty", "active_penalty"):
+                seen = penalised(values[0], raw[0], points[0], boundary == "active_penalty")[None]
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
             rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
             if not np.isfinite(f):
@@ -389,7 +400,8 @@ class RoverDescent:
         bound shows the landscape's mirror image instead of a flat band; ``"penalty"`` clips, but
         the actor reads each clipped sample's value plus a wall as steep as the grid's in-box
         range per unit of its reach (:func:`penalised`), so a minimum on a bound looks like a
-        valley floor; only clipped points are evaluated; 2-D only),
+        valley floor; only clipped points are evaluated; ``"active_penalty"``: the same wall, only
+        while the grid's lowest value is at a clipped sample; 2-D only),
         ``zoom_cap`` (under finite bounds, alpha at most the box's smallest width ``w`` and delta
         at most ``w / ((n - 1) / 2)``, where the grid covers the box from anywhere in it: a wider
         grid only repeats clipped or mirrored samples; default on; over pairs of dimensions, for

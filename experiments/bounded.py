@@ -1,6 +1,6 @@
 """Validate the learned optimiser under bounds, on held-out training landscapes only.
 
-    python -m experiments.bounded runs/sweeps/metric_floor [--boundary clip reflect] [--box domain] [--out F]
+    python -m experiments.bounded runs/sweeps/guard [--boundary clip penalty] [--box domain] [--out F]
 
 The environment has no bounds; the test sets (BBOB's [-5, 5]^2, the six functions' boxes) all
 pass ``bounds=`` to ``RoverDescent``, which must keep every evaluation inside. This measures what

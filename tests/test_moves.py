@@ -146,7 +146,7 @@ def test_reflect_folds_points_into_the_bounds():
     np.testing.assert_array_equal(obj.reflect(inside), inside)  # points inside stay where they are
 
 
-@pytest.mark.parametrize("boundary", ["clip", "reflect", "penalty"])
+@pytest.mark.parametrize("boundary", ["clip", "reflect", "penalty", "active_penalty"])
 def test_every_evaluation_stays_in_the_bounds_under_every_boundary_rule(boundary):
     """A bowl whose minimiser lies outside the box, a start in a corner: every point the optimiser
     evaluates is inside, and it ends on the side nearest the minimiser, near the box's minimum."""
@@ -187,6 +187,10 @@ def test_penalty_walls_off_samples_beyond_the_bounds_as_steeply_as_the_grid_insi
     with_nan[0], with_nan[3] = np.nan, np.nan
     out = penalised(with_nan, raw, points)
     assert np.isnan(out[0]) and np.isnan(out[3]) and out[1] == 3.0  # NaN stays NaN, the rest scale
+    # active_penalty: the wall only while the grid's lowest value is at a clipped sample
+    np.testing.assert_allclose(penalised(values, raw, points, active_only=True), seen)  # tie at the bound
+    interior = np.array([4.0, 0.5, 1.0, 1.0, 2.0])  # the lowest sample is inside: the grid as clipped
+    np.testing.assert_array_equal(penalised(interior, raw, points, active_only=True), interior)
     with pytest.raises(ValueError, match="2-D only"):
         from agents import RoverDescent
 
