@@ -27,6 +27,7 @@ from experiments.evaluation.runs import (
     EVAL_SEED,
     ITERS,
     OPTIMIZERS,
+    PROBLEMS,
     ROVER_GRID,
     basin_hits,
     best_on,
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--policy", default=None, help="policy weights (default: the shipped ones)")
     parser.add_argument("--out", default="results", type=Path)
     parser.add_argument("--runs", default=20, type=int)
-    parser.add_argument("--problems", nargs="*", default=[*FAMILY_NAMES, *FUNCTIONS])
+    parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -23,11 +23,17 @@ import numpy as np
 from tqdm import tqdm
 
 from agents.rover import RoverDescent
-from experiments.evaluation.runs import BASELINE_NAMES, BASIN, EVAL_SEED, _rover_runs, problems
-from rover_envs.landscapes import FAMILY_NAMES, FUNCTIONS
-
-DEFAULT_ORDER = (*FAMILY_NAMES, *FUNCTIONS)
-"""``make evaluate``'s problem order: problem ``k`` of it draws its starts with ``EVAL_SEED + k``."""
+from experiments.evaluation.runs import (
+    BASELINE_NAMES,
+    BASIN,
+    EVAL_SEED,
+    PROBLEMS,
+    _rover_runs,
+    basin_hits,
+    problems,
+    within_2x,
+)
+from rover_envs.landscapes import FUNCTIONS
 
 
 def weights_path(item: Path) -> Path:
@@ -59,7 +65,7 @@ def score(rover: RoverDescent, functions: list[str], runs: int) -> dict[str, dic
     """Per function: the final regrets and the runs whose best value is not below the start's."""
     out = {}
     for name in functions:
-        probs = problems(name, runs, np.random.default_rng(EVAL_SEED + DEFAULT_ORDER.index(name)))
+        probs = problems(name, runs, np.random.default_rng(EVAL_SEED + PROBLEMS.index(name)))
         results = _rover_runs(rover, probs)
         regrets = np.array([r.fun - p.f_star for r, p in zip(results, probs)])
         stuck = sum(int(r.fun >= r.history["fun"][0]) for r in results)
@@ -77,12 +83,12 @@ def report(rows: dict[str, dict], baselines: dict[str, dict[str, float]], runs: 
     ]
     within_counts, basins = [], []
     for label, res in rows.items():
-        within = [n for n in functions if res[n]["median"] <= 2 * best[n] + 1e-12]
+        within = [n for n in functions if within_2x(res[n]["median"], best[n])]
         within_counts.append(len(within))
         cells = [
             f"**{res[n]['median']:.2g}**" if n in within else f"{res[n]['median']:.2g}" for n in functions
         ]
-        basin = int(np.sum(res["rastrigin"]["regrets"] < BASIN)) if "rastrigin" in res else None
+        basin = basin_hits(res["rastrigin"]["regrets"]) if "rastrigin" in res else None
         basins.append(basin)
         runs_total = runs * len(functions)
         stuck = sum(res[n]["stuck"] for n in functions)

@@ -27,13 +27,15 @@ from agents.baselines.tuning import grid_search
 from agents.objective import NonFiniteError
 from agents.rover import MAX_ITER, RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverDescent
 from rover_envs.core import sample_start
-from rover_envs.landscapes import FUNCTIONS, make
+from rover_envs.landscapes import FAMILY_NAMES, FUNCTIONS, make
 
 ITERS = MAX_ITER
 BASELINE_NAMES = ("gd", "nesterov", "newton", "cma_es", "nelder_mead")
 OPTIMIZERS = ("rover", "rover_oracle", *BASELINE_NAMES)
 EVAL_SEED = 20_261_127
 BASIN = 0.5  # a final regret below this is in the test function's global basin
+PROBLEMS = (*FAMILY_NAMES, *FUNCTIONS)
+"""``make evaluate``'s problems in order: problem ``k`` draws its starts with ``EVAL_SEED + k``."""
 
 ROVER_GRID = {"step_size": [0.02, 0.055, 0.2, 0.5], "resolution": [0.022, 0.1, 0.3, 0.6]}
 """``rover_oracle``'s grid: initial alpha and delta as multiples of the default rule's length
@@ -189,9 +191,14 @@ def table(results: dict, key: str) -> list[str]:
     return rows
 
 
+def within_2x(value: float, best: float) -> bool:
+    """``value`` is best, or within 2x of ``best`` (the best tuned baseline's median)."""
+    return value <= 2 * best + 1e-12
+
+
 def close_to_best(results: dict, name: str, value: float) -> bool:
     """Best, or within 2x of the best tuned baseline, at equal iterations."""
-    return value <= 2 * min(np.median(results[name][o].at_iterations) for o in BASELINE_NAMES) + 1e-12
+    return within_2x(value, min(np.median(results[name][o].at_iterations) for o in BASELINE_NAMES))
 
 
 def best_on(results: dict, key: str, optimizer: str = "rover") -> list[str]:
