@@ -54,6 +54,7 @@ from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
 from rover_envs.core import BOX_MARGIN, BOX_WIDTH, SIDE_GAP, box_minimum
 from rover_envs.landscapes import make
+from rover_envs.metric import METRICS
 from rover_envs.transition import GUARDS
 
 FAMILIES = (
@@ -193,6 +194,14 @@ def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
     return {**out, UNBOUNDED: {}}
 
 
+def with_metrics(rows: dict[str, dict], metrics: list[str] | None) -> dict[str, dict]:
+    """``rows`` once per grid shape in ``metrics`` (``minimize(metric=...)``; rows ``[<row>,
+    <metric>]``); None: each policy's own shape, the rows as they are."""
+    if not metrics:
+        return rows
+    return {f"{row}, {m}": options | {"metric": m} for row, options in rows.items() for m in metrics}
+
+
 def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
     """``rows`` without the unbounded reference where the box's minimum is not the landscape's."""
     return {k: v for k, v in rows.items() if not (box == "side" and k == UNBOUNDED)}
@@ -218,14 +227,19 @@ def evaluate(
 
 
 def evaluate_run(
-    run: Path, rows: dict[str, dict], families: tuple[str, ...], landscapes: int, box: str = "minimiser"
+    run: Path,
+    rows: dict[str, dict],
+    families: tuple[str, ...],
+    landscapes: int,
+    box: str = "minimiser",
+    draw: int = 0,
 ) -> tuple[str, dict[str, dict[str, np.ndarray]]]:
-    """``(experiment name, {row: {family: normalised regrets}})`` of one finished run."""
+    """``(experiment name, {row: {family: normalised regrets}})`` of one finished run, on its
+    held-out set ``draw`` (``heldout.heldout_seed``: 0 the validation set, k > 0 a fresh one)."""
     cfg = load(DDPGExperiment, run / "config.yaml")
     rover = RoverDescent.pretrained(run / "rover_policy.pt")
-    return cfg.name, evaluate(
-        rover.minimize, cfg.seed + cfg.eval.seed_offset, rows, families, landscapes, box
-    )
+    seed = heldout.heldout_seed(cfg.seed, cfg.eval.seed_offset, draw)
+    return cfg.name, evaluate(rover.minimize, seed, rows, families, landscapes, box)
 
 
 def reference(name: str):
@@ -267,15 +281,33 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="run every policy under this zoom guard (default: the guard each was trained with)",
     )
+    parser.add_argument(
+        "--metric",
+        nargs="+",
+        default=None,
+        choices=METRICS,
+        help="run every policy on each of these grid shapes (rows '[<rule>, <metric>]'; default: "
+        "each policy's own)",
+    )
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--landscapes", type=int, default=50, help="per family (default 50)")
+    parser.add_argument(
+        "--draw",
+        type=int,
+        default=0,
+        help="held-out set: 0 the validation set (seed + eval.seed_offset), k > 0 a fresh draw "
+        "(seed + (1 + k) * eval.seed_offset) for confirming a choice",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
+    if args.draw < 0:
+        parser.error(f"--draw must be 0 or positive; got {args.draw}")
     torch.set_num_threads(1)
     caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
     rows, families = rows_for(args.box, settings(tuple(args.boundary), caps)), tuple(args.families)
     if args.guard is not None:  # the runs' rows only: the references have no guard to override
         rows = {row: options | {"guard": args.guard} for row, options in rows.items()}
+    rows = with_metrics(rows, args.metric)  # the runs' rows only, as the guard
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []
@@ -292,16 +324,15 @@ def main(argv: list[str] | None = None) -> dict:
             )
 
     for run in tqdm(runs, desc="runs", unit="run"):
-        name, out = evaluate_run(run, rows, families, args.landscapes, args.box)
+        name, out = evaluate_run(run, rows, families, args.landscapes, args.box, args.draw)
         names.append(name)
         collect(name, out)
     offset = HeldoutConfig().seed_offset
     for name in args.references:
         minimize = reference(name)  # the shipped weights load once
         for seed in tqdm(args.reference_seeds, desc=name, unit="seed"):
-            collect(
-                name, evaluate(minimize, seed + offset, {"bounds": {}}, families, args.landscapes, args.box)
-            )
+            seed = heldout.heldout_seed(seed, offset, args.draw)
+            collect(name, evaluate(minimize, seed, {"bounds": {}}, families, args.landscapes, args.box))
         names.append(name)
     labels = variant_labels(names)
     results = {
@@ -314,6 +345,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"`python -m experiments.bounded {' '.join(argv if argv is not None else sys.argv[1:])}`: "
         + BOX_LINES[args.box]
         + f", {args.landscapes} landscapes per family"
+        + (f", held-out draw {args.draw} (a fresh set)" if args.draw else "")
         + (f"; rows `[{UNBOUNDED}]` run without bounds" if UNBOUNDED in rows else "")
         + ". No test function is involved.",
     ]

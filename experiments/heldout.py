@@ -83,6 +83,16 @@ def heldout_env(env: Any, noise: float | None = None, angle_net: str | None = No
     return kwargs
 
 
+def heldout_seed(seed: int, offset: int, draw: int = 0) -> int:
+    """The held-out landscapes' seed for a run seeded ``seed``: ``seed + (1 + draw) * offset``
+    (``offset``: the config's ``eval.seed_offset``). Draw 0 is the validation set that training's
+    own evaluation and every choice so far used; draw ``k > 0`` is a fresh set of the same
+    distribution, for confirming a choice on landscapes that chose nothing."""
+    if draw < 0:
+        raise ValueError(f"draw must be 0 (the validation set) or a positive fresh draw; got {draw}")
+    return seed + (1 + draw) * offset
+
+
 SOLVED = 1e-3
 """A landscape counts as solved when its final normalised regret is below this: on the funnels
 family a rival well leaves at least about 1e-2."""

@@ -105,12 +105,14 @@ def validate_run(
     horizon: int | None = None,
     steps: int | None = None,
     env: dict | None = None,
+    draw: int = 0,
 ) -> tuple[str, dict]:
     """``(experiment name, {family: statistic})`` of one run (``STATISTICS``); ``horizon``: episodes
     of this many steps instead of the run's own (the progress feature then reads ``t / horizon``);
     ``steps``: stop after this many (a budget that cuts the episode short); ``env``: other
     environment settings than the run's (e.g. ``{"metric": "grid_fit"}``, the optimiser's grid
-    shape, for a policy trained without it)."""
+    shape, for a policy trained without it); ``draw``: which held-out set (``heldout.heldout_seed``:
+    0 the validation set, k > 0 a fresh one)."""
     cfg, act, angle_net = _run_policy(run)
     kwargs = {**heldout.heldout_env(cfg.env, noise=0.0, angle_net=angle_net), **PROTOCOLS[protocol]}
     kwargs.update(env or {})
@@ -120,7 +122,7 @@ def validate_run(
         act,
         env=kwargs,
         landscapes=landscapes or cfg.eval.landscapes_per_family,
-        seed=cfg.seed + cfg.eval.seed_offset,
+        seed=heldout.heldout_seed(cfg.seed, cfg.eval.seed_offset, draw),
         families=families,
         steps=steps,
     )
@@ -185,8 +187,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--metric-min-r2", type=float, default=None, help="grid_fit's fit test (default: the run's)"
     )
+    parser.add_argument(
+        "--draw",
+        type=int,
+        default=0,
+        help="held-out set: 0 the validation set (seed + eval.seed_offset), k > 0 a fresh draw "
+        "(seed + (1 + k) * eval.seed_offset) for confirming a choice",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
+    if args.draw < 0:
+        parser.error(f"--draw must be 0 or positive; got {args.draw}")
     overrides = (
         ("metric", args.metric),
         ("metric_rate", args.metric_rate),
@@ -215,6 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
                 args.horizon,
                 args.steps,
                 env,
+                args.draw,
             )
             names.append(name)
             results.setdefault(name, []).append(scores)
