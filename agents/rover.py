@@ -67,6 +67,16 @@ from rover_envs.transition import GUARDS, clip_actions, guard_actions, transitio
 POLICY_NAME = "rover_policy.pt"
 BOUNDED_POLICY_NAME = "rover_box.pt"
 """The shipped policy for problems with finite bounds (trained half in boxes, ``ddpg_box.yaml``)."""
+SHIPPED_METRIC = "grid_fit_floor"
+"""The grid shape the shipped policies run by default (``RoverDescent.pretrained()``). Both were
+trained on ``grid_fit``; its floored variant adapts where a residual hides the flat curvature and
+was adopted at deployment by a rule written before its runs, on a fresh held-out draw
+(docs/rdpg.md, "Confirmation on a fresh draw"). A policy loaded from a path runs its own."""
+SHIPPED_BOUNDARY = "penalty"
+"""How the shipped policy for bounded problems keeps to the bounds by default
+(``RoverDescent.pretrained()``, 2-D): trained under clipping, it reads a wall beyond the bounds,
+adopted at deployment by the same rule as ``SHIPPED_METRIC`` (docs/rdpg.md). Every other policy,
+and runs over pairs of dimensions, clip."""
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
 """Default ``alpha0`` and ``delta0`` per unit of the guessed length scale (module docstring)."""
 MAX_ITER = 30
@@ -151,6 +161,10 @@ class RoverPolicy:
         self.angle, self.actor, self.actor_arch = angle, actor, dict(actor_arch)
         self.grid_size = angle.grid_size
         self.meta = meta or {}
+        self.deployed_metric: str | None = None
+        """A grid shape to run instead of the trained one (``metric``); None: the trained one."""
+        self.deployed_boundary: str | None = None
+        """A boundary rule to run instead of clipping (``boundary``); None: clip."""
 
     @property
     def move(self) -> str:
@@ -160,12 +174,20 @@ class RoverPolicy:
 
     @property
     def metric(self) -> tuple[str, float, float]:
-        """The grid shape the actor was trained with, its rate and its fit test (``env.metric``,
-        ``env.metric_rate``, ``env.metric_min_r2``; the square grid for policies that predate the
-        option)."""
+        """The grid shape ``minimize`` runs by default, its rate and its fit test: ``deployed_metric``
+        when set (the shipped policies: ``SHIPPED_METRIC``), else the shape the actor was trained
+        with (``env.metric``; the square grid for policies that predate the option), with the
+        training config's ``env.metric_rate`` and ``env.metric_min_r2``."""
         env = self.meta.get("config", {}).get("env", {})
         rate = float(env.get("metric_rate", metric_mod.DEFAULT_RATE))
-        return env.get("metric", "none"), rate, float(env.get("metric_min_r2", metric_mod.MIN_R2))
+        name = self.deployed_metric or env.get("metric", "none")
+        return name, rate, float(env.get("metric_min_r2", metric_mod.MIN_R2))
+
+    @property
+    def boundary(self) -> str:
+        """The boundary rule ``minimize`` runs by default in 2-D: ``deployed_boundary`` when set (the
+        shipped bounded policy: ``SHIPPED_BOUNDARY``), else ``"clip"``, what training's boxes do."""
+        return self.deployed_boundary or "clip"
 
     @property
     def guard(self) -> str:
@@ -231,12 +253,20 @@ class RoverDescent:
         problems with finite bounds ``agents/pretrained/rover_box.pt`` (trained half in boxes:
         chosen on bounded validation landscapes, where it solves 0.94 against 0.84; with the zoom
         guard, a tie there that loses nothing; docs/rdpg.md).
-        ``path``: that policy on every problem, unless ``bounded`` names one for bounded problems."""
+        The shipped policies run the grid shape ``SHIPPED_METRIC``, and the bounded one the boundary
+        rule ``SHIPPED_BOUNDARY``.
+        ``path``: that policy on every problem, unless ``bounded`` names one for bounded problems;
+        a policy given by path (or ``ROVER_POLICY``) runs the grid shape it was trained with."""
+        shipped = path is None and bounded is None and not os.environ.get("ROVER_POLICY")
         bounded_path = default_bounded_policy_path() if path is None and bounded is None else bounded
-        return cls(
-            RoverPolicy.load(path or default_policy_path()),
-            bounded_policy=None if bounded_path is None else RoverPolicy.load(bounded_path),
-        )
+        policies = [RoverPolicy.load(path or default_policy_path())]
+        policies.append(None if bounded_path is None else RoverPolicy.load(bounded_path))
+        for policy in policies:
+            if shipped and policy is not None:
+                policy.deployed_metric = SHIPPED_METRIC
+        if shipped and policies[1] is not None:
+            policies[1].deployed_boundary = SHIPPED_BOUNDARY
+        return cls(policies[0], bounded_policy=policies[1])
 
     @classmethod
     def from_sb3(cls, run: str | Path) -> RoverDescent:
@@ -374,7 +404,7 @@ class RoverDescent:
         xtol: float = XTOL,
         move: str | None = None,
         metric: str | None = None,
-        boundary: str = "clip",
+        boundary: str | None = None,
         zoom_cap: bool = True,
         guard: str | None = None,
         pairs=None,
@@ -393,15 +423,18 @@ class RoverDescent:
         default: the rule the policy was trained with, ``policy.move``; the rules that evaluate
         the step's end point cost one evaluation more per iteration), ``metric`` (the grid's shape,
         :mod:`rover_envs.metric`: ``"none"``, the paper's square grid, ``"grid_fit"``, a grid
-        sheared and stretched to the curvature its samples show, or ``"grid_fit_floor"``; default:
-        the policy's, ``policy.metric``; 2-D only: runs over pairs of dimensions use square
+        sheared and stretched to the curvature its samples show, or ``"grid_fit_floor"``, which also
+        adapts when only the steep curvature stands out; default: the policy's, ``policy.metric``,
+        ``"grid_fit_floor"`` for the shipped policies; 2-D only: runs over pairs of dimensions use square
         grids), ``boundary`` (how grid samples and steps keep to ``bounds``: ``"clip"`` moves a
         point beyond a bound onto it, ``"reflect"`` mirrors it back in, so that a grid near a
         bound shows the landscape's mirror image instead of a flat band; ``"penalty"`` clips, but
         the actor reads each clipped sample's value plus a wall as steep as the grid's in-box
         range per unit of its reach (:func:`penalised`), so a minimum on a bound looks like a
         valley floor; only clipped points are evaluated; ``"active_penalty"``: the same wall, only
-        while the grid's lowest value is at a clipped sample; 2-D only),
+        while the grid's lowest value is at a clipped sample; 2-D only; default: the policy's,
+        ``policy.boundary``, ``"penalty"`` for the shipped bounded policy, ``"clip"`` otherwise and
+        over pairs of dimensions),
         ``zoom_cap`` (under finite bounds, alpha at most the box's smallest width ``w`` and delta
         at most ``w / ((n - 1) / 2)``, where the grid covers the box from anywhere in it: a wider
         grid only repeats clipped or mirrored samples; default on; over pairs of dimensions, for
@@ -469,6 +502,8 @@ class RoverDescent:
                 "square: use metric='none' (or leave it unset)"
             )
         metric = (trained[0] if metric is None else metric, *trained[1:])
+        if boundary is None:  # the policy's own in 2-D; pairs of dimensions clip
+            boundary = "clip" if strategy is not None else getattr(self.policy, "boundary", "clip")
         if boundary not in BOUNDARIES:
             raise ValueError(f"unknown boundary {boundary!r}; valid: {', '.join(BOUNDARIES)}")
         if strategy is not None and boundary != "clip":

@@ -55,6 +55,7 @@ EQ4_POLICY = PRETRAINED / "rover_eq4.pt"
 NARROW_ANGLE_POLICY = PRETRAINED / "rover_narrow_angle.pt"
 SQUARE_GRID_POLICY = PRETRAINED / "rover_square_grid.pt"
 UNBOUNDED_POLICY = PRETRAINED / "rover_policy.pt"
+BOUNDED_POLICY = PRETRAINED / "rover_box.pt"
 
 
 def random_search(fun, x0, *, max_evals: int, bounds, seed=None, **_) -> None:
@@ -93,6 +94,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_clip": lambda: _rover(BOUNDED_POLICY),
     "rover_no_box": lambda: _rover(UNBOUNDED_POLICY),
     "rover_square_grid": lambda: _rover(SQUARE_GRID_POLICY),
     "rover_narrow_angle": lambda: _rover(NARROW_ANGLE_POLICY),
@@ -108,10 +110,13 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
 }
 """Every optimiser ``make evaluate-bbob`` runs: name -> a factory of ``method(fun, x0, **options)``
 (the learned optimisers load their weights only when asked for). ``rover``: the shipped
-optimiser with the move rule and grid shape it was trained with (BBOB's problems are bounded,
-so its policy for bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes);
+optimiser with the move rule it was trained with (BBOB's problems are bounded, so its policy for
+bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes), on its deployed grid
+shape and boundary rule (``agents.rover.SHIPPED_METRIC``, ``SHIPPED_BOUNDARY``); ``rover_clip``:
+the same weights on the grid shape and boundary rule they were trained with (``grid_fit``,
+``clip``), the optimiser shipped before;
 ``rover_no_box``: the shipped policy for unbounded problems (``agents/pretrained/rover_policy.pt``,
-the recipe without boxes), the optimiser shipped before;
+the recipe without boxes, on its trained grid shape), the optimiser shipped before the box policy;
 ``rover_square_grid``: the one before that, the same recipe on the paper's square grid
 (``agents/pretrained/rover_square_grid.pt``); ``rover_narrow_angle``: the one before that, on the
 angle net trained at the paper's zooms (``agents/pretrained/rover_narrow_angle.pt``);
@@ -342,7 +347,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_no_box", "the same recipe trained without boxes (the optimiser shipped before)"),
+            ("rover_clip", "the same weights on the grid shape and boundary rule they were trained with"),
+            ("rover_no_box", "the same recipe trained without boxes"),
             ("rover_square_grid", "the square-grid policy before that"),
             ("rover_narrow_angle", "the paper's-zoom angle net's before that"),
             ("rover_eq4", "the eq. 4 policy"),

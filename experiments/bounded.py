@@ -191,7 +191,7 @@ def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
         for rule in rules
         for cap in caps
     }
-    return {**out, UNBOUNDED: {}}
+    return {**out, UNBOUNDED: {"bounds": None}}
 
 
 def with_metrics(rows: dict[str, dict], metrics: list[str] | None) -> dict[str, dict]:
@@ -211,7 +211,8 @@ def evaluate(
     minimize, seed: int, rows: dict[str, dict], families: tuple[str, ...], landscapes: int, box: str
 ) -> dict[str, dict[str, np.ndarray]]:
     """``{row: {family: normalised regrets}}`` of ``minimize(fun, x0, **kw)`` on the landscapes of
-    ``seed``, ``kw`` each row's keywords and ``bounds`` (none in the ``UNBOUNDED`` row)."""
+    ``seed``, ``kw`` the landscape's ``bounds`` updated by each row's keywords (the ``UNBOUNDED`` row
+    sets ``bounds=None``, and keeps it under ``with_metrics``' labels)."""
     out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
     for family in families:
         regrets: dict[str, list[float]] = {row: [] for row in rows}
@@ -219,7 +220,7 @@ def evaluate(
             fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
             span = max(float(fun(x0)[0]) - f_star, 1e-300)
             for row, options in rows.items():
-                kw = ({} if row == UNBOUNDED else {"bounds": bounds}) | options
+                kw = {"bounds": bounds} | options
                 regrets[row].append((minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
         for row in rows:
             out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
@@ -346,7 +347,7 @@ def main(argv: list[str] | None = None) -> dict:
         + BOX_LINES[args.box]
         + f", {args.landscapes} landscapes per family"
         + (f", held-out draw {args.draw} (a fresh set)" if args.draw else "")
-        + (f"; rows `[{UNBOUNDED}]` run without bounds" if UNBOUNDED in rows else "")
+        + (f"; rows `[{UNBOUNDED}...]` run without bounds" if UNBOUNDED in rows else "")
         + ". No test function is involved.",
     ]
     for statistic in ("median", "solved"):

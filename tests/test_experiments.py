@@ -398,6 +398,21 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
     )
     cut = validate.main([*args[:3], "--protocols", "deployment", "--horizon", "40", "--steps", "1"])
     assert longer["deployment"] != out["deployment"] and set(cut["deployment"]) == {"eq4", "best"}
+    fresh = validate.main([str(tmp_path), "--landscapes", "2", "--protocols", "deployment", "--draw", "1"])
+    again = validate.main([str(tmp_path), "--landscapes", "2", "--protocols", "deployment", "--draw", "1"])
+    assert fresh == again and fresh["deployment"] != out["deployment"]  # other landscapes, reproducibly
+    with pytest.raises(SystemExit):
+        validate.main([str(tmp_path), "--draw", "-1"])
+
+
+def test_heldout_seed_keeps_draw_zero_and_separates_fresh_draws():
+    from experiments.heldout import heldout_seed
+
+    assert heldout_seed(2, 1_000_003) == 1_000_005  # the validation set every earlier choice used
+    seeds = {heldout_seed(s, 1_000_003, d) for s in range(3) for d in range(3)}
+    assert len(seeds) == 9 and min(seeds) > 2  # no draw meets another or a training seed
+    with pytest.raises(ValueError, match="draw"):
+        heldout_seed(0, 1_000_003, -1)
 
 
 def test_bounded_problems_put_minimiser_and_start_inside_their_box_reproducibly():
@@ -465,6 +480,22 @@ def test_bounded_scores_references_on_the_landscapes_of_their_seeds(tmp_path):
     assert "beyond a side" in (tmp_path / "r.md").read_text()
     with pytest.raises(SystemExit):
         bounded.main(args)  # neither runs nor references
+    domain = [
+        "--references",
+        "grid_controller",
+        "--families",
+        "multiscale",
+        "--landscapes",
+        "2",
+        "--box",
+        "domain",
+    ]
+    fresh = bounded.main([*domain, "--draw", "1", "--out", str(tmp_path / "f.md")])
+    assert (
+        fresh["median"] != bounded.main(domain)["median"]
+        and "held-out draw 1" in (tmp_path / "f.md").read_text()
+    )
+    assert fresh["median"] == bounded.main([*domain, "--draw", "1"])["median"]
 
 
 @pytest.mark.slow
@@ -498,6 +529,39 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
     assert set(side["median"]) == {"tiny [clip]"}  # no unbounded row: it would leave the box
     guarded = bounded.main([str(tmp_path), *args, "--zoom-cap", "on", "--guard", "border"])
     assert set(guarded["median"]) == {"tiny [clip]", "tiny [none]"}
+    shapes = bounded.main([str(tmp_path), *args, "--zoom-cap", "on", "--metric", "none", "grid_fit_floor"])
+    assert set(shapes["median"]) == {
+        f"tiny [{r}, {m}]" for r in ("clip", "none") for m in ("none", "grid_fit_floor")
+    }
+
+
+def test_bounded_metric_rows_set_the_grid_shape_of_every_row():
+    from experiments.bounded import with_metrics
+
+    rows = {"clip": {"boundary": "clip"}, "none": {}}
+    assert with_metrics(rows, None) == rows
+    assert with_metrics(rows, ["grid_fit"]) == {
+        "clip, grid_fit": {"boundary": "clip", "metric": "grid_fit"},
+        "none, grid_fit": {"metric": "grid_fit"},
+    }
+
+
+def test_bounded_rows_keep_the_unbounded_reference_unbounded_under_every_grid_shape():
+    from types import SimpleNamespace
+
+    from experiments import bounded
+
+    seen = []
+
+    def minimize(fun, x0, **kw):
+        seen.append(kw)
+        return SimpleNamespace(fun=float(fun(x0)[0]))
+
+    rows = bounded.with_metrics(bounded.settings(("clip",), (True,)), ["none", "grid_fit"])
+    bounded.evaluate(minimize, 5, rows, ("quadratic",), 1, "domain")
+    by_metric = {(kw["metric"], kw.get("boundary")): kw["bounds"] for kw in seen}
+    assert by_metric[("grid_fit", None)] is None and by_metric[("none", None)] is None
+    assert by_metric[("grid_fit", "clip")].shape == (2, 2)  # the domain box
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():

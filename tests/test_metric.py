@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import rover_envs  # noqa: F401
-from agents.rover import RoverDescent
+from agents.rover import RoverDescent, default_policy_path
 from rover_envs import metric
 from rover_envs.grid import grid_points
 from rover_envs.landscapes import make
@@ -173,17 +173,30 @@ def test_the_optimiser_keeps_its_iterates_in_the_bounds(name):
 
 
 def test_the_optimiser_defaults_to_the_grid_shape_its_policy_was_trained_on():
-    """RoverPolicy.metric reads the training config's env (the shipped policy: grid_fit); a policy
-    whose config predates the option runs the square grid."""
+    """RoverPolicy.metric reads the training config's env (the shipped files: grid_fit); a policy
+    whose config predates the option runs the square grid; RoverDescent.pretrained() runs both
+    shipped policies on SHIPPED_METRIC, a policy given by path on its own shape."""
+    from agents.rover import SHIPPED_METRIC
+
     shipped = RoverDescent.pretrained()
-    assert shipped.policy.metric[0] == "grid_fit"
+    assert shipped.policy.metric[0] == shipped.bounded_policy.metric[0] == SHIPPED_METRIC == "grid_fit_floor"
+    assert shipped.policy.metric[1:] == RoverDescent.pretrained(default_policy_path()).policy.metric[1:]
+    own = RoverDescent.pretrained(default_policy_path())
+    assert own.policy.metric[0] == "grid_fit" and own.bounded_policy is None
     f = make("ill_conditioned", rng=np.random.default_rng(2))
     x0 = f.minimum[0] + np.array([2.0, 1.0])
-    runs = {m: shipped.minimize(f, x0, vectorized=True, metric=m).history["x"] for m in ("none", "grid_fit")}
-    np.testing.assert_array_equal(shipped.minimize(f, x0, vectorized=True).history["x"], runs["grid_fit"])
+    runs = {m: own.minimize(f, x0, vectorized=True, metric=m).history["x"] for m in ("none", "grid_fit")}
+    np.testing.assert_array_equal(own.minimize(f, x0, vectorized=True).history["x"], runs["grid_fit"])
+    floor = shipped.minimize(f, x0, vectorized=True, metric="grid_fit_floor").history["x"]
+    np.testing.assert_array_equal(shipped.minimize(f, x0, vectorized=True).history["x"], floor)
     older = RoverDescent.pretrained("agents/pretrained/rover_square_grid.pt")
     assert older.policy.metric[0] == "none"
     assert not np.array_equal(runs["none"], runs["grid_fit"])
+
+
+def test_rover_policy_override_runs_its_own_grid_shape(monkeypatch):
+    monkeypatch.setenv("ROVER_POLICY", str(default_policy_path()))
+    assert RoverDescent.pretrained().policy.metric[0] == "grid_fit"
 
 
 def test_grid_distance_is_the_distance_in_the_grids_coordinates():

@@ -199,6 +199,32 @@ def test_penalty_walls_off_samples_beyond_the_bounds_as_steeply_as_the_grid_insi
         )
 
 
+def test_the_shipped_bounded_policy_defaults_to_the_penalty_and_every_other_policy_to_clipping():
+    from agents import RoverDescent
+    from agents.rover import SHIPPED_BOUNDARY, default_bounded_policy_path
+
+    def fun(x):
+        return np.sum((x - np.array([3.0, 0.2])) ** 2, axis=-1)
+
+    shipped = RoverDescent.pretrained()
+    assert (
+        shipped.bounded_policy.boundary == SHIPPED_BOUNDARY == "penalty" and shipped.policy.boundary == "clip"
+    )
+    kw = {"bounds": [(-1, 1)] * 2, "vectorized": True}
+    runs = {
+        b: shipped.minimize(fun, [-0.9, -0.9], boundary=b, **kw).history["x"] for b in ("clip", "penalty")
+    }
+    np.testing.assert_array_equal(shipped.minimize(fun, [-0.9, -0.9], **kw).history["x"], runs["penalty"])
+    assert not np.array_equal(runs["clip"], runs["penalty"])
+    own = RoverDescent.pretrained(default_bounded_policy_path())  # by path: the rule it was trained with
+    np.testing.assert_array_equal(
+        own.minimize(fun, [-0.9, -0.9], metric="grid_fit_floor", **kw).history["x"], runs["clip"]
+    )
+    # over pairs of dimensions every point is clipped, by default without an error
+    res = shipped.minimize(lambda x: float(np.sum(x**2)), [0.5, 0.5, 0.5], bounds=[(-1, 1)] * 3, max_iter=2)
+    assert np.all(np.abs(res.x) <= 1.0)
+
+
 def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():
     from agents import RoverDescent
     from agents.rover import zoom_limits
@@ -248,6 +274,7 @@ def test_the_optimiser_replays_a_boxed_environment_episode(guard):
         vectorized=True,
         bounds=bounds,
         metric=kwargs["metric"],
+        boundary="clip",  # the env clips; the shipped default reads a wall beyond the bounds
         guard=guard,
     )
     kwargs["guard"] = guard
