@@ -4,7 +4,9 @@
 :class:`RoverDescent` runs. ``make train-ddpg`` ships two: ``rover_policy.pt``, and for problems
 with finite bounds ``rover_box.pt``, the same recipe trained half in boxes (the environment's
 ``box_fraction``) and with the zoom guard (``guard="border"``), which ``RoverDescent.pretrained()``
-runs wherever ``bounds`` are finite.
+runs wherever ``bounds`` are finite. ``pretrained()`` runs both on the floored adapted grid
+(``SHIPPED_METRIC``) and the bounded one with a wall beyond the bounds (``SHIPPED_BOUNDARY``):
+deployment settings, chosen on validation landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
