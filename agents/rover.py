@@ -79,6 +79,8 @@ SHIPPED_BOUNDARY = "penalty"
 (``RoverDescent.pretrained()``, 2-D): trained under clipping, it reads a wall beyond the bounds,
 adopted at deployment by the same rule as ``SHIPPED_METRIC`` (docs/rdpg.md). Every other policy,
 and runs over pairs of dimensions, clip."""
+SETTINGS = ("shipped", "trained")
+"""``RoverDescent.pretrained(settings=...)``: the deployment settings above, or each policy's own."""
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
 """Default ``alpha0`` and ``delta0`` per unit of the guessed length scale (module docstring)."""
 MAX_ITER = 30
@@ -250,25 +252,32 @@ class RoverDescent:
         self.bounded_policy = bounded_policy
 
     @classmethod
-    def pretrained(cls, path: str | Path | None = None, bounded: str | Path | None = None) -> RoverDescent:
+    def pretrained(
+        cls, path: str | Path | None = None, bounded: str | Path | None = None, settings: str | None = None
+    ) -> RoverDescent:
         """The shipped optimiser (``make train-ddpg``): ``agents/pretrained/rover_policy.pt``, and on
         problems with finite bounds ``agents/pretrained/rover_box.pt`` (trained half in boxes:
         chosen on bounded validation landscapes, where it solves 0.94 against 0.84; with the zoom
         guard, a tie there that loses nothing; docs/rdpg.md).
-        The shipped policies run the grid shape ``SHIPPED_METRIC``, and the bounded one the boundary
-        rule ``SHIPPED_BOUNDARY``.
-        ``path``: that policy on every problem, unless ``bounded`` names one for bounded problems;
-        a policy given by path (or ``ROVER_POLICY``) runs the grid shape it was trained with."""
-        shipped = path is None and bounded is None and not os.environ.get("ROVER_POLICY")
+        ``path``: that policy on every problem, unless ``bounded`` names one for bounded problems.
+        ``settings``: ``"shipped"``, every policy on the grid shape ``SHIPPED_METRIC`` and the one
+        that runs bounded problems with the boundary rule ``SHIPPED_BOUNDARY``, or ``"trained"``,
+        each on the shape and rule it was trained with (clip); default: shipped for the shipped
+        files, trained for a policy given by path (or ``ROVER_POLICY``)."""
+        if settings not in (None, *SETTINGS):
+            raise ValueError(f"unknown settings {settings!r}; valid: {', '.join(SETTINGS)}")
+        if settings is None:
+            shipped = path is None and bounded is None and not os.environ.get("ROVER_POLICY")
+            settings = "shipped" if shipped else "trained"
         bounded_path = default_bounded_policy_path() if path is None and bounded is None else bounded
-        policies = [RoverPolicy.load(path or default_policy_path())]
-        policies.append(None if bounded_path is None else RoverPolicy.load(bounded_path))
-        for policy in policies:
-            if shipped and policy is not None:
-                policy.deployed_metric = SHIPPED_METRIC
-        if shipped and policies[1] is not None:
-            policies[1].deployed_boundary = SHIPPED_BOUNDARY
-        return cls(policies[0], bounded_policy=policies[1])
+        policy = RoverPolicy.load(path or default_policy_path())
+        bounded_policy = None if bounded_path is None else RoverPolicy.load(bounded_path)
+        if settings == "shipped":
+            for each in (policy, bounded_policy):
+                if each is not None:
+                    each.deployed_metric = SHIPPED_METRIC
+            (bounded_policy or policy).deployed_boundary = SHIPPED_BOUNDARY
+        return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
     def from_sb3(cls, run: str | Path) -> RoverDescent:

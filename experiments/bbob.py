@@ -24,6 +24,7 @@ Nelder-Mead run with standard settings (initial step a fifth, a tenth of the dom
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -35,7 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 from agents.baselines import BASELINES
-from agents.rover import RoverDescent
+from agents.rover import SETTINGS, RoverDescent
 from experiments.anytime import Trace, fraction_reached
 from experiments.runs import cli
 
@@ -418,6 +419,13 @@ def main(argv: list[str] | None = None) -> dict:
         "agent of the run folder PATH: RoverDescent.from_sb3), as optimiser NAME (a final "
         "measurement: choose policies on validation landscapes, never here)",
     )
+    parser.add_argument(
+        "--settings",
+        choices=SETTINGS,
+        default="trained",
+        help="--policy files on the grid shape and boundary rule they were trained with (default), or "
+        "on the shipped optimiser's (RoverDescent.pretrained(settings=...))",
+    )
     parser.add_argument("--budget", type=int, default=BUDGET, help="evaluations per problem")
     parser.add_argument("--instances", default="1-5", help="BBOB instance indices, e.g. 1-5 or 1,3")
     parser.add_argument("--functions", default="1-24", help="BBOB function indices (all 24 by default)")
@@ -435,7 +443,11 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(
                 f"--policy {item!r}: expected NEW_NAME=PATH of an existing policy file or SB3 run folder"
             )
-        load = RoverDescent.from_sb3 if sb3_run else RoverDescent.pretrained
+        load = (
+            RoverDescent.from_sb3
+            if sb3_run
+            else functools.partial(RoverDescent.pretrained, settings=args.settings)
+        )
         optimizers[name] = lambda path=Path(path), load=load: _method(load(path))
     names = [args.optimizer] if args.optimizer else args.optimizers or list(OPTIMIZERS)
     names += [item.partition("=")[0] for item in args.policy if item.partition("=")[0] not in names]

@@ -1,7 +1,8 @@
 """The learned optimiser's test-function rows from several weights of one recipe.
 
     python -m experiments.seed_spread agents/pretrained/rover_box.pt runs/sweeps/guard/*guard-guard__[12]_* \
-        [--baselines results/evaluation.csv] [--runs 20] [--out results/seed_spread.md]
+        [--settings trained|shipped] [--baselines results/evaluation.csv] [--runs 20] \
+        [--out results/seed_spread.md]
 
 A row of ``make evaluate`` comes from one set of weights; two seeds of the same recipe can differ
 by more than a recipe change does (Rastrigin's global basin moved 6 of 20 between single seeds).
@@ -10,7 +11,9 @@ functions from the same perturbed starts as ``make evaluate`` (same seeds, same 
 it against the tuned baselines' medians at 30 iterations that ``make evaluate`` wrote to
 ``--baselines``: best or within 2x of the best, Rastrigin's global basin, and no divergence. It
 never chooses among the weights: it reports the spread of a recipe already chosen on validation
-landscapes. Each argument is a policy file or a run folder (its ``rover_policy.pt``).
+landscapes. Each argument is a policy file or a run folder (its ``rover_policy.pt``), run on the
+grid shape and boundary rule it was trained with, or with ``--settings shipped`` on the shipped
+optimiser's (``RoverDescent.pretrained(settings=...)``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from agents.rover import RoverDescent
+from agents.rover import SETTINGS, RoverDescent
 from experiments.evaluation.runs import (
     BASELINE_NAMES,
     BASIN,
@@ -121,6 +124,12 @@ def main(argv: list[str] | None = None) -> list[str]:
     parser.add_argument("--baselines", type=Path, default=Path("results/evaluation.csv"))
     parser.add_argument("--runs", type=int, default=20, help="perturbed starts per function")
     parser.add_argument("--functions", nargs="+", default=list(FUNCTIONS), choices=list(FUNCTIONS))
+    parser.add_argument(
+        "--settings",
+        choices=SETTINGS,
+        default="trained",
+        help="each policy on its own grid shape and boundary rule (default) or the shipped optimiser's",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
     args = parser.parse_args(argv)
     baselines = baseline_medians(args.baselines)
@@ -128,7 +137,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     rows = {}
     for item, path in tqdm(list(zip(args.weights, paths)), desc="weights", unit="policy"):
         label = item.name if item.is_dir() else str(path)
-        rows[label] = score(RoverDescent.pretrained(path), args.functions, args.runs)
+        rows[label] = score(RoverDescent.pretrained(path, settings=args.settings), args.functions, args.runs)
     lines = report(rows, baselines, args.runs)
     text = "\n".join(lines) + "\n"
     if args.out:

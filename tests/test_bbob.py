@@ -78,11 +78,12 @@ def test_a_policy_file_runs_as_a_named_optimiser_and_bad_names_are_refused(tmp_p
 
     args = ["--functions", "1", "--instances", "1", "--budget", "120", "--out", str(tmp_path / "o")]
     args += ["--exdata", str(tmp_path / "exdata")]
-    summary = bbob.main(
-        ["--optimizers", "rover", "--policy", f"candidate={default_bounded_policy_path()}", *args]
-    )
+    candidate = ["--policy", f"candidate={default_bounded_policy_path()}", "--settings", "shipped"]
+    summary = bbob.main(["--optimizers", "rover", *candidate, *args])
     fr = summary["fractions"]
     assert set(fr) == {"rover", "candidate"} and fr["rover"]["all"] == fr["candidate"]["all"]
+    with pytest.raises(SystemExit):
+        bbob.main([*candidate[:2], "--settings", "tuned", *args])
     for bad in ("rover=x.pt", f"nope={tmp_path / 'missing.pt'}", "candidate"):
         with pytest.raises(SystemExit, match="NEW_NAME=PATH"):
             bbob.main(["--policy", bad, *args])

@@ -194,6 +194,19 @@ def test_the_optimiser_defaults_to_the_grid_shape_its_policy_was_trained_on():
     assert not np.array_equal(runs["none"], runs["grid_fit"])
 
 
+def test_pretrained_settings_choose_between_the_shipped_and_the_trained_shape_and_rule():
+    from agents.rover import SHIPPED_BOUNDARY, SHIPPED_METRIC, default_bounded_policy_path
+
+    trained = RoverDescent.pretrained(settings="trained")
+    assert trained.policy.metric[0] == trained.bounded_policy.metric[0] == "grid_fit"
+    assert trained.bounded_policy.boundary == "clip"
+    one = RoverDescent.pretrained(default_bounded_policy_path(), settings="shipped")
+    assert (one.policy.metric[0], one.policy.boundary) == (SHIPPED_METRIC, SHIPPED_BOUNDARY)
+    assert one.bounded_policy is None  # one policy for every problem, bounded ones included
+    with pytest.raises(ValueError, match="unknown settings"):
+        RoverDescent.pretrained(settings="tuned")
+
+
 def test_rover_policy_override_runs_its_own_grid_shape(monkeypatch):
     monkeypatch.setenv("ROVER_POLICY", str(default_policy_path()))
     assert RoverDescent.pretrained().policy.metric[0] == "grid_fit"
