@@ -292,17 +292,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--landscapes", type=int, default=50, help="per family (default 50)")
-    parser.add_argument(
-        "--draw",
-        type=int,
-        default=0,
-        help="held-out set: 0 the validation set (seed + eval.seed_offset), k > 0 a fresh draw "
-        "(seed + (1 + k) * eval.seed_offset) for confirming a choice",
-    )
+    heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
-    if args.draw < 0:
-        parser.error(f"--draw must be 0 or positive; got {args.draw}")
     torch.set_num_threads(1)
     caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
     rows, families = rows_for(args.box, settings(tuple(args.boundary), caps)), tuple(args.families)

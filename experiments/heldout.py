@@ -13,6 +13,7 @@ per run; lower is better; -13 means the median run closed 13 decades of its init
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -91,6 +92,26 @@ def heldout_seed(seed: int, offset: int, draw: int = 0) -> int:
     if draw < 0:
         raise ValueError(f"draw must be 0 (the validation set) or a positive fresh draw; got {draw}")
     return seed + (1 + draw) * offset
+
+
+def add_draw_argument(parser) -> None:
+    """``--draw K`` on an ``argparse`` parser: which held-out set (:func:`heldout_seed`), 0 or more."""
+
+    def draw(text: str) -> int:
+        value = int(text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(
+                f"must be 0 (the validation set) or a positive fresh draw; got {value}"
+            )
+        return value
+
+    parser.add_argument(
+        "--draw",
+        type=draw,
+        default=0,
+        help="held-out set: 0 the validation set (seed + eval.seed_offset), k > 0 a fresh draw "
+        "(seed + (1 + k) * eval.seed_offset) for confirming a choice",
+    )
 
 
 SOLVED = 1e-3

@@ -187,17 +187,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--metric-min-r2", type=float, default=None, help="grid_fit's fit test (default: the run's)"
     )
-    parser.add_argument(
-        "--draw",
-        type=int,
-        default=0,
-        help="held-out set: 0 the validation set (seed + eval.seed_offset), k > 0 a fresh draw "
-        "(seed + (1 + k) * eval.seed_offset) for confirming a choice",
-    )
+    heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
-    if args.draw < 0:
-        parser.error(f"--draw must be 0 or positive; got {args.draw}")
     overrides = (
         ("metric", args.metric),
         ("metric_rate", args.metric_rate),
