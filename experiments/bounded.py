@@ -46,6 +46,7 @@ import torch
 from tqdm import tqdm
 
 from agents.baselines import BASELINES
+from agents.objective import guess_scale
 from agents.rover import BOUNDARIES, RoverDescent
 from experiments import heldout
 from experiments.config import load
@@ -202,6 +203,19 @@ def with_metrics(rows: dict[str, dict], metrics: list[str] | None) -> dict[str, 
     return {f"{row}, {m}": options | {"metric": m} for row, options in rows.items() for m in metrics}
 
 
+def with_resolution_scales(rows: dict[str, dict], scales: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per initial resolution in ``scales``: delta0 = scale x the length ``RoverDescent``
+    guesses from the bounds (``agents.objective.guess_scale``; rows ``[<row>, delta0 <scale> L]``);
+    None: ``RoverDescent``'s default (``RESOLUTION_SCALE``)."""
+    if not scales:
+        return rows
+    return {
+        f"{row}, delta0 {k:g} L": options | {"resolution_scale": k}
+        for row, options in rows.items()
+        for k in scales
+    }
+
+
 def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
     """``rows`` without the unbounded reference where the box's minimum is not the landscape's."""
     return {k: v for k, v in rows.items() if not (box == "side" and k == UNBOUNDED)}
@@ -221,6 +235,8 @@ def evaluate(
             span = max(float(fun(x0)[0]) - f_star, 1e-300)
             for row, options in rows.items():
                 kw = {"bounds": bounds} | options
+                if "resolution_scale" in kw:
+                    kw["resolution"] = kw.pop("resolution_scale") * guess_scale(x0, kw["bounds"])
                 regrets[row].append((minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
         for row in rows:
             out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
@@ -292,6 +308,14 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--families", nargs="+", default=list(FAMILIES))
     parser.add_argument("--landscapes", type=int, default=50, help="per family (default 50)")
+    parser.add_argument(
+        "--resolution-scale",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every policy from each of these initial resolutions, delta0 = scale x L (L the "
+        "length guessed from the bounds; default: RoverDescent's RESOLUTION_SCALE)",
+    )
     heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     args = parser.parse_args(argv)
@@ -301,6 +325,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.guard is not None:  # the runs' rows only: the references have no guard to override
         rows = {row: options | {"guard": args.guard} for row, options in rows.items()}
     rows = with_metrics(rows, args.metric)  # the runs' rows only, as the guard
+    rows = with_resolution_scales(rows, args.resolution_scale)
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []

@@ -562,6 +562,12 @@ def test_bounded_rows_keep_the_unbounded_reference_unbounded_under_every_grid_sh
     by_metric = {(kw["metric"], kw.get("boundary")): kw["bounds"] for kw in seen}
     assert by_metric[("grid_fit", None)] is None and by_metric[("none", None)] is None
     assert by_metric[("grid_fit", "clip")].shape == (2, 2)  # the domain box
+    seen.clear()
+    scaled = bounded.with_resolution_scales({"clip": {"boundary": "clip"}}, [0.022, 0.088])
+    assert set(scaled) == {"clip, delta0 0.022 L", "clip, delta0 0.088 L"}
+    bounded.evaluate(minimize, 5, scaled, ("quadratic",), 1, "domain")
+    assert [kw["resolution"] for kw in seen] == pytest.approx([0.022 * 5.0, 0.088 * 5.0])  # L = 5
+    assert bounded.with_resolution_scales(scaled, None) == scaled
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
