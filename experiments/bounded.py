@@ -195,25 +195,25 @@ def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
     return {**out, UNBOUNDED: {"bounds": None}}
 
 
+def _each(rows: dict[str, dict], key: str, values: list | None, label) -> dict[str, dict]:
+    """``rows`` once per value in ``values``, ``key`` set to it (rows ``[<row>, label(value)]``);
+    None or empty: the rows as they are."""
+    if not values:
+        return rows
+    return {f"{row}, {label(v)}": options | {key: v} for row, options in rows.items() for v in values}
+
+
 def with_metrics(rows: dict[str, dict], metrics: list[str] | None) -> dict[str, dict]:
     """``rows`` once per grid shape in ``metrics`` (``minimize(metric=...)``; rows ``[<row>,
     <metric>]``); None: each policy's own shape, the rows as they are."""
-    if not metrics:
-        return rows
-    return {f"{row}, {m}": options | {"metric": m} for row, options in rows.items() for m in metrics}
+    return _each(rows, "metric", metrics, str)
 
 
 def with_resolution_scales(rows: dict[str, dict], scales: list[float] | None) -> dict[str, dict]:
     """``rows`` once per initial resolution in ``scales``: delta0 = scale x the length ``RoverDescent``
     guesses from the bounds (``agents.objective.guess_scale``; rows ``[<row>, delta0 <scale> L]``);
     None: ``RoverDescent``'s default (``RESOLUTION_SCALE``)."""
-    if not scales:
-        return rows
-    return {
-        f"{row}, delta0 {k:g} L": options | {"resolution_scale": k}
-        for row, options in rows.items()
-        for k in scales
-    }
+    return _each(rows, "resolution_scale", scales, lambda k: f"delta0 {k:g} L")
 
 
 def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
