@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 from pathlib import Path
 
@@ -318,6 +319,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="write the per-run values here, for python -m experiments.decide",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     caps = {"on": (True,), "off": (False,), "both": (True, False)}[args.zoom_cap]
@@ -330,10 +337,12 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []
     results: dict[str, dict[tuple[str, str], list[dict]]] = {"median": {}, "solved": {}}
+    members: dict[tuple[str, str], list[str]] = {}  # row -> the run (or reference seed) of each value
     names = []
 
-    def collect(name: str, out: dict[str, dict[str, np.ndarray]]) -> None:
+    def collect(name: str, out: dict[str, dict[str, np.ndarray]], member: str) -> None:
         for label in out:
+            members.setdefault((name, label), []).append(member)
             results["median"].setdefault((name, label), []).append(
                 {f: float(np.log10(np.median(out[label][f]))) for f in families}
             )
@@ -344,18 +353,19 @@ def main(argv: list[str] | None = None) -> dict:
     for run in tqdm(runs, desc="runs", unit="run"):
         name, out = evaluate_run(run, rows, families, args.landscapes, args.box, args.draw)
         names.append(name)
-        collect(name, out)
+        collect(name, out, run.name)
     offset = HeldoutConfig().seed_offset
     for name in args.references:
         minimize = reference(name)  # the shipped weights load once
         for seed in tqdm(args.reference_seeds, desc=name, unit="seed"):
-            seed = heldout.heldout_seed(seed, offset, args.draw)
-            collect(name, evaluate(minimize, seed, {"bounds": {}}, families, args.landscapes, args.box))
+            landscapes = heldout.heldout_seed(seed, offset, args.draw)
+            out = evaluate(minimize, landscapes, {"bounds": {}}, families, args.landscapes, args.box)
+            collect(name, out, f"{name} seed {seed}")
         names.append(name)
     labels = variant_labels(names)
+    row = {key: f"{labels[key[0]]} [{key[1]}]" for key in members}
     results = {
-        statistic: {f"{labels[name]} [{label}]": runs for (name, label), runs in by_row.items()}
-        for statistic, by_row in results.items()
+        statistic: {row[key]: runs for key, runs in by_row.items()} for statistic, by_row in results.items()
     }
     lines = [
         "# Validation under bounds, on held-out training landscapes",
@@ -373,6 +383,17 @@ def main(argv: list[str] | None = None) -> dict:
     print(text)
     if args.out:
         args.out.write_text(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        command = f"python -m experiments.bounded {' '.join(argv if argv is not None else sys.argv[1:])}"
+        record = {
+            "command": command,
+            "draw": args.draw,
+            "families": list(families),
+            "statistics": results,
+            "runs": {row[key]: runs for key, runs in members.items()},
+        }
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
     return results
 
 

@@ -728,3 +728,76 @@ def test_seed_spread_reproduces_its_rows_from_the_same_weights(tmp_path):
     second = seed_spread.main([*args, "--functions", "mccormick"])
     assert first == second and (tmp_path / "s.md").read_text().splitlines() == first
     assert first[2].startswith("| agents/pretrained/rover_box.pt | ") and first[2].endswith("2 of 2 |")
+
+
+def _decide_results(base: list[float], cand: list[float], paired: bool) -> dict:
+    """``experiments.bounded --json``'s layout: one family, two rows."""
+    runs = [f"run{i}" for i in range(len(base))]
+    return {
+        "families": ["quadratic"],
+        "statistics": {
+            s: {"base": [{"quadratic": x} for x in base], "cand": [{"quadratic": x} for x in cand]}
+            for s in ("median", "solved")
+        },
+        "runs": {"base": runs, "cand": runs if paired else [f"other{i}" for i in range(len(cand))]},
+    }
+
+
+def test_decide_computes_the_paired_and_unpaired_tolerances_of_the_rule():
+    from experiments.decide import compare, verdict
+
+    base, cand = [-15.0, -15.5, -14.0], [-15.2, -15.9, -14.1]
+    paired = compare(_decide_results(base, cand, True), "median", "base", "cand", ("quadratic",), True)
+    d = np.array(cand) - np.array(base)
+    assert paired.change == pytest.approx(d.mean())
+    assert paired.tol == pytest.approx(2 * d.std(ddof=1) / np.sqrt(3))
+    assert paired.gain == pytest.approx(-d.mean())  # median: lower is better
+    assert verdict(paired, target=True) == ("gain > tol", True)  # 0.233 against 0.115
+    unpaired = compare(_decide_results(base, cand, False), "median", "base", "cand", ("quadratic",), False)
+    se = np.sqrt(np.var(base, ddof=1) / 3 + np.var(cand, ddof=1) / 3)
+    assert unpaired.tol == pytest.approx(2 * se)
+    assert verdict(unpaired, target=True) == ("gain < tol", False)  # the seeds' spread swamps it
+    solved = compare(
+        _decide_results([0.9, 0.8, 0.85], [0.7, 0.6, 0.64], True),
+        "solved",
+        "base",
+        "cand",
+        ("quadratic",),
+        True,
+    )
+    assert solved.gain < 0 and verdict(solved, target=False) == ("loss > tol", False)
+    with pytest.raises(ValueError, match="same runs"):
+        compare(_decide_results(base, cand, False), "median", "base", "cand", ("quadratic",), True)
+    with pytest.raises(ValueError, match="no row"):
+        compare(_decide_results(base, cand, True), "median", "base", "nope", ("quadratic",), True)
+    with pytest.raises(ValueError, match="families"):
+        compare(_decide_results(base, cand, True), "median", "base", "cand", ("valley",), True)
+
+
+def test_decide_reads_what_bounded_json_writes(tmp_path):
+    import json
+
+    from experiments import bounded, decide
+
+    path = tmp_path / "d" / "r.json"
+    args = ["--families", "quadratic", "--landscapes", "2", "--box", "domain", "--reference-seeds", "0", "1"]
+    bounded.main(["--references", "grid_controller", "nelder_mead", *args, "--json", str(path)])
+    record = json.loads(path.read_text())
+    assert record["families"] == ["quadratic"] and record["command"].startswith(
+        "python -m experiments.bounded"
+    )
+    assert record["runs"]["grid_controller [bounds]"] == ["grid_controller seed 0", "grid_controller seed 1"]
+    rows = ["--baseline", "grid_controller [bounds]", "--candidate", "nelder_mead [bounds]"]
+    out = decide.main(
+        [str(path), *rows, "--unpaired", "--target", "solved:quadratic", "--out", str(tmp_path / "t.md")]
+    )
+    assert [c.statistic for c in out["comparisons"]] == ["solved", "median", "solved"]
+    text = (tmp_path / "t.md").read_text()
+    assert "target: solved" in text and ("**adopted**" in text) == out["adopted"]
+    with pytest.raises(SystemExit):  # different runs cannot be paired
+        decide.main([str(path), *rows, "--paired", "--target", "median"])
+    with pytest.raises(SystemExit):
+        decide.main([str(path), *rows, "--unpaired", "--target", "speed"])
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(SystemExit):
+        decide.main([str(tmp_path / "bad.json"), *rows, "--unpaired", "--target", "median"])
