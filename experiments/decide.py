@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
             parser.error(str(exc))
         comparisons.append((c, target))
     text, adopted = report(comparisons, args.baseline, args.candidate)
-    head = f"`python -m experiments.decide {' '.join(argv if argv is not None else sys.argv[1:])}`\n\n"
+    head = f"`python -m experiments.decide {shlex.join(argv if argv is not None else sys.argv[1:])}`\n\n"
     print(head + text)
     if args.out:
         args.out.write_text(head + text)
