@@ -5,8 +5,9 @@
 with finite bounds ``rover_box.pt``, the same recipe trained half in boxes (the environment's
 ``box_fraction``) and with the zoom guard (``guard="border"``), which ``RoverDescent.pretrained()``
 runs wherever ``bounds`` are finite. ``pretrained()`` runs both on the floored adapted grid
-(``SHIPPED_METRIC``) and the bounded one with a wall beyond the bounds (``SHIPPED_BOUNDARY``):
-deployment settings, chosen on validation landscapes after training.
+(``SHIPPED_METRIC``) and the bounded one with a wall beyond the bounds (``SHIPPED_BOUNDARY``)
+from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``): deployment settings, chosen on
+validation landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -28,6 +29,8 @@ to 0.01-0.3 and 0.005-0.1 times the distance to the optimum (geometric means 0.0
 Without that distance we guess it as ``L``, the mean over coordinates of half the width of
 ``bounds`` (an unbounded coordinate counts ``max(1, ||x0||)``), and start at
 ``alpha0 = 0.055 L`` and ``delta0 = 0.022 L``; pass ``step_size`` / ``resolution`` to override.
+The shipped policy for bounded problems starts 2-D problems with finite bounds at ``delta0 =
+0.088 L`` (``SHIPPED_RESOLUTION_SCALE``), chosen on validation landscapes.
 The policy recovers from poor guesses (appendix 6.2), at the cost of iterations.
 
 Non-finite values: NaN or inf samples on a grid are that grid's worst values (the
@@ -79,6 +82,13 @@ SHIPPED_BOUNDARY = "penalty"
 (``RoverDescent.pretrained()``, 2-D): trained under clipping, it reads a wall beyond the bounds,
 adopted at deployment by the same rule as ``SHIPPED_METRIC`` (docs/rdpg.md). Every other policy,
 and runs over pairs of dimensions, clip."""
+SHIPPED_RESOLUTION_SCALE = 0.088
+"""The first grid's resolution of the shipped policy for bounded problems (``RoverDescent.
+pretrained()``, 2-D, finite bounds): ``delta0 = 0.088 L`` in place of ``RESOLUTION_SCALE``, a
+first grid four times as wide, the top of the range the policy trained on in the domain box.
+Adopted at deployment by a rule written before its runs, on five seeds and a fresh draw
+(docs/rdpg.md, "Five seeds"). Every other policy, unbounded problems and runs over pairs of
+dimensions start at ``RESOLUTION_SCALE``."""
 SETTINGS = ("shipped", "trained")
 """``RoverDescent.pretrained(settings=...)``: the deployment settings above, or each policy's own."""
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
@@ -169,6 +179,8 @@ class RoverPolicy:
         """A grid shape to run instead of the trained one (``metric``); None: the trained one."""
         self.deployed_boundary: str | None = None
         """A boundary rule to run instead of clipping (``boundary``); None: clip."""
+        self.deployed_resolution_scale: float | None = None
+        """``delta0 / L`` under finite bounds in 2-D instead of ``RESOLUTION_SCALE``; None: that."""
 
     @property
     def move(self) -> str:
@@ -192,6 +204,14 @@ class RoverPolicy:
         """The boundary rule ``minimize`` runs by default in 2-D: ``deployed_boundary`` when set (the
         shipped bounded policy: ``SHIPPED_BOUNDARY``), else ``"clip"``, what training's boxes do."""
         return self.deployed_boundary or "clip"
+
+    @property
+    def resolution_scale(self) -> float:
+        """``delta0 / L`` that ``minimize`` starts from under finite bounds in 2-D:
+        ``deployed_resolution_scale`` when set (the shipped bounded policy:
+        ``SHIPPED_RESOLUTION_SCALE``), else ``RESOLUTION_SCALE``, the geometric mean of training's
+        range."""
+        return self.deployed_resolution_scale or RESOLUTION_SCALE
 
     @property
     def guard(self) -> str:
@@ -277,6 +297,7 @@ class RoverDescent:
                 if each is not None:
                     each.deployed_metric = SHIPPED_METRIC
             (bounded_policy or policy).deployed_boundary = SHIPPED_BOUNDARY
+            (bounded_policy or policy).deployed_resolution_scale = SHIPPED_RESOLUTION_SCALE
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -296,8 +317,12 @@ class RoverDescent:
         scale = guess_scale(x0, bounds)
         return STEP_SIZE_SCALE * scale, RESOLUTION_SCALE * scale
 
-    def _start(self, x: np.ndarray, obj: Objective, step_size, resolution) -> tuple[float, float]:
+    def _start(
+        self, x: np.ndarray, obj: Objective, step_size, resolution, in_2d: bool = True
+    ) -> tuple[float, float]:
         alpha0, delta0 = self.initial_schedule(x, obj.bounds)
+        if in_2d and zoom_limits(obj.bounds, self.policy.grid_size) is not None:  # finite bounds
+            delta0 *= getattr(self.policy, "resolution_scale", RESOLUTION_SCALE) / RESOLUTION_SCALE
         alpha = alpha0 if step_size is None else step_size
         delta = delta0 if resolution is None else resolution
         for name, value in (("step_size", alpha), ("resolution", delta)):
@@ -495,7 +520,7 @@ class RoverDescent:
                 pairs=pairs,
                 **options,
             )
-        alpha, delta = self._start(x, obj, step_size, resolution)
+        alpha, delta = self._start(x, obj, step_size, resolution, in_2d=strategy is None)
         xtol = opts.tol if opts.tol is not None else xtol
         move = getattr(self.policy, "move", "eq4") if move is None else move
         if strategy is not None and move == "actor":

@@ -81,6 +81,14 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
     return _method(RoverDescent.pretrained(path), move)
 
 
+def _rover_fine_start() -> Callable:
+    """The shipped optimiser from the default rule's first grid (``delta0 = RESOLUTION_SCALE x L``)
+    instead of its bounded policy's coarser one (``SHIPPED_RESOLUTION_SCALE``)."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_resolution_scale = None
+    return _method(rover)
+
+
 def _grid_fit(fun, x0, **options):
     return BASELINES["grid_controller"](fun, x0, direction="quadratic_fit", **options)
 
@@ -95,6 +103,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_fine_start": _rover_fine_start,
     "rover_clip": lambda: _rover(BOUNDED_POLICY),
     "rover_no_box": lambda: _rover(UNBOUNDED_POLICY),
     "rover_square_grid": lambda: _rover(SQUARE_GRID_POLICY),
@@ -113,9 +122,11 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
 (the learned optimisers load their weights only when asked for). ``rover``: the shipped
 optimiser with the move rule it was trained with (BBOB's problems are bounded, so its policy for
 bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes), on its deployed grid
-shape and boundary rule (``agents.rover.SHIPPED_METRIC``, ``SHIPPED_BOUNDARY``); ``rover_clip``:
+shape and boundary rule (``agents.rover.SHIPPED_METRIC``, ``SHIPPED_BOUNDARY``), from its coarser
+first grid (``SHIPPED_RESOLUTION_SCALE``); ``rover_fine_start``: the same from the default rule's
+first grid (``RESOLUTION_SCALE``), the optimiser shipped before; ``rover_clip``:
 the same weights on the grid shape and boundary rule they were trained with (``grid_fit``,
-``clip``), the optimiser shipped before;
+``clip``), the optimiser shipped before that;
 ``rover_no_box``: the shipped policy for unbounded problems (``agents/pretrained/rover_policy.pt``,
 the recipe without boxes, on its trained grid shape), the optimiser shipped before the box policy;
 ``rover_square_grid``: the one before that, the same recipe on the paper's square grid
@@ -348,6 +359,7 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
+            ("rover_fine_start", "the same from the default rule's finer first grid"),
             ("rover_clip", "the same weights on the grid shape and boundary rule they were trained with"),
             ("rover_no_box", "the same recipe trained without boxes"),
             ("rover_square_grid", "the square-grid policy before that"),

@@ -139,3 +139,17 @@ def test_divergence_is_reported_for_policies_given_on_the_command_line():
     lines = divergence(fr)
     assert len(lines) == 2 and "(rover)" in lines[0] and "on 120 of 120 problems." in lines[0]
     assert lines[1].startswith("- No divergence (my_seed1)") and lines[1].endswith("not on f3_i4.")
+
+
+def test_rover_fine_start_is_the_shipped_optimiser_from_the_default_first_grid():
+    from experiments.bbob import OPTIMIZERS
+
+    def fun(x):
+        return np.sum((x - 1.0) ** 2, axis=-1)
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 200, "vectorized": True}
+    starts = {
+        n: OPTIMIZERS[n]()(fun, np.zeros(2), **kw).history["resolution"][0]
+        for n in ("rover", "rover_fine_start")
+    }
+    assert starts == pytest.approx({"rover": 0.088 * 5, "rover_fine_start": 0.022 * 5})

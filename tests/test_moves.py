@@ -217,12 +217,38 @@ def test_the_shipped_bounded_policy_defaults_to_the_penalty_and_every_other_poli
     np.testing.assert_array_equal(shipped.minimize(fun, [-0.9, -0.9], **kw).history["x"], runs["penalty"])
     assert not np.array_equal(runs["clip"], runs["penalty"])
     own = RoverDescent.pretrained(default_bounded_policy_path())  # by path: the rule it was trained with
+    delta0 = shipped.minimize(fun, [-0.9, -0.9], boundary="clip", **kw).history["resolution"][0]
     np.testing.assert_array_equal(
-        own.minimize(fun, [-0.9, -0.9], metric="grid_fit_floor", **kw).history["x"], runs["clip"]
+        own.minimize(fun, [-0.9, -0.9], metric="grid_fit_floor", resolution=delta0, **kw).history["x"],
+        runs["clip"],
     )
     # over pairs of dimensions every point is clipped, by default without an error
     res = shipped.minimize(lambda x: float(np.sum(x**2)), [0.5, 0.5, 0.5], bounds=[(-1, 1)] * 3, max_iter=2)
     assert np.all(np.abs(res.x) <= 1.0)
+
+
+def test_the_shipped_bounded_policy_starts_bounded_2d_problems_from_its_coarser_first_grid():
+    from agents import RoverDescent
+    from agents.rover import RESOLUTION_SCALE, SHIPPED_RESOLUTION_SCALE, default_bounded_policy_path
+
+    def fun(x):
+        return np.sum((x - np.array([1.0, -2.0])) ** 2, axis=-1)
+
+    def delta0(rover, x0, **kw):
+        return rover.minimize(fun, x0, vectorized=True, max_iter=2, **kw).history["resolution"][0]
+
+    shipped, box = RoverDescent.pretrained(), [(-5, 5), (-5, 5)]  # L = 5
+    assert shipped.bounded_policy.resolution_scale == SHIPPED_RESOLUTION_SCALE == 0.088
+    assert shipped.policy.resolution_scale == RESOLUTION_SCALE == 0.022
+    assert delta0(shipped, [0.0, 0.0], bounds=box) == pytest.approx(0.088 * 5)
+    assert delta0(shipped, [3.0, 4.0]) == pytest.approx(0.022 * 5)  # unbounded: L = ||x0||
+    assert delta0(shipped, [0.0, 0.0], bounds=box, resolution=0.3) == 0.3  # given: as given
+    assert delta0(shipped, [0.0, 0.0], bounds=box, pairs="all") == pytest.approx(0.022 * 5)  # pairs
+    for other in (
+        RoverDescent.pretrained(settings="trained"),
+        RoverDescent.pretrained(default_bounded_policy_path()),
+    ):
+        assert delta0(other, [0.0, 0.0], bounds=box) == pytest.approx(0.022 * 5)
 
 
 def test_the_zoom_cap_keeps_step_and_grid_within_what_the_bounds_can_show():

@@ -25,7 +25,7 @@ import numpy as np
 from agents.baselines import BASELINES, tune
 from agents.baselines.tuning import grid_search
 from agents.objective import NonFiniteError
-from agents.rover import MAX_ITER, RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverDescent
+from agents.rover import MAX_ITER, STEP_SIZE_SCALE, RoverDescent
 from rover_envs.core import sample_start
 from rover_envs.landscapes import FAMILY_NAMES, FUNCTIONS, make
 
@@ -91,28 +91,17 @@ def best_value(res) -> float:
     return float(min(res.fun, np.min(res.history["fun"])))
 
 
-def _rover_runs(
-    rover: RoverDescent,
-    probs: list[Problem],
-    step: float = STEP_SIZE_SCALE,
-    resolution: float = RESOLUTION_SCALE,
-) -> list:
-    """The learned optimiser with its initial alpha, delta at ``step``, ``resolution`` times the
-    default rule's length scale."""
+def _rover_runs(rover: RoverDescent, probs: list[Problem], scales: dict[str, float] | None = None) -> list:
+    """The learned optimiser from its own initial alpha and delta (``scales`` None, the default),
+    or from ``scales["step_size"] x L`` and ``scales["resolution"] x L`` (``L`` the default
+    rule's length scale, :meth:`RoverDescent.initial_schedule`)."""
     out = []
     for p in probs:
-        a0, d0 = RoverDescent.initial_schedule(p.x0, p.bounds)
-        out.append(
-            rover.minimize(
-                p.fun,
-                p.x0,
-                max_iter=ITERS,
-                bounds=p.bounds,
-                vectorized=True,
-                step_size=a0 * step / STEP_SIZE_SCALE,
-                resolution=d0 * resolution / RESOLUTION_SCALE,
-            )
-        )
+        start = {}
+        if scales is not None:
+            length = RoverDescent.initial_schedule(p.x0, p.bounds)[0] / STEP_SIZE_SCALE
+            start = {k: scales[k] * length for k in ("step_size", "resolution")}
+        out.append(rover.minimize(p.fun, p.x0, max_iter=ITERS, bounds=p.bounds, vectorized=True, **start))
     return out
 
 
@@ -161,7 +150,7 @@ def run_problem(name: str, rover: RoverDescent, runs: int, seed: int) -> dict:
     budget = int(np.median([r.nfev for r in shipped]))
     result: dict = {"rover": _from_results(shipped, probs, {})}
     search = grid_search(
-        lambda g: _rover_runs(rover, probs, g["step_size"], g["resolution"]),
+        lambda g: _rover_runs(rover, probs, g),
         ROVER_GRID,
         score=lambda rs: float(np.median([r.fun - p.f_star for r, p in zip(rs, probs)])),
     )
