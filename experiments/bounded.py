@@ -217,6 +217,12 @@ def with_resolution_scales(rows: dict[str, dict], scales: list[float] | None) ->
     return _each(rows, "resolution_scale", scales, lambda k: f"delta0 {k:g} L")
 
 
+def with_step_size_scales(rows: dict[str, dict], scales: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per initial step size in ``scales``: alpha0 = scale x the guessed length (rows
+    ``[<row>, alpha0 <scale> L]``); None: ``RoverDescent``'s default (``STEP_SIZE_SCALE``)."""
+    return _each(rows, "step_size_scale", scales, lambda k: f"alpha0 {k:g} L")
+
+
 def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
     """``rows`` without the unbounded reference where the box's minimum is not the landscape's."""
     return {k: v for k, v in rows.items() if not (box == "side" and k == UNBOUNDED)}
@@ -236,8 +242,9 @@ def evaluate(
             span = max(float(fun(x0)[0]) - f_star, 1e-300)
             for row, options in rows.items():
                 kw = {"bounds": bounds} | options
-                if "resolution_scale" in kw:
-                    kw["resolution"] = kw.pop("resolution_scale") * guess_scale(x0, kw["bounds"])
+                for scale, start in (("resolution_scale", "resolution"), ("step_size_scale", "step_size")):
+                    if scale in kw:
+                        kw[start] = kw.pop(scale) * guess_scale(x0, kw["bounds"])
                 regrets[row].append((minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
         for row in rows:
             out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
@@ -317,6 +324,14 @@ def main(argv: list[str] | None = None) -> dict:
         help="run every policy from each of these initial resolutions, delta0 = scale x L (L the "
         "length guessed from the bounds; default: RoverDescent's RESOLUTION_SCALE)",
     )
+    parser.add_argument(
+        "--step-size-scale",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every policy from each of these initial step sizes, alpha0 = scale x L (default: "
+        "RoverDescent's STEP_SIZE_SCALE)",
+    )
     heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     parser.add_argument(
@@ -333,6 +348,7 @@ def main(argv: list[str] | None = None) -> dict:
         rows = {row: options | {"guard": args.guard} for row, options in rows.items()}
     rows = with_metrics(rows, args.metric)  # the runs' rows only, as the guard
     rows = with_resolution_scales(rows, args.resolution_scale)
+    rows = with_step_size_scales(rows, args.step_size_scale)
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []

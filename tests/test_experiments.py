@@ -568,6 +568,13 @@ def test_bounded_rows_keep_the_unbounded_reference_unbounded_under_every_grid_sh
     bounded.evaluate(minimize, 5, scaled, ("quadratic",), 1, "domain")
     assert [kw["resolution"] for kw in seen] == pytest.approx([0.022 * 5.0, 0.088 * 5.0])  # L = 5
     assert bounded.with_resolution_scales(scaled, None) == scaled
+    seen.clear()
+    both = bounded.with_step_size_scales(bounded.with_resolution_scales({"clip": {}}, [0.088]), [0.055, 0.22])
+    assert set(both) == {"clip, delta0 0.088 L, alpha0 0.055 L", "clip, delta0 0.088 L, alpha0 0.22 L"}
+    bounded.evaluate(minimize, 5, both, ("quadratic",), 1, "domain")
+    assert [v for kw in seen for v in (kw["step_size"], kw["resolution"])] == pytest.approx(
+        [0.275, 0.44, 1.1, 0.44]
+    )
 
 
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
