@@ -25,7 +25,7 @@ import numpy as np
 from agents.baselines import BASELINES, tune
 from agents.baselines.tuning import grid_search
 from agents.objective import NonFiniteError
-from agents.rover import MAX_ITER, STEP_SIZE_SCALE, RoverDescent
+from agents.rover import MAX_ITER, RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverDescent
 from rover_envs.core import sample_start
 from rover_envs.landscapes import FAMILY_NAMES, FUNCTIONS, make
 
@@ -99,8 +99,11 @@ def _rover_runs(rover: RoverDescent, probs: list[Problem], scales: dict[str, flo
     for p in probs:
         start = {}
         if scales is not None:
-            length = RoverDescent.initial_schedule(p.x0, p.bounds)[0] / STEP_SIZE_SCALE
-            start = {k: scales[k] * length for k in ("step_size", "resolution")}
+            a0, d0 = RoverDescent.initial_schedule(p.x0, p.bounds)
+            start = {
+                "step_size": a0 * scales["step_size"] / STEP_SIZE_SCALE,
+                "resolution": d0 * scales["resolution"] / RESOLUTION_SCALE,
+            }
         out.append(rover.minimize(p.fun, p.x0, max_iter=ITERS, bounds=p.bounds, vectorized=True, **start))
     return out
 
