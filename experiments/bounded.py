@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -401,7 +402,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.out.write_text(text)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        command = f"python -m experiments.bounded {' '.join(argv if argv is not None else sys.argv[1:])}"
+        command = f"python -m experiments.bounded {shlex.join(argv if argv is not None else sys.argv[1:])}"
         record = {
             "command": command,
             "draw": args.draw,
