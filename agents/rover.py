@@ -85,7 +85,8 @@ and runs over pairs of dimensions, clip."""
 SHIPPED_RESOLUTION_SCALE = 0.088
 """The first grid's resolution of the shipped policy for bounded problems (``RoverDescent.
 pretrained()``, 2-D, finite bounds): ``delta0 = 0.088 L`` in place of ``RESOLUTION_SCALE``, a
-first grid four times as wide, the top of the range the policy trained on in the domain box.
+first grid four times as wide (about 0.1 of the distance to the minimiser in a [-5, 5]^2
+domain, inside the range ``delta0 / d`` in [0.002, 1] that ``ddpg_box.yaml`` trains on).
 Adopted at deployment by a rule written before its runs, on five seeds and a fresh draw
 (docs/rdpg.md, "Five seeds"). Every other policy, unbounded problems and runs over pairs of
 dimensions start at ``RESOLUTION_SCALE``."""
