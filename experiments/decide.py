@@ -4,11 +4,12 @@
     python -m experiments.decide runs/decide/draw5.json --baseline "guard [penalty, grid_fit_floor]" \
         --candidate "floor [penalty, grid_fit_floor]" --target median --unpaired
 
-The input is the file that ``experiments.bounded --json`` writes: per statistic (``median``, the
-log10 of the median final normalised regret, lower is better; ``solved``, the fraction of
-landscapes below :data:`experiments.heldout.SOLVED`, higher is better), per row, one
-``{family: value}`` per run. Each run's value is the mean over the chosen families; the two rows
-are then compared by the rule of docs/rdpg.md ("The next rule"):
+The input is the file that ``experiments.bounded --json`` writes (or several, such as
+``experiments.validate --json``'s, one per ``--statistic``; rows ``<variant> [<protocol>]``):
+per statistic (``median``, the log10 of the median final normalised regret, lower is better;
+``solved``, the fraction of landscapes below :data:`experiments.heldout.SOLVED`, higher is
+better), per row, one ``{family: value}`` per run. Each run's value is the mean over the
+chosen families; the two rows are then compared by the rule of docs/rdpg.md ("The next rule"):
 
 * ``--paired`` (the same weights with and without a deployment-time switch): ``d_i`` is run
   ``i``'s candidate minus its own baseline, the change is the mean of ``d_i`` and ``tol`` is
@@ -106,6 +107,23 @@ def compare(
     return Comparison(statistic, families, base, cand, paired)
 
 
+def merge(records: list[dict]) -> dict:
+    """Several ``--json`` files as one: their statistics side by side (``validate`` writes one
+    statistic per file). They must score the same families, and a row the same runs."""
+    out = {"families": records[0]["families"], "statistics": {}, "runs": {}}
+    for record in records:
+        if record["families"] != out["families"]:
+            raise ValueError(
+                f"the files score different families: {out['families']} and {record['families']}"
+            )
+        for statistic, rows in record["statistics"].items():
+            out["statistics"].setdefault(statistic, {}).update(rows)
+        for row, runs in record.get("runs", {}).items():
+            if out["runs"].setdefault(row, runs) != runs:
+                raise ValueError(f"row {row!r} holds different runs in different files")
+    return out
+
+
 def verdict(c: Comparison, target: bool) -> tuple[str, bool]:
     """``(words, passes)`` for one statistic under the rule."""
     if target:
@@ -151,7 +169,13 @@ def _statistic(spec: str) -> tuple[str, tuple[str, ...] | None]:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, help="the file that experiments.bounded --json wrote")
+    parser.add_argument(
+        "results",
+        type=Path,
+        nargs="+",
+        help="files that experiments.bounded --json or experiments.validate --json wrote (several: "
+        "their statistics together, e.g. validate's median and solved)",
+    )
     parser.add_argument("--baseline", required=True, help="the shipped setting's row")
     parser.add_argument("--candidate", required=True, help="the candidate's row")
     pairing = parser.add_mutually_exclusive_group(required=True)
@@ -173,10 +197,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args(argv)
     try:
-        results = json.loads(args.results.read_text())
-        everything = tuple(results["families"])
+        results = merge([json.loads(path.read_text()) for path in args.results])
     except (OSError, ValueError, KeyError) as exc:
-        parser.error(f"cannot read {args.results} as experiments.bounded --json output ({exc})")
+        parser.error(
+            f"cannot read {[str(p) for p in args.results]} as --json output of bounded or validate ({exc})"
+        )
+    everything = tuple(results["families"])
     comparisons = []
     for (statistic, families), target in [(args.target, True)] + [(g, False) for g in args.guarded]:
         try:

@@ -24,7 +24,9 @@ are grouped by experiment name (a sweep's variants).
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -189,6 +191,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=None,
+        help="write the per-run values here (rows '<variant> [<protocol>]'), for experiments.decide",
+    )
     args = parser.parse_args(argv)
     overrides = (
         ("metric", args.metric),
@@ -205,9 +213,10 @@ def main(argv: list[str] | None = None) -> dict:
         "function is involved.",
     ]
     everything = {}
+    members: dict[str, list[str]] = {}  # '<variant> [<protocol>]' -> the run of each value
     for protocol in args.protocols:
         results: dict[str, list[dict]] = {}
-        names = []
+        names, folders = [], {}
         for run in runs:
             name, scores = validate_run(
                 run,
@@ -222,13 +231,28 @@ def main(argv: list[str] | None = None) -> dict:
             )
             names.append(name)
             results.setdefault(name, []).append(scores)
-        results = {variant_labels(names)[name]: rows for name, rows in results.items()}
+            folders.setdefault(name, []).append(run.name)
+        labels = variant_labels(names)
+        results = {labels[name]: rows for name, rows in results.items()}
+        members |= {f"{labels[name]} [{protocol}]": runs for name, runs in folders.items()}
         everything[protocol] = results
         lines += ["", f"## Protocol `{protocol}`", "", *table(results, tuple(args.families))]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
         args.out.write_text(text)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        rows = {f"{v} [{protocol}]": r for protocol, res in everything.items() for v, r in res.items()}
+        command = shlex.join(argv if argv is not None else sys.argv[1:])
+        record = {
+            "command": f"python -m experiments.validate {command}",
+            "draw": args.draw,
+            "families": list(args.families),
+            "statistics": {args.statistic: rows},
+            "runs": members,
+        }
+        args.json.write_text(json.dumps(record, indent=1) + "\n")
     return everything
 
 

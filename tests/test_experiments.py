@@ -403,6 +403,20 @@ def test_validate_scores_every_run_under_every_protocol(tmp_path):
     assert fresh == again and fresh["deployment"] != out["deployment"]  # other landscapes, reproducibly
     with pytest.raises(SystemExit):
         validate.main([str(tmp_path), "--draw", "-1"])
+    # --json: per-run values that experiments.decide reads, one statistic per file
+    from experiments import decide
+
+    validate.main([*args, "--protocols", "deployment", "--json", str(tmp_path / "solved.json")])
+    validate.main([*args[:5], "--protocols", "deployment", "--json", str(tmp_path / "median.json")])
+    record = json.loads((tmp_path / "solved.json").read_text())
+    assert set(record["statistics"]["solved"]) == {"eq4 [deployment]", "best [deployment]"}
+    assert record["runs"]["eq4 [deployment]"][0].startswith("RoverLandscape-v0__abl-eq4__0__")
+    files = [str(tmp_path / "solved.json"), str(tmp_path / "median.json")]
+    merged = decide.merge([json.loads(Path(f).read_text()) for f in files])
+    assert set(merged["statistics"]) == {"solved", "median"}
+    rows = ["--baseline", "eq4 [deployment]", "--candidate", "best [deployment]", "--unpaired"]
+    with pytest.raises(SystemExit):  # one run per row: no tolerance to compare against
+        decide.main([*files, *rows, "--target", "solved"])
 
 
 def test_heldout_seed_keeps_draw_zero_and_separates_fresh_draws():
@@ -782,8 +796,6 @@ def test_decide_computes_the_paired_and_unpaired_tolerances_of_the_rule():
 
 
 def test_decide_reads_what_bounded_json_writes(tmp_path):
-    import json
-
     from experiments import bounded, decide
 
     path = tmp_path / "d" / "r.json"
@@ -805,6 +817,9 @@ def test_decide_reads_what_bounded_json_writes(tmp_path):
         decide.main([str(path), *rows, "--paired", "--target", "median"])
     with pytest.raises(SystemExit):
         decide.main([str(path), *rows, "--unpaired", "--target", "speed"])
+    record["families"] = ["valley"]
+    with pytest.raises(ValueError, match="different families"):
+        decide.merge([json.loads(path.read_text()), record])
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(SystemExit):
         decide.main([str(tmp_path / "bad.json"), *rows, "--unpaired", "--target", "median"])
