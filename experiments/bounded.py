@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -52,6 +50,7 @@ from agents.objective import guess_scale
 from agents.rover import BOUNDARIES, RoverDescent
 from experiments import heldout
 from experiments.config import load
+from experiments.decide import write_values
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
@@ -401,16 +400,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.out:
         args.out.write_text(text)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        command = f"python -m experiments.bounded {shlex.join(argv if argv is not None else sys.argv[1:])}"
-        record = {
-            "command": command,
-            "draw": args.draw,
-            "families": list(families),
-            "statistics": results,
-            "runs": {row[key]: runs for key, runs in members.items()},
-        }
-        args.json.write_text(json.dumps(record, indent=1) + "\n")
+        runs_of = {row[key]: runs for key, runs in members.items()}
+        write_values(args.json, "experiments.bounded", argv, args.draw, families, results, runs_of)
     return results
 
 

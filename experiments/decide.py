@@ -107,6 +107,18 @@ def compare(
     return Comparison(statistic, families, base, cand, paired)
 
 
+def write_values(
+    path: Path, module: str, argv: list[str] | None, draw: int, families, statistics: dict, runs: dict
+) -> None:
+    """Write the file this module reads: the command that produced it (``python -m <module>``),
+    its held-out draw and families, ``{statistic: {row: [{family: value}, ...]}}`` and ``{row:
+    [the run of each value]}``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = f"python -m {module} {shlex.join(argv if argv is not None else sys.argv[1:])}"
+    record = {"command": command, "draw": draw, "families": list(families), "statistics": statistics}
+    path.write_text(json.dumps(record | {"runs": runs}, indent=1) + "\n")
+
+
 def merge(records: list[dict]) -> dict:
     """Several ``--json`` files as one: their statistics side by side (``validate`` writes one
     statistic per file). They must score the same families, and a row the same runs."""

@@ -24,9 +24,7 @@ are grouped by experiment name (a sweep's variants).
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import shlex
 import sys
 from pathlib import Path
 
@@ -35,6 +33,7 @@ import numpy as np
 from agents.rover import RESOLUTION_SCALE, STEP_SIZE_SCALE, RoverPolicy
 from experiments import heldout
 from experiments.config import load
+from experiments.decide import write_values
 from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, SB3Experiment
 from rover_envs.metric import METRICS
@@ -242,17 +241,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.out:
         args.out.write_text(text)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         rows = {f"{v} [{protocol}]": r for protocol, res in everything.items() for v, r in res.items()}
-        command = shlex.join(argv if argv is not None else sys.argv[1:])
-        record = {
-            "command": f"python -m experiments.validate {command}",
-            "draw": args.draw,
-            "families": list(args.families),
-            "statistics": {args.statistic: rows},
-            "runs": members,
-        }
-        args.json.write_text(json.dumps(record, indent=1) + "\n")
+        statistics = {args.statistic: rows}
+        write_values(args.json, "experiments.validate", argv, args.draw, args.families, statistics, members)
     return everything
 
 
