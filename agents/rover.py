@@ -61,7 +61,7 @@ from agents.objective import (
     guess_scale,
     parse_options,
 )
-from agents.rdpg.networks import RecurrentActor
+from agents.rdpg.networks import ActorEnsemble, RecurrentActor
 from rover_envs import metric as metric_mod
 from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
@@ -167,11 +167,29 @@ def default_bounded_policy_path() -> Path | None:
     return Path(str(resources.files("agents") / "pretrained" / BOUNDED_POLICY_NAME))
 
 
+ACTING_SETTINGS = (
+    "grid_size",
+    "horizon",
+    "features",
+    "move",
+    "metric",
+    "metric_rate",
+    "metric_min_r2",
+    "guard",
+)
+"""The training config's ``env`` keys that decide how a policy acts (what it reads, the move and grid
+it runs on): the members of :meth:`RoverPolicy.ensemble` must agree on them."""
+
+
 class RoverPolicy:
     """Frozen angle network (direction) + recurrent actor (step size, resolution)."""
 
     def __init__(
-        self, angle: FrozenAngleNet, actor: RecurrentActor, actor_arch: dict, meta: dict | None = None
+        self,
+        angle: FrozenAngleNet,
+        actor: RecurrentActor | ActorEnsemble,
+        actor_arch: dict,
+        meta: dict | None = None,
     ):
         self.angle, self.actor, self.actor_arch = angle, actor, dict(actor_arch)
         self.grid_size = angle.grid_size
@@ -250,7 +268,7 @@ class RoverPolicy:
             ckpt = torch.load(path, map_location="cpu", weights_only=True)
             angle = build_angle_net(**ckpt["angle"]["arch"])
             angle.load_state_dict(ckpt["angle"]["state_dict"])
-            actor = RecurrentActor(**ckpt["actor"]["arch"])
+            actor = build_actor(ckpt["actor"]["arch"])
             actor.load_state_dict(ckpt["actor"]["state_dict"])
         except Exception as exc:
             raise ValueError(f"policy weights at {path} are unreadable ({exc}); {RETRAIN_HINT}") from exc
@@ -258,6 +276,49 @@ class RoverPolicy:
         return cls(
             FrozenAngleNet(angle, ckpt["angle"]["arch"]), actor, ckpt["actor"]["arch"], ckpt.get("meta")
         )
+
+    @classmethod
+    def ensemble(cls, policies: list[RoverPolicy], sources: list[str] | None = None) -> RoverPolicy:
+        """One policy from several trained on the same recipe (the same angle network, and the
+        environment settings of ``ACTING_SETTINGS``): their actors act as one
+        :class:`~agents.rdpg.ActorEnsemble`, the mean of their actions. ``sources`` (one name per
+        policy, e.g. its run folder) go into ``meta``."""
+        if len(policies) < 2:
+            raise ValueError(f"an ensemble needs at least two policies; got {len(policies)}")
+        first = policies[0]
+        names = list(sources) if sources is not None else [f"policy {k}" for k in range(len(policies))]
+        for k, other in enumerate(policies[1:], start=1):
+            same_angle = other.angle.arch == first.angle.arch and all(
+                torch.equal(a, b)
+                for a, b in zip(
+                    first.angle.model.state_dict().values(), other.angle.model.state_dict().values()
+                )
+            )
+            if not same_angle:
+                raise ValueError(
+                    f"policy {k} has another angle network than policy 0; ensemble one recipe's seeds"
+                )
+            env0, env = (p.meta.get("config", {}).get("env", {}) for p in (first, other))
+            differ = [key for key in ACTING_SETTINGS if env0.get(key) != env.get(key)]
+            if differ:
+                raise ValueError(
+                    f"{names[k]} acts under other settings than {names[0]} ({', '.join(differ)}); "
+                    "ensemble one recipe's seeds"
+                )
+        arch = {"ensemble": [p.actor_arch for p in policies]}
+        actor = ActorEnsemble([p.actor for p in policies]).eval().requires_grad_(False)
+        meta = dict(first.meta)
+        meta["ensemble"] = names
+        meta["ensemble_seeds"] = [p.meta.get("config", {}).get("seed") for p in policies]
+        return cls(first.angle, actor, arch, meta)
+
+
+def build_actor(arch: dict) -> RecurrentActor | ActorEnsemble:
+    """The actor a checkpoint's ``arch`` describes: one :class:`RecurrentActor`, or an
+    :class:`~agents.rdpg.ActorEnsemble` (``{"ensemble": [arch, ...]}``)."""
+    if "ensemble" in arch:
+        return ActorEnsemble([RecurrentActor(**member) for member in arch["ensemble"]])
+    return RecurrentActor(**arch)
 
 
 class RoverDescent:

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from agents.baselines import BASELINES
 from agents.objective import guess_scale
-from agents.rover import BOUNDARIES, RoverDescent
+from agents.rover import BOUNDARIES, RoverDescent, RoverPolicy
 from experiments import heldout
 from experiments.config import load
 from experiments.decide import write_values
@@ -267,6 +267,21 @@ def evaluate_run(
     return cfg.name, evaluate(rover.minimize, seed, rows, families, landscapes, box)
 
 
+def ensemble_optimisers(runs: list[Path]) -> dict[str, tuple[RoverDescent, int]]:
+    """Experiment name -> (the optimiser of its runs' ensemble, the number of runs), for every
+    experiment with at least two of ``runs`` (``RoverPolicy.ensemble``; on the settings each was
+    trained with, as ``evaluate_run``'s policies)."""
+    groups: dict[str, list[Path]] = {}
+    for run in runs:
+        groups.setdefault(load(DDPGExperiment, run / "config.yaml").name, []).append(run)
+    out = {}
+    for name, group in groups.items():
+        if len(group) > 1:
+            policies = [RoverPolicy.load(run / "rover_policy.pt") for run in group]
+            out[name] = RoverDescent(RoverPolicy.ensemble(policies, [run.name for run in group])), len(group)
+    return out
+
+
 def reference(name: str):
     """``--references``' optimiser ``name`` as ``minimize(fun, x0, **kw)``: the shipped optimiser
     (its policy for bounded problems under bounds) or a baseline at the BBOB budget."""
@@ -332,6 +347,13 @@ def main(argv: list[str] | None = None) -> dict:
         help="run every policy from each of these initial step sizes, alpha0 = scale x L (default: "
         "RoverDescent's STEP_SIZE_SCALE)",
     )
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="also run, on each run's landscapes, the ensemble of every given run of its experiment "
+        "(RoverPolicy.ensemble, the mean of their actions; rows '[<row>, ensemble of N]', which hold "
+        "the same runs as the single-policy rows, so python -m experiments.decide --paired compares them)",
+    )
     heldout.add_draw_argument(parser)
     parser.add_argument("--out", type=Path, default=None, help="write the markdown here")
     parser.add_argument(
@@ -366,11 +388,19 @@ def main(argv: list[str] | None = None) -> dict:
                 {f: float(np.mean(out[label][f] < heldout.SOLVED)) for f in families}
             )
 
+    offset = HeldoutConfig().seed_offset
+    ensembles = ensemble_optimisers(runs) if args.ensemble else {}
     for run in tqdm(runs, desc="runs", unit="run"):
         name, out = evaluate_run(run, rows, families, args.landscapes, args.box, args.draw)
         names.append(name)
         collect(name, out, run.name)
-    offset = HeldoutConfig().seed_offset
+        if name in ensembles:
+            rover, size = ensembles[name]
+            labelled = {f"{row}, ensemble of {size}": options for row, options in rows.items()}
+            seed = heldout.heldout_seed(load(DDPGExperiment, run / "config.yaml").seed, offset, args.draw)
+            collect(
+                name, evaluate(rover.minimize, seed, labelled, families, args.landscapes, args.box), run.name
+            )
     for name in args.references:
         minimize = reference(name)  # the shipped weights load once
         for seed in tqdm(args.reference_seeds, desc=name, unit="seed"):

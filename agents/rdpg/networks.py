@@ -201,3 +201,50 @@ class RecurrentCritic(_Recurrent):
     def q(self, memory: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """``memory (B, T, hidden)``, ``actions (B, T, 2)`` -> ``(B, T)``."""
         return self.head(torch.cat([memory, actions], dim=-1))[..., 0]
+
+
+class ActorEnsemble(nn.Module):
+    """Several trained actors acting as one policy: each reads the same history, the action is the
+    mean of theirs, and each is told that mean as its previous action (what was executed).
+
+    The recurrent state is one :class:`Hidden`, the members' LSTM states side by side along the
+    hidden axis (``hidden_size`` the sum of theirs), so code that slices states by stream (runs over
+    pairs of dimensions) handles an ensemble as it handles one actor. Nothing is trained: an average
+    of independently trained actors, for a policy that varies less between training seeds."""
+
+    def __init__(self, members):
+        super().__init__()
+        members = list(members)
+        if not members:
+            raise ValueError("an ensemble needs at least one actor")
+        for name in ("n_features", "action_dim"):
+            values = {getattr(m, name) for m in members}
+            if len(values) > 1:
+                raise ValueError(f"the actors of an ensemble must agree on {name}; got {sorted(values)}")
+        self.members = nn.ModuleList(members)
+        self.n_features = members[0].n_features
+        self.action_dim = members[0].action_dim
+        self.sizes = [m.hidden_size for m in members]
+        self.hidden_size = sum(self.sizes)
+
+    def initial(self, n: int) -> Hidden:
+        """Zero state for ``n`` streams, on the network's device."""
+        device = next(self.parameters()).device
+        z = torch.zeros(1, n, self.hidden_size, device=device)
+        return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
+
+    def act(
+        self,
+        obs: torch.Tensor,
+        hidden: Hidden,
+        episode_start: torch.Tensor,
+        features: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, Hidden]:
+        actions, hs, cs = [], [], []
+        for member, h, c in zip(self.members, hidden.h.split(self.sizes, -1), hidden.c.split(self.sizes, -1)):
+            action, state = member.act(obs, Hidden(h, c, hidden.prev_action), episode_start, features)
+            actions.append(action)
+            hs.append(state.h)
+            cs.append(state.c)
+        action = torch.stack(actions).mean(0)
+        return action, Hidden(torch.cat(hs, -1), torch.cat(cs, -1), action)
