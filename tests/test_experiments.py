@@ -823,3 +823,40 @@ def test_decide_reads_what_bounded_json_writes(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(SystemExit):
         decide.main([str(tmp_path / "bad.json"), *rows, "--unpaired", "--target", "median"])
+
+
+def test_an_ensemble_of_runs_is_written_by_its_cli_and_scored_paired_against_its_members(tmp_path):
+    from agents.rover import RoverPolicy
+    from experiments import bounded, decide, ensemble, train_ddpg
+
+    runs = tmp_path / "runs"
+    for seed in (0, 1):
+        train_ddpg.main(
+            [
+                "--config",
+                "experiments/configs/ddpg_small.yaml",
+                "--set",
+                f"runs_dir={runs}",
+                "name=tiny",
+                f"seed={seed}",
+                "train.total_episodes=8",
+            ]
+        )
+    out = ensemble.main([str(runs), "--output", str(tmp_path / "shipped" / "ensemble.pt")])
+    assert RoverPolicy.load(out).meta["ensemble_seeds"] == [0, 1]
+    assert json.loads(out.with_suffix(".json").read_text())["seeds"] == [0, 1]
+    assert out.with_suffix(".yaml").is_file()
+    with pytest.raises(SystemExit, match="at least two"):
+        ensemble.main([str(next(runs.iterdir())), "--output", str(tmp_path / "one.pt")])
+    with pytest.raises(SystemExit):
+        ensemble.main([str(runs), "--output", str(tmp_path / "ensemble.pth")])
+    values = tmp_path / "values.json"
+    args = ["--landscapes", "2", "--families", "quadratic", "--box", "domain", "--boundary", "clip"]
+    result = bounded.main([str(runs), *args, "--zoom-cap", "on", "--ensemble", "--json", str(values)])
+    rows = {"tiny [clip]", "tiny [none]", "tiny [clip, ensemble of 2]", "tiny [none, ensemble of 2]"}
+    assert set(result["median"]) == rows and all(len(v) == 2 for v in result["median"].values())
+    recorded = json.loads(values.read_text())
+    comparison = decide.compare(
+        recorded, "solved", "tiny [clip]", "tiny [clip, ensemble of 2]", ("quadratic",), paired=True
+    )
+    assert comparison.paired and len(comparison.candidate) == 2  # the same runs: a paired comparison

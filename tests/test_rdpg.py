@@ -497,3 +497,72 @@ def test_train_ddpg_uses_the_configured_angle_net_for_direction_encoder_and_poli
 
     kwargs = train_ddpg.env_kwargs(load(DDPGExperiment, run_dir / "config.yaml"))
     assert kwargs["angle_net_path"] == str(other)
+
+
+def _members(n: int = 2) -> list:
+    out = []
+    for seed in range(n):
+        torch.manual_seed(seed)
+        actor = RecurrentActor(**ARCH)
+        with torch.no_grad():  # an untrained actor answers ~0.25 whatever it reads; make them differ
+            actor.head[-1].weight.mul_(300.0)
+        out.append(actor.eval())
+    return out
+
+
+def test_actor_ensemble_acts_with_the_mean_of_its_members_each_told_that_mean():
+    from agents.rdpg import ActorEnsemble, Hidden
+
+    a, b = _members()
+    ensemble = ActorEnsemble([a, b])
+    assert ensemble.hidden_size == 2 * ARCH["hidden"] and ensemble.n_features == 0
+    obs = torch.rand(5, 3, 1, 7, 7)  # 5 steps of 3 streams
+    hidden, ha, hb = ensemble.initial(3), a.initial(3), b.initial(3)
+    start = torch.ones(3, dtype=torch.bool)
+    with torch.no_grad():
+        for t in range(5):
+            action, hidden = ensemble.act(obs[t], hidden, start)
+            xa, sa = a.act(obs[t], ha, start)
+            xb, sb = b.act(obs[t], hb, start)
+            assert not torch.allclose(xa, xb)  # the members disagree: the mean is not either
+            torch.testing.assert_close(action, (xa + xb) / 2)
+            torch.testing.assert_close(hidden.prev_action, action)
+            ha, hb = Hidden(sa.h, sa.c, action), Hidden(sb.h, sb.c, action)  # told the executed action
+            start = torch.tensor([False, False, t == 2])  # one stream restarts mid-way
+    assert hidden.h.shape == (1, 3, 2 * ARCH["hidden"])
+    with pytest.raises(ValueError, match="at least one"):
+        ActorEnsemble([])
+    with pytest.raises(ValueError, match="n_features"):
+        ActorEnsemble([a, RecurrentActor(**ARCH, n_features=3)])
+
+
+def test_an_ensemble_of_copies_optimises_exactly_as_its_member_and_round_trips(tmp_path):
+    from agents.rdpg import ActorEnsemble
+
+    path = _policy(tmp_path)
+    single = RoverPolicy.load(path)
+    ensemble = RoverPolicy.ensemble([single, RoverPolicy.load(path)], ["a", "b"])
+    ensemble.save(tmp_path / "ensemble.pt")
+    loaded = RoverPolicy.load(tmp_path / "ensemble.pt")
+    assert isinstance(loaded.actor, ActorEnsemble) and loaded.meta["ensemble"] == ["a", "b"]
+    f = make("rosenbrock")
+    for x0, kw in (([-1.2, 1.0], {"bounds": f.bounds}), (np.full(4, 1.5), {"seed": 0})):  # 2-D; pairs
+        fun = (lambda x: f(np.atleast_2d(x))) if len(x0) == 2 else (lambda x: float(np.sum(np.square(x))))
+        one = RoverDescent(single).minimize(fun, x0, max_iter=6, **kw)
+        both = RoverDescent(loaded).minimize(fun, x0, max_iter=6, **kw)
+        np.testing.assert_array_equal(one.history["x"], both.history["x"])  # (a + a) / 2 == a exactly
+        np.testing.assert_array_equal(one.history["step_size"], both.history["step_size"])
+
+
+def test_an_ensemble_refuses_policies_of_different_recipes(tmp_path):
+    path = _policy(tmp_path)
+    first, other = RoverPolicy.load(path), RoverPolicy.load(path)
+    with pytest.raises(ValueError, match="at least two"):
+        RoverPolicy.ensemble([first])
+    other.meta = {"config": {"env": {"guard": "border"}}}
+    with pytest.raises(ValueError, match=r"b acts under other settings than a \(guard\)"):
+        RoverPolicy.ensemble([first, other], ["a", "b"])
+    other = RoverPolicy.load(path)
+    next(iter(other.angle.model.state_dict().values())).add_(1.0)
+    with pytest.raises(ValueError, match="another angle network"):
+        RoverPolicy.ensemble([first, other])
