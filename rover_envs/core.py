@@ -280,6 +280,7 @@ class Engine:
         self.scale = np.ones(B)
         self.f = np.zeros(B)
         self.f0 = np.zeros(B)
+        self.best = np.zeros(B)  # the best value over the iterates so far (the log_best reward)
         self.t = np.zeros(B, dtype=np.int64)
         self.n_evals = np.zeros(B, dtype=np.int64)
         self.history = np.zeros((B, k))
@@ -341,7 +342,7 @@ class Engine:
         self._store_obs(idx, grid)
         if self.features is not None:
             self.features.reset(idx, grid, alpha, delta)
-        self.f[idx] = self.f0[idx] = f
+        self.f[idx] = self.f0[idx] = self.best[idx] = f
         low = self.side[idx] & (f < self.f_star[idx])  # a start below the search's box minimum
         self.f_star[idx[low]], self.x_star[idx[low]] = f[low], theta[low]
         self._push_history(idx, f)
@@ -575,8 +576,10 @@ class Engine:
             f_mean=running_mean_of(self.history, self.count),
             last=truncated | failed,
             clip=cfg.reward_clip,
+            best=self.best.copy(),
         )
         parts = reward_parts(inputs)
+        self.best = np.where(failed, self.best, np.minimum(self.best, f))
         ok = np.flatnonzero(~failed)
         self._store_obs(ok, grid[ok])
         if self.features is not None:

@@ -77,7 +77,7 @@ def test_pickling_round_trip_continues_identically():
     ("kwargs", "match"),
     [
         ({"family": "bowl"}, "valid: all, quadratic, valley"),
-        ({"reward": "dense"}, "valid: running_mean, normalized, raw, final"),
+        ({"reward": "dense"}, "valid: running_mean, normalized, raw, final, log_best"),
         ({"direction": "north"}, "valid: angle_net, quadratic_fit, gradient, newton, best_teacher, agent"),
         ({"grid_size": 1}, "grid_size"),
         ({"noise": -1.0}, "noise"),
@@ -163,6 +163,21 @@ def test_horizon_truncates_and_final_reward_is_sparse():
     rewards, info = _run_episode(env)
     assert len(rewards) == 30
     assert all(r == 0 for r in rewards[:-1]) and rewards[-1] == -info["f"]
+
+
+def test_log_best_returns_add_up_to_the_decades_the_best_value_gained():
+    env = gym.make("RoverLandscape-v0", family="valley", reward="log_best", move="best_sample")
+    _, info0 = env.reset(seed=3)
+    rewards, best = [], info0["regret"]
+    for _ in range(30):
+        _, r, term, trunc, info = env.step(np.array([-0.5, -0.5]))  # halve alpha and delta
+        rewards.append(r)
+        best = min(best, info["regret"])
+        if term or trunc:
+            break
+    assert min(rewards) >= 0 and max(rewards) > 0  # the best never gets worse; some steps gain
+    expected = np.log10(info0["regret"] / max(best, 1e-16 * info0["regret"]))
+    assert np.isclose(sum(rewards), expected, rtol=1e-9) and expected > 0
 
 
 @pytest.mark.parametrize(
