@@ -49,6 +49,12 @@ def squash(z: torch.Tensor) -> torch.Tensor:
     return mid + half * torch.tanh(z)
 
 
+def zero_hidden(n: int, size: int, device) -> Hidden:
+    """The zero recurrent state of ``n`` streams of an LSTM of ``size`` units."""
+    z = torch.zeros(1, n, size, device=device)
+    return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
+
+
 class Encoder(nn.Module):
     """Grid ``(..., 1, n, n)`` -> features ``(..., features)``."""
 
@@ -111,9 +117,7 @@ class _Recurrent(nn.Module):
 
     def initial(self, n: int) -> Hidden:
         """Zero state for ``n`` streams, on the network's device."""
-        device = next(self.parameters()).device
-        z = torch.zeros(1, n, self.hidden_size, device=device)
-        return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
+        return zero_hidden(n, self.hidden_size, next(self.parameters()).device)
 
     def sequence(
         self, obs: torch.Tensor, prev_actions: torch.Tensor, features: torch.Tensor | None = None
@@ -229,9 +233,7 @@ class ActorEnsemble(nn.Module):
 
     def initial(self, n: int) -> Hidden:
         """Zero state for ``n`` streams, on the network's device."""
-        device = next(self.parameters()).device
-        z = torch.zeros(1, n, self.hidden_size, device=device)
-        return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
+        return zero_hidden(n, self.hidden_size, next(self.parameters()).device)
 
     def act(
         self,
