@@ -32,8 +32,8 @@ def build(folders: list[Path]) -> tuple[RoverPolicy, list[Path]]:
         raise SystemExit(
             f"an ensemble needs at least two finished runs with a rover_policy.pt; found {len(runs)}"
         )
-    policies = [RoverPolicy.load(run / "rover_policy.pt") for run in runs]
-    try:
+    try:  # an unreadable policy file, or policies of different recipes
+        policies = [RoverPolicy.load(run / "rover_policy.pt") for run in runs]
         return RoverPolicy.ensemble(policies, [run.name for run in runs]), runs
     except ValueError as exc:
         raise SystemExit(str(exc)) from None

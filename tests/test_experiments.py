@@ -860,3 +860,7 @@ def test_an_ensemble_of_runs_is_written_by_its_cli_and_scored_paired_against_its
         recorded, "solved", "tiny [clip]", "tiny [clip, ensemble of 2]", ("quadratic",), paired=True
     )
     assert comparison.paired and len(comparison.candidate) == 2  # the same runs: a paired comparison
+    (sorted(p for p in runs.iterdir() if p.is_dir())[0] / "rover_policy.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(SystemExit, match="unreadable"):
+        ensemble.main([str(runs), "--output", str(tmp_path / "broken.pt")])
+    assert not (tmp_path / "broken.pt").exists()
