@@ -864,3 +864,56 @@ def test_an_ensemble_of_runs_is_written_by_its_cli_and_scored_paired_against_its
     with pytest.raises(SystemExit, match="unreadable"):
         ensemble.main([str(runs), "--output", str(tmp_path / "broken.pt")])
     assert not (tmp_path / "broken.pt").exists()
+
+
+def _seed_draw(draw: int, solved: dict[int, float], median: dict[int, float]) -> dict:
+    """``experiments.bounded --json``'s layout for one draw: one row of seeds, one family."""
+    seeds = list(solved)
+    runs = [f"RoverLandscape-v0__guard-guard__{s}__2026120{draw}-000000" for s in seeds]
+    row = "guard [penalty]"
+    return {
+        "draw": draw,
+        "families": ["quadratic"],
+        "statistics": {
+            "solved": {row: [{"quadratic": solved[s]} for s in seeds]},
+            "median": {row: [{"quadratic": median[s]} for s in seeds]},
+        },
+        "runs": {row: runs},
+    }
+
+
+def test_choose_seed_compares_each_seed_with_the_shipped_one_over_draws(tmp_path, capsys):
+    from experiments import choose_seed
+
+    # seed 2 solves 0.05 more on every draw, give or take 0.01; seed 1 gains less, and noisily
+    solved = [{0: 0.90, 1: 0.93, 2: 0.95}, {0: 0.92, 1: 0.90, 2: 0.96}, {0: 0.91, 1: 0.95, 2: 0.97}]
+    median = [{0: -15.0, 1: -15.0, 2: -15.1}, {0: -15.2, 1: -15.1, 2: -15.1}, {0: -15.1, 1: -15.3, 2: -15.2}]
+    args = []
+    for draw, (s, m) in enumerate(zip(solved, median), start=6):
+        path = tmp_path / f"draw{draw}.json"
+        record = _seed_draw(draw, s, m)
+        record["statistics"]["solved"]["guard [penalty]"].reverse()  # the order of runs does not matter
+        record["statistics"]["median"]["guard [penalty]"].reverse()
+        record["runs"]["guard [penalty]"].reverse()
+        path.write_text(json.dumps(record))
+        args += ["--draw", str(path), "guard [penalty]"]
+    out = choose_seed.main(args)
+    assert out["candidate"] == 2 and out["adopted"]
+    target = out["comparisons"][2][0][0]
+    d = np.array([0.05, 0.04, 0.06])
+    assert target.change == pytest.approx(d.mean()) and target.tol == pytest.approx(
+        2 * d.std(ddof=1) / np.sqrt(3)
+    )
+    assert "seed 2" in capsys.readouterr().out
+    # a guarded loss beyond its tol keeps the shipped seed
+    worse = [{0: -15.0, 1: -15.0, 2: -14.0}, {0: -15.2, 1: -15.1, 2: -14.1}, {0: -15.1, 1: -15.3, 2: -14.1}]
+    for draw, (s, m) in enumerate(zip(solved, worse), start=6):
+        (tmp_path / f"draw{draw}.json").write_text(json.dumps(_seed_draw(draw, s, m)))
+    assert not choose_seed.main(args)["adopted"]
+    (tmp_path / "draw8.json").write_text(json.dumps(_seed_draw(8, {0: 0.9, 1: 0.9}, {0: -15.0, 1: -15.0})))
+    with pytest.raises(SystemExit):  # a draw without seed 2
+        choose_seed.main(args)
+    with pytest.raises(SystemExit):  # one draw gives no tol
+        choose_seed.main(args[:3])
+    with pytest.raises(SystemExit):
+        choose_seed.main([*args[:6], "--baseline-seed", "7"])
