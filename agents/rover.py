@@ -97,6 +97,9 @@ STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
 MAX_ITER = 30
 """The paper's horizon T: the policy was trained on episodes of this length."""
 XTOL = 1e-10
+PROBE_SCALE = 0.35
+"""A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
+is about half the box's width."""
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
 BOUNDARIES = ("clip", "reflect", "penalty", "active_penalty")
@@ -412,22 +415,43 @@ class RoverDescent:
         boundary: str = "clip",
         cap: tuple[float, float] | None = None,
         guard: str = "none",
+        probes: int = 0,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``."""
         n = self.policy.grid_size
+        start_alpha, start_delta = alpha, delta
+        probe_at = {round(max_iter * k / (probes + 1)) for k in range(1, probes + 1)} - {0}
+        probe_delta = PROBE_SCALE * guess_scale(x, obj.bounds)
+        if cap is not None:
+            probe_delta = min(probe_delta, cap[1])
         inside = obj.reflect if boundary == "reflect" else obj.clip
         shape = metric_mod.initial(1, metric[0])
         cost = self._iteration_cost(move)
         theta, alpha, delta = x[None], np.array([alpha]), np.array([delta])
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
         history = HistoryFeatures(1, max_iter) if getattr(self.policy.actor, "n_features", 0) else None
-        accepted = None
+        accepted, restarted = None, False
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
+            if it in probe_at:  # one coarse square grid instead of an iteration; a lower sample restarts
+                points = inside(grid_points(theta, np.array([probe_delta]), n).reshape(1, -1, 2))[0]
+                values = np.where(np.isfinite(found := obj(points)), found, np.inf)
+                k = int(np.argmin(values))
+                if values[k] < obj.best()[1]:
+                    theta, alpha, delta, f = (
+                        points[k][None],
+                        np.array([start_alpha]),
+                        np.array([start_delta]),
+                        values[k],
+                    )
+                    hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
+                    shape, accepted, restarted = metric_mod.initial(1, metric[0]), None, True
+                rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
+                continue
             # in the bounds: the points evaluated, so a move to the best sample stays inside
             raw = grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2)
             points = inside(raw)
@@ -447,13 +471,13 @@ class RoverDescent:
             feats = ()
             if history is not None:  # the environment's features=True observation
                 grid = seen.reshape(1, n, n)
-                if it == 0:
+                if it == 0 or restarted:
                     history.reset([0], grid, alpha, delta)
                 else:
                     history.update([0], grid, accepted, np.array([it]), alpha, delta)
                 feats = (torch.from_numpy(history.values.copy()),)
             action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start, *feats)
-            start = torch.zeros(1, dtype=torch.bool)
+            start, restarted = torch.zeros(1, dtype=torch.bool), False
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
             actions = guard_actions(actions, seen.reshape(1, n, n), guard)
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
@@ -505,6 +529,7 @@ class RoverDescent:
         boundary: str | None = None,
         zoom_cap: bool = True,
         guard: str | None = None,
+        probes: int = 0,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -539,7 +564,11 @@ class RoverDescent:
         each pair), ``guard`` (an override of the actor's zoom, :func:`rover_envs.transition.
         guard_actions`: ``"none"``, or ``"border"``, no shrinking while the grid's minimum lies on
         its border below its centre; default: the guard the policy was trained with,
-        ``policy.guard``, in 2-D, none over pairs of dimensions; 2-D only), ``pairs`` (for
+        ``policy.guard``, in 2-D, none over pairs of dimensions; 2-D only), ``probes`` (how many
+        iterations, evenly spaced in ``max_iter``, are spent on one coarse square grid around the
+        iterate at ``PROBE_SCALE x L`` instead of the policy's grid: a sample below the best value
+        so far restarts the schedule there, from the initial alpha and delta with a fresh recurrent
+        state; default 0, none; 2-D only), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -555,7 +584,17 @@ class RoverDescent:
             "RoverDescent",
             options,
             max_iter=getattr(self.policy, "horizon", MAX_ITER),  # duck-typed policies: the paper's T
-            own=("step_size", "resolution", "xtol", "move", "metric", "boundary", "zoom_cap", "guard"),
+            own=(
+                "step_size",
+                "resolution",
+                "xtol",
+                "move",
+                "metric",
+                "boundary",
+                "zoom_cap",
+                "guard",
+                "probes",
+            ),
         )
         x = check_x0(x0)
         if x.size < 2:
@@ -579,6 +618,7 @@ class RoverDescent:
                 boundary=boundary,
                 zoom_cap=zoom_cap,
                 guard=guard,
+                probes=probes,
                 pairs=pairs,
                 **options,
             )
@@ -613,6 +653,10 @@ class RoverDescent:
             # a budget beyond the training horizon buys more iterations in one run; the progress
             # feature reads t / max_iter, the fraction of the budget used
             opts.max_iter = max(opts.max_iter, (opts.max_evals - 1) // self._iteration_cost(move))
+        if isinstance(probes, bool) or not isinstance(probes, int | np.integer) or probes < 0:
+            raise ValueError(f"probes must be an int >= 0; got {probes!r}")
+        if strategy is not None and probes:
+            raise ValueError(f"probes={probes} is 2-D only; with pairs of dimensions use probes=0")
         if guard is not None and guard not in GUARDS:
             raise ValueError(f"unknown guard {guard!r}; valid: {', '.join(GUARDS)}")
         if strategy is not None and guard not in (None, "none"):
@@ -638,6 +682,7 @@ class RoverDescent:
                     boundary,
                     cap,
                     guard,
+                    int(probes),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

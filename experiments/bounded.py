@@ -223,6 +223,12 @@ def with_step_size_scales(rows: dict[str, dict], scales: list[float] | None) -> 
     return _each(rows, "step_size_scale", scales, lambda k: f"alpha0 {k:g} L")
 
 
+def with_probes(rows: dict[str, dict], counts: list[int] | None) -> dict[str, dict]:
+    """``rows`` once per number of probes in ``counts`` (``minimize(probes=...)``; rows ``[<row>,
+    probes <k>]``); None: no probes, the rows as they are."""
+    return _each(rows, "probes", counts, lambda k: f"probes {k}")
+
+
 def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
     """``rows`` without the unbounded reference where the box's minimum is not the landscape's."""
     return {k: v for k, v in rows.items() if not (box == "side" and k == UNBOUNDED)}
@@ -348,6 +354,14 @@ def main(argv: list[str] | None = None) -> dict:
         "RoverDescent's STEP_SIZE_SCALE)",
     )
     parser.add_argument(
+        "--probes",
+        nargs="+",
+        type=int,
+        default=None,
+        help="run every policy with each of these numbers of probes (RoverDescent.minimize(probes=...); "
+        "default: none)",
+    )
+    parser.add_argument(
         "--ensemble",
         action="store_true",
         help="also run, on each run's landscapes, the ensemble of every given run of its experiment "
@@ -371,6 +385,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_metrics(rows, args.metric)  # the runs' rows only, as the guard
     rows = with_resolution_scales(rows, args.resolution_scale)
     rows = with_step_size_scales(rows, args.step_size_scale)
+    rows = with_probes(rows, args.probes)
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []
