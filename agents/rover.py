@@ -439,9 +439,10 @@ class RoverDescent:
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
             if it in probe_at:  # one coarse square grid instead of an iteration; a lower sample restarts
                 points = inside(grid_points(theta, np.array([probe_delta]), n).reshape(1, -1, 2))[0]
+                best = obj.best()[1]  # before the probe's own samples
                 values = np.where(np.isfinite(found := obj(points)), found, np.inf)
                 k = int(np.argmin(values))
-                if values[k] < obj.best()[1]:
+                if values[k] < best:
                     theta, alpha, delta, f = (
                         points[k][None],
                         np.array([start_alpha]),

@@ -545,3 +545,37 @@ def test_a_side_box_minimum_that_the_episode_beats_is_lowered_to_what_it_found(m
     for _ in range(5):
         _, reward, _, _, info = env.step(np.zeros((16, 2)))
         assert np.all(info["regret"] >= 0.0) and np.all(reward <= 0.0)
+
+
+def _two_wells(x):
+    """A bowl at (2, 2) and a deeper one at (-2, -2): f = min(|x - a|^2, |x - b|^2 - 1)."""
+    x = np.atleast_2d(x)
+    near = np.sum((x - 2.0) ** 2, axis=-1)
+    far = np.sum((x + 2.0) ** 2, axis=-1) - 1.0
+    return np.minimum(near, far)
+
+
+def test_a_probe_restarts_the_schedule_in_a_lower_basin_within_the_same_budget():
+    from agents.rover import RoverDescent
+
+    rover = RoverDescent.pretrained()
+    box = np.array([[-5.0, 5.0], [-5.0, 5.0]])
+    kw = {"bounds": box, "vectorized": True}
+    plain = rover.minimize(_two_wells, [2.6, 1.5], **kw)
+    assert plain.fun > -0.5 and np.allclose(plain.x, 2.0, atol=1e-3)  # the nearer bowl
+    probed = rover.minimize(_two_wells, [2.6, 1.5], probes=1, **kw)
+    assert probed.fun < -0.99 and np.allclose(probed.x, -2.0, atol=1e-2)  # restarted in the deeper one
+    assert probed.nfev <= plain.nfev and len(probed.history["x"]) == len(plain.history["x"])  # no more budget
+    restart = int(np.argmax(probed.history["x"][:, 0] < 0))  # the probe at iteration 15 of 30
+    assert restart == 15 and probed.history["step_size"][restart] == pytest.approx(
+        plain.history["step_size"][0]
+    )
+    np.testing.assert_array_equal(probed.history["x"][:15], plain.history["x"][:15])
+    bowl = lambda x: np.sum((np.atleast_2d(x) - 1.0) ** 2, axis=-1)  # noqa: E731
+    once = rover.minimize(bowl, [3.0, -2.0], probes=2, **kw)  # nothing lower to find: no restart
+    assert once.fun < 1e-10 and once.nfev <= rover.minimize(bowl, [3.0, -2.0], **kw).nfev
+    for bad in (-1, True, 1.5):
+        with pytest.raises(ValueError, match="probes must be an int"):
+            rover.minimize(bowl, [3.0, -2.0], probes=bad, **kw)
+    with pytest.raises(ValueError, match="2-D only"):
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), probes=1)
