@@ -97,11 +97,11 @@ STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
 MAX_ITER = 30
 """The paper's horizon T: the policy was trained on episodes of this length."""
 XTOL = 1e-10
+"""Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
+then resolves nothing a float64 minimiser could still gain)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
-"""Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
-then resolves nothing a float64 minimiser could still gain)."""
 BOUNDARIES = ("clip", "reflect", "penalty", "active_penalty")
 """``boundary=`` values: how grid samples and steps beyond ``bounds`` are brought back in."""
 
@@ -299,7 +299,7 @@ class RoverPolicy:
             )
             if not same_angle:
                 raise ValueError(
-                    f"policy {k} has another angle network than policy 0; ensemble one recipe's seeds"
+                    f"{names[k]} has another angle network than {names[0]}; ensemble one recipe's seeds"
                 )
             env0, env = (p.meta.get("config", {}).get("env", {}) for p in (first, other))
             differ = [key for key in ACTING_SETTINGS if env0.get(key) != env.get(key)]
