@@ -60,8 +60,9 @@ def test_normalised_rewards_are_scale_and_shift_invariant(f_star, regret, r0, rm
         np.testing.assert_allclose(REWARDS[name](a), REWARDS[name](b), rtol=1e-6, atol=1e-9)
         assert REWARDS[name](a)[0] <= 0
     a, b = a._replace(best=a.f_mean), b._replace(best=b.f_mean)  # the best so far: f_mean's value
-    np.testing.assert_allclose(REWARDS["log_best"](a), REWARDS["log_best"](b), rtol=1e-6, atol=1e-6)
-    assert REWARDS["log_best"](a)[0] >= 0
+    if scale * regret > 1e-6:  # below, shifting by 7 rounds the regret itself away
+        np.testing.assert_allclose(REWARDS["log_best"](a), REWARDS["log_best"](b), rtol=1e-6, atol=1e-6)
+    assert REWARDS["log_best"](a)[0] >= 0 and REWARDS["log_best"](b)[0] >= 0
 
 
 @given(st.lists(st.floats(-1e3, 1e3), min_size=1, max_size=12), st.integers(1, 6))
