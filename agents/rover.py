@@ -421,9 +421,9 @@ class RoverDescent:
         n = self.policy.grid_size
         start_alpha, start_delta = alpha, delta
         probe_at = {round(max_iter * k / (probes + 1)) for k in range(1, probes + 1)} - {0}
-        probe_delta = PROBE_SCALE * guess_scale(x, obj.bounds)
-        if cap is not None:
-            probe_delta = min(probe_delta, cap[1])
+        if probe_at:  # the probe's resolution, under the zoom cap like every grid
+            probe_delta = PROBE_SCALE * guess_scale(x, obj.bounds)
+            probe_delta = probe_delta if cap is None else min(probe_delta, cap[1])
         inside = obj.reflect if boundary == "reflect" else obj.clip
         shape = metric_mod.initial(1, metric[0])
         cost = self._iteration_cost(move)
