@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.optimize import OptimizeResult
+from scipy.stats import qmc
 
 from agents import pairs as pair_strategies
 from agents.highdim import iterate_pairs
@@ -99,6 +100,10 @@ MAX_ITER = 30
 XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
+INITIAL_SAMPLES = ("spare", "spare+iteration")
+"""``minimize(initial_samples=...)``'s named values besides a count, where ``max_evals`` counts the
+budget: ``"spare"``, the evaluations it leaves over after the iterations it pays for;
+``"spare+iteration"``, those and one iteration's (the run makes one iteration fewer)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -182,6 +187,17 @@ ACTING_SETTINGS = (
 )
 """The training config's ``env`` keys that decide how a policy acts (what it reads, the move and grid
 it runs on): the members of :meth:`RoverPolicy.ensemble` must agree on them."""
+
+
+def initial_design(obj: Objective, x0: np.ndarray, k: int, seed: int | None) -> np.ndarray:
+    """The best of ``x0`` and ``k`` Latin hypercube points in ``obj``'s finite bounds, evaluated in
+    one call (``minimize(initial_samples=k)``); ``x0`` where none is lower or finite."""
+    unit = qmc.LatinHypercube(d=x0.size, seed=np.random.default_rng(0 if seed is None else seed)).random(k)
+    lo, hi = obj.bounds[:, 0], obj.bounds[:, 1]
+    points = np.vstack([x0[None], lo + unit * (hi - lo)])
+    values = np.asarray(obj(points), dtype=float)
+    values = np.where(np.isfinite(values), values, np.inf)
+    return points[int(np.argmin(values))].copy()
 
 
 class RoverPolicy:
@@ -492,6 +508,31 @@ class RoverDescent:
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 
+    def _initial_samples(self, value, obj: Objective, opts, move: str, over_pairs: bool) -> int:
+        """The number of design points ``minimize(initial_samples=value)`` evaluates (validated)."""
+        finite = obj.bounds is not None and bool(np.isfinite(obj.bounds).all())
+        if isinstance(value, str):
+            if value not in INITIAL_SAMPLES:
+                raise ValueError(
+                    f"unknown initial_samples {value!r}; valid: an int >= 0 or {', '.join(INITIAL_SAMPLES)}"
+                )
+            if over_pairs or not finite or opts.max_evals is None:
+                return 0
+            cost = self._iteration_cost(move)
+            iterations = min(opts.max_iter, (opts.max_evals - 1) // cost)
+            if value == "spare+iteration" and iterations >= 2:
+                iterations -= 1
+            return max(opts.max_evals - iterations * cost - 1 - 1, 0)  # the last iterate's and x0's
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"initial_samples must be an int >= 0 or 'spare'; got {value!r}")
+        if value and over_pairs:
+            raise ValueError(f"initial_samples={value} is 2-D only; with pairs of dimensions use 0")
+        if value and not finite:
+            raise ValueError(
+                f"initial_samples={value} draws its design in the bounds: pass finite bounds, or use 0"
+            )
+        return int(value)
+
     def _iteration_cost(self, move: str) -> int:
         """Evaluations per 2-D iteration: a grid, and the step's end point for some move rules."""
         return self.policy.grid_size**2 + (move in EVALUATING)
@@ -531,6 +572,7 @@ class RoverDescent:
         zoom_cap: bool = True,
         guard: str | None = None,
         probes: int = 0,
+        initial_samples: int | str = 0,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -569,7 +611,13 @@ class RoverDescent:
         iterations, evenly spaced in ``max_iter``, are spent on one coarse square grid around the
         iterate at ``PROBE_SCALE x L`` instead of the policy's grid: a sample below the best value
         so far restarts the schedule there, from the initial alpha and delta with a fresh recurrent
-        state; default 0, none; 2-D only), ``pairs`` (for
+        state; default 0, none; 2-D only), ``initial_samples`` (before the first grid, evaluate ``x0``
+        and this many points of a Latin hypercube design in the bounds, drawn from ``seed`` (None: a
+        fixed seed, so that a run stays deterministic), and start from the best of them; ``"spare"``:
+        as many as the evaluations ``max_evals`` leaves over after the iterations it pays for, less
+        one for ``x0`` (none without ``max_evals`` or finite bounds), so the iterations are unchanged;
+        ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer; default 0;
+        2-D only, and a count needs finite bounds), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -595,6 +643,7 @@ class RoverDescent:
                 "zoom_cap",
                 "guard",
                 "probes",
+                "initial_samples",
             ),
         )
         x = check_x0(x0)
@@ -620,6 +669,7 @@ class RoverDescent:
                 zoom_cap=zoom_cap,
                 guard=guard,
                 probes=probes,
+                initial_samples=initial_samples,
                 pairs=pairs,
                 **options,
             )
@@ -667,13 +717,17 @@ class RoverDescent:
         cap = zoom_limits(obj.bounds, self.policy.grid_size) if zoom_cap else None
         if cap is not None:
             alpha, delta = min(alpha, cap[0]), min(delta, cap[1])
+        samples = self._initial_samples(initial_samples, obj, opts, move, strategy is not None)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
+                start = obj.clip(x)
+                if samples:
+                    start = initial_design(obj, start, samples, opts.seed)
                 message, success = self._iterate(
                     obj,
                     rec,
-                    obj.clip(x),
+                    start,
                     alpha,
                     delta,
                     opts.max_iter,

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from agents.baselines import BASELINES
 from agents.objective import guess_scale
-from agents.rover import BOUNDARIES, RoverDescent, RoverPolicy
+from agents.rover import BOUNDARIES, INITIAL_SAMPLES, RoverDescent, RoverPolicy
 from experiments import heldout
 from experiments.config import load
 from experiments.decide import write_values
@@ -229,6 +229,27 @@ def with_probes(rows: dict[str, dict], counts: list[int] | None) -> dict[str, di
     return _each(rows, "probes", counts, lambda k: f"probes {k}")
 
 
+def with_initial_samples(rows: dict[str, dict], values: list | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(initial_samples=...)`` value in ``values`` (rows ``[<row>,
+    initial <value>]``); None: none, the rows as they are. A design is drawn in the bounds, so the
+    unbounded reference rows stay as they are, once each."""
+    bounded = {row: options for row, options in rows.items() if options.get("bounds", {}) is not None}
+    unbounded = {row: options for row, options in rows.items() if row not in bounded}
+    return _each(bounded, "initial_samples", values, lambda v: f"initial {v}") | unbounded
+
+
+def initial_samples_value(text: str) -> int | str:
+    """``--initial-samples``' values: a count, or a name in ``agents.rover.INITIAL_SAMPLES``."""
+    if text in INITIAL_SAMPLES:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a count nor one of {', '.join(INITIAL_SAMPLES)}"
+        ) from None
+
+
 def rows_for(box: str, rows: dict[str, dict]) -> dict[str, dict]:
     """``rows`` without the unbounded reference where the box's minimum is not the landscape's."""
     return {k: v for k, v in rows.items() if not (box == "side" and k == UNBOUNDED)}
@@ -362,6 +383,22 @@ def main(argv: list[str] | None = None) -> dict:
         "default: none)",
     )
     parser.add_argument(
+        "--initial-samples",
+        nargs="+",
+        type=initial_samples_value,
+        default=None,
+        help="run every policy with each of these initial designs (RoverDescent.minimize("
+        "initial_samples=...): a count, or 'spare', the evaluations --max-evals leaves over; rows "
+        "'[<row>, initial <value>]'; default: none)",
+    )
+    parser.add_argument(
+        "--max-evals",
+        type=int,
+        default=None,
+        help="run every policy under this evaluation budget (minimize(max_evals=...); default: none, "
+        "each policy's horizon in iterations)",
+    )
+    parser.add_argument(
         "--ensemble",
         action="store_true",
         help="also run, on each run's landscapes, the ensemble of every given run of its experiment "
@@ -386,6 +423,9 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_resolution_scales(rows, args.resolution_scale)
     rows = with_step_size_scales(rows, args.step_size_scale)
     rows = with_probes(rows, args.probes)
+    rows = with_initial_samples(rows, args.initial_samples)
+    if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
+        rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []

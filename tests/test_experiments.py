@@ -591,6 +591,27 @@ def test_bounded_rows_keep_the_unbounded_reference_unbounded_under_every_grid_sh
     )
 
 
+def test_bounded_initial_design_rows_leave_the_unbounded_reference_once():
+    import argparse
+
+    from experiments import bounded
+
+    rows = bounded.settings(("penalty",), (True,))
+    assert bounded.with_initial_samples(rows, None) == rows
+    assert bounded.with_initial_samples(rows, [0, "spare"]) == {
+        "penalty, initial 0": {"boundary": "penalty", "zoom_cap": True, "initial_samples": 0},
+        "penalty, initial spare": {"boundary": "penalty", "zoom_cap": True, "initial_samples": "spare"},
+        bounded.UNBOUNDED: {"bounds": None},  # no bounds to draw a design in
+    }
+    assert [bounded.initial_samples_value(v) for v in ("19", "spare", "spare+iteration")] == [
+        19,
+        "spare",
+        "spare+iteration",
+    ]
+    with pytest.raises(argparse.ArgumentTypeError, match="neither a count"):
+        bounded.initial_samples_value("all")
+
+
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
     from experiments.validate import variant_labels
 
