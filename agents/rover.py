@@ -91,6 +91,12 @@ domain, inside the range ``delta0 / d`` in [0.002, 1] that ``ddpg_box.yaml`` tra
 Adopted at deployment by a rule written before its runs, on five seeds and a fresh draw
 (docs/rdpg.md, "Five seeds"). Every other policy, unbounded problems and runs over pairs of
 dimensions start at ``RESOLUTION_SCALE``."""
+SHIPPED_INITIAL_SAMPLES = "spare"
+"""The initial design of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
+2-D, finite bounds, a budget in ``max_evals``): the evaluations the budget leaves over after its
+iterations, spent on a Latin hypercube design before the first grid (``minimize(initial_samples=
+...)``). Adopted at deployment by a rule written before its run, on five seeds and a fresh draw
+(docs/rdpg.md, "The spare budget as an initial design"). Every other policy runs without one."""
 SETTINGS = ("shipped", "trained")
 """``RoverDescent.pretrained(settings=...)``: the deployment settings above, or each policy's own."""
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
@@ -219,6 +225,9 @@ class RoverPolicy:
         """A boundary rule to run instead of clipping (``boundary``); None: clip."""
         self.deployed_resolution_scale: float | None = None
         """``delta0 / L`` under finite bounds in 2-D instead of ``RESOLUTION_SCALE``; None: that."""
+        self.deployed_initial_samples: int | str | None = None
+        """``minimize``'s default ``initial_samples`` (the shipped bounded policy:
+        ``SHIPPED_INITIAL_SAMPLES``); None: 0, no design."""
 
     @property
     def move(self) -> str:
@@ -250,6 +259,12 @@ class RoverPolicy:
         ``SHIPPED_RESOLUTION_SCALE``), else ``RESOLUTION_SCALE``, the geometric mean of training's
         range."""
         return self.deployed_resolution_scale or RESOLUTION_SCALE
+
+    @property
+    def initial_samples(self) -> int | str:
+        """The initial design ``minimize`` spends by default: ``deployed_initial_samples`` when set
+        (the shipped bounded policy: ``SHIPPED_INITIAL_SAMPLES``), else 0."""
+        return 0 if self.deployed_initial_samples is None else self.deployed_initial_samples
 
     @property
     def guard(self) -> str:
@@ -379,6 +394,7 @@ class RoverDescent:
                     each.deployed_metric = SHIPPED_METRIC
             (bounded_policy or policy).deployed_boundary = SHIPPED_BOUNDARY
             (bounded_policy or policy).deployed_resolution_scale = SHIPPED_RESOLUTION_SCALE
+            (bounded_policy or policy).deployed_initial_samples = SHIPPED_INITIAL_SAMPLES
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -572,7 +588,7 @@ class RoverDescent:
         zoom_cap: bool = True,
         guard: str | None = None,
         probes: int = 0,
-        initial_samples: int | str = 0,
+        initial_samples: int | str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -616,8 +632,9 @@ class RoverDescent:
         fixed seed, so that a run stays deterministic), and start from the best of them; ``"spare"``:
         as many as the evaluations ``max_evals`` leaves over after the iterations it pays for, less
         one for ``x0`` (none without ``max_evals`` or finite bounds), so the iterations are unchanged;
-        ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer; default 0;
-        2-D only, and a count needs finite bounds), ``pairs`` (for
+        ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer; default:
+        the policy's, ``policy.initial_samples``, ``"spare"`` for the shipped bounded policy, 0
+        otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -717,6 +734,8 @@ class RoverDescent:
         cap = zoom_limits(obj.bounds, self.policy.grid_size) if zoom_cap else None
         if cap is not None:
             alpha, delta = min(alpha, cap[0]), min(delta, cap[1])
+        if initial_samples is None:  # the policy's own in 2-D; pairs of dimensions run without one
+            initial_samples = 0 if strategy is not None else getattr(self.policy, "initial_samples", 0)
         samples = self._initial_samples(initial_samples, obj, opts, move, strategy is not None)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:

@@ -81,11 +81,21 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
     return _method(RoverDescent.pretrained(path), move)
 
 
+def _rover_no_design() -> Callable:
+    """The shipped optimiser without its initial design (``SHIPPED_INITIAL_SAMPLES``): the budget's
+    spare evaluations stay unspent."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_initial_samples = None
+    return _method(rover)
+
+
 def _rover_fine_start() -> Callable:
-    """The shipped optimiser from the default rule's first grid (``delta0 = RESOLUTION_SCALE x L``)
-    instead of its bounded policy's coarser one (``SHIPPED_RESOLUTION_SCALE``)."""
+    """The shipped optimiser without its initial design and from the default rule's first grid
+    (``delta0 = RESOLUTION_SCALE x L``) instead of its bounded policy's coarser one
+    (``SHIPPED_RESOLUTION_SCALE``)."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_resolution_scale = None
+    rover.bounded_policy.deployed_initial_samples = None
     return _method(rover)
 
 
@@ -103,6 +113,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_design": _rover_no_design,
     "rover_fine_start": _rover_fine_start,
     "rover_clip": lambda: _rover(BOUNDED_POLICY),
     "rover_no_box": lambda: _rover(UNBOUNDED_POLICY),
@@ -123,8 +134,10 @@ OPTIMIZERS: dict[str, Callable[[], Callable]] = {
 optimiser with the move rule it was trained with (BBOB's problems are bounded, so its policy for
 bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes), on its deployed grid
 shape and boundary rule (``agents.rover.SHIPPED_METRIC``, ``SHIPPED_BOUNDARY``), from its coarser
-first grid (``SHIPPED_RESOLUTION_SCALE``); ``rover_fine_start``: the same from the default rule's
-first grid (``RESOLUTION_SCALE``), the optimiser shipped before; ``rover_clip``:
+first grid (``SHIPPED_RESOLUTION_SCALE``), after an initial design that spends the evaluations the
+budget leaves over (``SHIPPED_INITIAL_SAMPLES``); ``rover_no_design``: the same without the
+design, the optimiser shipped before; ``rover_fine_start``: that from the default rule's
+first grid (``RESOLUTION_SCALE``), the optimiser shipped before it; ``rover_clip``:
 the same weights on the grid shape and boundary rule they were trained with (``grid_fit``,
 ``clip``), the optimiser shipped before that;
 ``rover_no_box``: the shipped policy for unbounded problems (``agents/pretrained/rover_policy.pt``,
@@ -359,7 +372,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_fine_start", "the same from the default rule's finer first grid"),
+            ("rover_no_design", "the same without its initial design"),
+            ("rover_fine_start", "that from the default rule's finer first grid"),
             ("rover_clip", "the same weights on the grid shape and boundary rule they were trained with"),
             ("rover_no_box", "the same recipe trained without boxes"),
             ("rover_square_grid", "the square-grid policy before that"),

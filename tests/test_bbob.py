@@ -153,3 +153,18 @@ def test_rover_fine_start_is_the_shipped_optimiser_from_the_default_first_grid()
         for n in ("rover", "rover_fine_start")
     }
     assert starts == pytest.approx({"rover": 0.088 * 5, "rover_fine_start": 0.022 * 5})
+
+
+def test_rover_no_design_is_the_shipped_optimiser_without_its_initial_design():
+    from agents.rover import RoverDescent
+    from experiments.bbob import OPTIMIZERS
+
+    def fun(x):
+        return np.sum((x - 1.0) ** 2, axis=-1)
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True, "seed": 4}
+    runs = {n: OPTIMIZERS[n]()(fun, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_design")}
+    assert runs["rover"].nfev == 1471 and runs["rover_no_design"].nfev == 1451  # 20 spare evaluations
+    assert not np.array_equal(runs["rover"].history["x"][0], [-3.0, -3.0])  # a design point was lower
+    plain = RoverDescent.pretrained().minimize(fun, np.full(2, -3.0), initial_samples=0, **kw)
+    np.testing.assert_array_equal(runs["rover_no_design"].history["x"], plain.history["x"])

@@ -584,12 +584,12 @@ def test_a_probe_restarts_the_schedule_in_a_lower_basin_within_the_same_budget()
 def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_point():
     from scipy.stats import qmc
 
-    from agents.rover import RoverDescent
+    from agents.rover import RoverDescent, default_bounded_policy_path
 
     rover = RoverDescent.pretrained()
     box = np.array([[-5.0, 5.0], [-5.0, 5.0]])
     kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
-    plain = rover.minimize(_two_wells, [4.5, 4.0], **kw)
+    plain = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=0, **kw)
     assert plain.nfev == 1451  # 29 grids of 50 and the last iterate: 20 left over
     spare = rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare", **kw)
     assert spare.nfev == 1471 and len(spare.history["x"]) == len(plain.history["x"])  # the same iterations
@@ -603,18 +603,20 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
     np.testing.assert_array_equal(
         traded.history["x"], rover.minimize(_two_wells, [4.5, 4.0], initial_samples=69, **kw).history["x"]
     )
-    again = rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare", **kw)
+    again = rover.minimize(_two_wells, [4.5, 4.0], **kw)  # the shipped bounded policy's default: spare
     np.testing.assert_array_equal(again.history["x"], spare.history["x"])  # seed None: a fixed design
     seeded = [rover.minimize(_two_wells, [4.5, 4.0], initial_samples=19, seed=s, **kw) for s in (3, 3)]
     np.testing.assert_array_equal(seeded[0].history["x"], seeded[1].history["x"])
     # nothing to spend: no budget, or no finite bounds, leave the run as it was
     unbudgeted = {k: v for k, v in kw.items() if k != "max_evals"}
     for options in (unbudgeted, kw | {"bounds": None}):
-        ref = rover.minimize(_two_wells, [4.5, 4.0], **options)
+        ref = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=0, **options)
         run = rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare", **options)
         np.testing.assert_array_equal(run.history["x"], ref.history["x"])
     counted = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=5, **unbudgeted)
     assert counted.nfev == rover.minimize(_two_wells, [4.5, 4.0], **unbudgeted).nfev + 6  # x0 and 5 points
+    trained = RoverDescent.pretrained(default_bounded_policy_path())  # a policy by path: no design
+    assert trained.policy.initial_samples == 0 and trained.minimize(_two_wells, [4.5, 4.0], **kw).nfev == 1451
     for bad in (-1, True, 1.5, "all"):
         with pytest.raises(ValueError, match="initial_samples"):
             rover.minimize(_two_wells, [4.5, 4.0], initial_samples=bad, **kw)
