@@ -630,8 +630,9 @@ class RoverDescent:
         state; default 0, none; 2-D only), ``initial_samples`` (before the first grid, evaluate ``x0``
         and this many points of a Latin hypercube design in the bounds, drawn from ``seed`` (None: a
         fixed seed, so that a run stays deterministic), and start from the best of them; ``"spare"``:
-        as many as the evaluations ``max_evals`` leaves over after the iterations it pays for, less
-        one for ``x0`` (none without ``max_evals`` or finite bounds), so the iterations are unchanged;
+        as many as the evaluations ``max_evals`` leaves over after the iterations it pays for (at
+        most ``max_iter`` of them), less one for ``x0`` (none without ``max_evals`` or finite
+        bounds), so the iterations are unchanged;
         ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer; default:
         the policy's, ``policy.initial_samples``, ``"spare"`` for the shipped bounded policy, 0
         otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``pairs`` (for
