@@ -107,9 +107,10 @@ XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
 INITIAL_SAMPLES = ("spare", "spare+iteration")
-"""``minimize(initial_samples=...)``'s named values besides a count, where ``max_evals`` counts the
-budget: ``"spare"``, the evaluations it leaves over after the iterations it pays for;
-``"spare+iteration"``, those and one iteration's (the run makes one iteration fewer)."""
+"""``minimize(initial_samples=...)``'s named values besides a count: ``"spare"``, the evaluations
+``max_evals`` leaves over after the iterations it pays for (none where the budget is counted in
+iterations); ``"spare+iteration"``, those and one iteration's (the run makes one iteration
+fewer, in either kind of budget)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -532,9 +533,14 @@ class RoverDescent:
                 raise ValueError(
                     f"unknown initial_samples {value!r}; valid: an int >= 0 or {', '.join(INITIAL_SAMPLES)}"
                 )
-            if over_pairs or not finite or opts.max_evals is None:
+            if over_pairs or not finite:
                 return 0
             cost = self._iteration_cost(move)
+            if opts.max_evals is None:  # a budget in iterations: nothing spare; one iteration to trade
+                if value == "spare+iteration" and opts.max_iter >= 2:
+                    opts.max_iter -= 1  # its evaluations go to x0 and the design instead
+                    return cost - 1
+                return 0
             iterations = min(opts.max_iter, (opts.max_evals - 1) // cost)
             if value == "spare+iteration" and iterations >= 2:
                 iterations -= 1
@@ -633,7 +639,9 @@ class RoverDescent:
         as many as the evaluations ``max_evals`` leaves over after the iterations it pays for (at
         most ``max_iter`` of them), less one for ``x0`` (none without ``max_evals`` or finite
         bounds), so the iterations are unchanged;
-        ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer; default:
+        ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer (also where
+        the budget is counted in iterations: ``max_iter - 1`` iterations after x0 and a design of
+        one iteration's cost less one, the same evaluations in all); default:
         the policy's, ``policy.initial_samples``, ``"spare"`` for the shipped bounded policy, 0
         otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of

@@ -613,6 +613,10 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
         ref = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=0, **options)
         run = rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare", **options)
         np.testing.assert_array_equal(run.history["x"], ref.history["x"])
+    per_iteration = rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare+iteration", **unbudgeted)
+    whole = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=0, **unbudgeted)
+    assert whole.nit == 30 and whole.nfev == 30 * 50 + 1  # a budget in iterations: the first grid's
+    assert per_iteration.nit == 29 and per_iteration.nfev == whole.nfev  # evaluations go to the design
     counted = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=5, **unbudgeted)
     assert counted.nfev == rover.minimize(_two_wells, [4.5, 4.0], **unbudgeted).nfev + 6  # x0 and 5 points
     trained = RoverDescent.pretrained(default_bounded_policy_path())  # a policy by path: no design
