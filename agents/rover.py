@@ -546,12 +546,19 @@ class RoverDescent:
                 iterations -= 1
             return max(opts.max_evals - iterations * cost - 1 - 1, 0)  # the last iterate's and x0's
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
-            raise ValueError(f"initial_samples must be an int >= 0 or 'spare'; got {value!r}")
+            raise ValueError(
+                f"initial_samples must be an int >= 0 or one of {', '.join(INITIAL_SAMPLES)}; got {value!r}"
+            )
         if value and over_pairs:
             raise ValueError(f"initial_samples={value} is 2-D only; with pairs of dimensions use 0")
         if value and not finite:
             raise ValueError(
                 f"initial_samples={value} draws its design in the bounds: pass finite bounds, or use 0"
+            )
+        if value and opts.max_evals is not None and value + 1 > opts.max_evals:
+            raise ValueError(
+                f"initial_samples={value} and x0 need {value + 1} evaluations, more than max_evals="
+                f"{opts.max_evals}: use fewer, or 'spare' for what the budget leaves over"
             )
         return int(value)
 
@@ -641,7 +648,8 @@ class RoverDescent:
         bounds), so the iterations are unchanged;
         ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer (also where
         the budget is counted in iterations: ``max_iter - 1`` iterations after x0 and a design of
-        one iteration's cost less one, the same evaluations in all); default:
+        one iteration's cost less one, the same evaluations in all); the design's points count in
+        ``nfev`` and the history starts at the best of them; default:
         the policy's, ``policy.initial_samples``, ``"spare"`` for the shipped bounded policy, 0
         otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of

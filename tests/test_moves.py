@@ -624,6 +624,8 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
     for bad in (-1, True, 1.5, "all"):
         with pytest.raises(ValueError, match="initial_samples"):
             rover.minimize(_two_wells, [4.5, 4.0], initial_samples=bad, **kw)
+    with pytest.raises(ValueError, match="more than max_evals=1471"):
+        rover.minimize(_two_wells, [4.5, 4.0], initial_samples=1471, **kw)
     with pytest.raises(ValueError, match="finite bounds"):
         rover.minimize(_two_wells, [4.5, 4.0], initial_samples=5, vectorized=True)
     with pytest.raises(ValueError, match="2-D only"):
