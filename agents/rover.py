@@ -91,12 +91,14 @@ domain, inside the range ``delta0 / d`` in [0.002, 1] that ``ddpg_box.yaml`` tra
 Adopted at deployment by a rule written before its runs, on five seeds and a fresh draw
 (docs/rdpg.md, "Five seeds"). Every other policy, unbounded problems and runs over pairs of
 dimensions start at ``RESOLUTION_SCALE``."""
-SHIPPED_INITIAL_SAMPLES = "spare"
+SHIPPED_INITIAL_SAMPLES = "auto"
 """The initial design of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
-2-D, finite bounds, a budget in ``max_evals``): the evaluations the budget leaves over after its
-iterations, spent on a Latin hypercube design before the first grid (``minimize(initial_samples=
-...)``). Adopted at deployment by a rule written before its run, on five seeds and a fresh draw
-(docs/rdpg.md, "The spare budget as an initial design"). Every other policy runs without one."""
+2-D, finite bounds), a Latin hypercube design before the first grid (``minimize(initial_samples=
+...)``): where ``max_evals`` counts the budget, the evaluations it leaves over after its
+iterations (``"spare"``); where iterations count it, the first iteration's (``"spare+iteration"``:
+``max_iter - 1`` iterations after the design). Each adopted at deployment by a rule written before
+its run, on five seeds and a fresh draw (docs/rdpg.md, "The spare budget as an initial design"
+and "The first iteration as a design, for precision"). Every other policy runs without one."""
 SETTINGS = ("shipped", "trained")
 """``RoverDescent.pretrained(settings=...)``: the deployment settings above, or each policy's own."""
 STEP_SIZE_SCALE, RESOLUTION_SCALE = 0.055, 0.022
@@ -106,11 +108,12 @@ MAX_ITER = 30
 XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
-INITIAL_SAMPLES = ("spare", "spare+iteration")
+INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 """``minimize(initial_samples=...)``'s named values besides a count: ``"spare"``, the evaluations
 ``max_evals`` leaves over after the iterations it pays for (none where the budget is counted in
 iterations); ``"spare+iteration"``, those and one iteration's (the run makes one iteration
-fewer, in either kind of budget)."""
+fewer, in either kind of budget); ``"auto"``, ``"spare"`` where ``max_evals`` counts the budget
+and ``"spare+iteration"`` where iterations count it (``SHIPPED_INITIAL_SAMPLES``)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -535,6 +538,8 @@ class RoverDescent:
                 )
             if over_pairs or not finite:
                 return 0
+            if value == "auto":
+                value = "spare" if opts.max_evals is not None else "spare+iteration"
             cost = self._iteration_cost(move)
             if opts.max_evals is None:  # a budget in iterations: nothing spare; one iteration to trade
                 if value == "spare+iteration" and opts.max_iter >= 2:
@@ -648,9 +653,11 @@ class RoverDescent:
         bounds), so the iterations are unchanged;
         ``"spare+iteration"``: those and one iteration's evaluations, one iteration fewer (also where
         the budget is counted in iterations: ``max_iter - 1`` iterations after x0 and a design of
-        one iteration's cost less one, the same evaluations in all); the design's points count in
+        one iteration's cost less one, the same evaluations in all); ``"auto"``: ``"spare"`` where
+        ``max_evals`` counts the budget, ``"spare+iteration"`` where iterations count it; the
+        design's points count in
         ``nfev`` and the history starts at the best of them; default:
-        the policy's, ``policy.initial_samples``, ``"spare"`` for the shipped bounded policy, 0
+        the policy's, ``policy.initial_samples``, ``"auto"`` for the shipped bounded policy, 0
         otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

@@ -83,13 +83,14 @@ def test_combine_is_the_least_squares_solution_of_eq_8():
 @pytest.mark.parametrize("policy", [None, EQ4_POLICY], ids=["shipped", "eq4"])
 @pytest.mark.parametrize("move", ["eq4", "keep", "best_sample"])
 def test_two_dimensions_with_all_pairs_is_the_2d_optimiser_value_for_value(policy, move):
-    """On the square grid, without the zoom guard, clipped, from the default rule's first grid
-    (pairs of dimensions never adapt the grid's shape, rover_envs.metric, nor guard the zoom,
-    rover_envs.transition.guard_actions, and always clip and start at RESOLUTION_SCALE)."""
+    """On the square grid, without the zoom guard, clipped, from the default rule's first grid and
+    without an initial design (pairs of dimensions never adapt the grid's shape, rover_envs.metric,
+    nor guard the zoom, rover_envs.transition.guard_actions, nor draw a design, and always clip and
+    start at RESOLUTION_SCALE)."""
     rover = RoverDescent.pretrained(policy)
     f = make("rosenbrock")
     kw = {"bounds": f.bounds, "vectorized": True, "move": move}
-    square = {"metric": "none", "guard": "none", "boundary": "clip"}
+    square = {"metric": "none", "guard": "none", "boundary": "clip", "initial_samples": 0}
     a = rover.minimize(
         f, [-1.2, 1.0], **kw, **square, resolution=rover.initial_schedule([-1.2, 1.0], f.bounds)[1]
     )

@@ -219,7 +219,9 @@ def test_the_shipped_bounded_policy_defaults_to_the_penalty_and_every_other_poli
     own = RoverDescent.pretrained(default_bounded_policy_path())  # by path: the rule it was trained with
     delta0 = shipped.minimize(fun, [-0.9, -0.9], boundary="clip", **kw).history["resolution"][0]
     np.testing.assert_array_equal(
-        own.minimize(fun, [-0.9, -0.9], metric="grid_fit_floor", resolution=delta0, **kw).history["x"],
+        own.minimize(
+            fun, [-0.9, -0.9], metric="grid_fit_floor", resolution=delta0, initial_samples="auto", **kw
+        ).history["x"],
         runs["clip"],
     )
     # over pairs of dimensions every point is clipped, by default without an error
@@ -302,6 +304,7 @@ def test_the_optimiser_replays_a_boxed_environment_episode(guard):
         metric=kwargs["metric"],
         boundary="clip",  # the env clips; the shipped default reads a wall beyond the bounds
         guard=guard,
+        initial_samples=0,  # the episode starts at x0; the shipped default starts at a design's best
     )
     kwargs["guard"] = guard
     env = gym.make(
@@ -560,7 +563,7 @@ def test_a_probe_restarts_the_schedule_in_a_lower_basin_within_the_same_budget()
 
     rover = RoverDescent.pretrained()
     box = np.array([[-5.0, 5.0], [-5.0, 5.0]])
-    kw = {"bounds": box, "vectorized": True}
+    kw = {"bounds": box, "vectorized": True, "initial_samples": 0}  # from x0, without a design
     plain = rover.minimize(_two_wells, [2.6, 1.5], **kw)
     assert plain.fun > -0.5 and np.allclose(plain.x, 2.0, atol=1e-3)  # the nearer bowl
     probed = rover.minimize(_two_wells, [2.6, 1.5], probes=1, **kw)
@@ -618,7 +621,11 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
     assert whole.nit == 30 and whole.nfev == 30 * 50 + 1  # a budget in iterations: the first grid's
     assert per_iteration.nit == 29 and per_iteration.nfev == whole.nfev  # evaluations go to the design
     counted = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=5, **unbudgeted)
-    assert counted.nfev == rover.minimize(_two_wells, [4.5, 4.0], **unbudgeted).nfev + 6  # x0 and 5 points
+    assert counted.nfev == whole.nfev + 6  # x0 and 5 points
+    for options, named in ((kw, spare), (unbudgeted, per_iteration)):  # the shipped default, "auto"
+        np.testing.assert_array_equal(
+            rover.minimize(_two_wells, [4.5, 4.0], **options).history["x"], named.history["x"]
+        )
     trained = RoverDescent.pretrained(default_bounded_policy_path())  # a policy by path: no design
     assert trained.policy.initial_samples == 0 and trained.minimize(_two_wells, [4.5, 4.0], **kw).nfev == 1451
     for bad in (-1, True, 1.5, "all"):

@@ -94,9 +94,11 @@ def best_value(res) -> float:
 def _rover_runs(rover: RoverDescent, probs: list[Problem], scales: dict[str, float] | None = None) -> list:
     """The learned optimiser from its own initial alpha and delta (``scales`` None, the default),
     or from ``scales["step_size"] x L`` and ``scales["resolution"] x L`` (``L`` the default
-    rule's length scale, :meth:`RoverDescent.initial_schedule`)."""
+    rule's length scale, :meth:`RoverDescent.initial_schedule`). Run ``k`` has seed ``k``, as the
+    baselines' runs: it draws the shipped bounded policy's initial design, so perturbed starts do
+    not share one."""
     out = []
-    for p in probs:
+    for k, p in enumerate(probs):
         start = {}
         if scales is not None:
             a0, d0 = RoverDescent.initial_schedule(p.x0, p.bounds)
@@ -104,7 +106,9 @@ def _rover_runs(rover: RoverDescent, probs: list[Problem], scales: dict[str, flo
                 "step_size": a0 * scales["step_size"] / STEP_SIZE_SCALE,
                 "resolution": d0 * scales["resolution"] / RESOLUTION_SCALE,
             }
-        out.append(rover.minimize(p.fun, p.x0, max_iter=ITERS, bounds=p.bounds, vectorized=True, **start))
+        out.append(
+            rover.minimize(p.fun, p.x0, max_iter=ITERS, bounds=p.bounds, vectorized=True, seed=k, **start)
+        )
     return out
 
 
