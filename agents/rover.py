@@ -6,8 +6,9 @@ with finite bounds ``rover_box.pt``, the same recipe trained half in boxes (the 
 ``box_fraction``) and with the zoom guard (``guard="border"``), which ``RoverDescent.pretrained()``
 runs wherever ``bounds`` are finite. ``pretrained()`` runs both on the floored adapted grid
 (``SHIPPED_METRIC``) and the bounded one with a wall beyond the bounds (``SHIPPED_BOUNDARY``)
-from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``): deployment settings, chosen on
-validation landscapes after training.
+from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``) after an initial design
+(``SHIPPED_INITIAL_SAMPLES``): deployment settings, chosen on validation landscapes after
+training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -30,7 +31,10 @@ Without that distance we guess it as ``L``, the mean over coordinates of half th
 ``bounds`` (an unbounded coordinate counts ``max(1, ||x0||)``), and start at
 ``alpha0 = 0.055 L`` and ``delta0 = 0.022 L``; pass ``step_size`` / ``resolution`` to override.
 The shipped policy for bounded problems starts 2-D problems with finite bounds at ``delta0 =
-0.088 L`` (``SHIPPED_RESOLUTION_SCALE``), chosen on validation landscapes.
+0.088 L`` (``SHIPPED_RESOLUTION_SCALE``), chosen on validation landscapes, and from the best of
+x0 and a Latin hypercube design in the bounds (``minimize(initial_samples=...)``): the
+evaluations a ``max_evals`` budget leaves over, or the first iteration's where the budget is
+counted in iterations (``SHIPPED_INITIAL_SAMPLES``).
 The policy recovers from poor guesses (appendix 6.2), at the cost of iterations.
 
 Non-finite values: NaN or inf samples on a grid are that grid's worst values (the

@@ -639,3 +639,20 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
         rover.minimize(
             lambda x: float(np.sum(np.square(x))), np.ones(4), bounds=[(-1, 1)] * 4, initial_samples=3
         )
+
+
+def test_an_initial_design_ignores_non_finite_values_and_keeps_x0_when_nothing_is_lower():
+    from agents.rover import RoverDescent
+
+    rover = RoverDescent.pretrained()
+    box = [(-5.0, 5.0)] * 2
+
+    def holed(x):  # NaN on the right half, a bowl at (-1, 1) on the left
+        x = np.atleast_2d(x)
+        return np.where(x[:, 0] > 0, np.nan, np.sum((x - np.array([-1.0, 1.0])) ** 2, axis=-1))
+
+    res = rover.minimize(holed, [-4.0, -4.0], bounds=box, vectorized=True, initial_samples=30)
+    assert res.history["x"][0, 0] < 0 and np.isfinite(res.fun) and res.fun < 1e-8  # a finite design point
+    bowl = lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1)  # noqa: E731
+    at_min = rover.minimize(bowl, [0.0, 0.0], bounds=box, vectorized=True, initial_samples=30)
+    np.testing.assert_array_equal(at_min.history["x"][0], [0.0, 0.0])  # no design point is lower than x0
