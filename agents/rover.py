@@ -203,12 +203,19 @@ ACTING_SETTINGS = (
 it runs on): the members of :meth:`RoverPolicy.ensemble` must agree on them."""
 
 
+def design_points(bounds: np.ndarray, k: int, seed: int | None = None) -> np.ndarray:
+    """``(k, d)`` Latin hypercube points in the finite ``bounds`` ``(d, 2)``, drawn from ``seed``
+    (None: the fixed seed 0): the design of ``minimize(initial_samples=k)``."""
+    bounds = np.asarray(bounds, dtype=float)
+    rng = np.random.default_rng(0 if seed is None else seed)
+    unit = qmc.LatinHypercube(d=len(bounds), seed=rng).random(k)
+    return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
+
+
 def initial_design(obj: Objective, x0: np.ndarray, k: int, seed: int | None) -> np.ndarray:
     """The best of ``x0`` and ``k`` Latin hypercube points in ``obj``'s finite bounds, evaluated in
     one call (``minimize(initial_samples=k)``); ``x0`` where none is lower or finite."""
-    unit = qmc.LatinHypercube(d=x0.size, seed=np.random.default_rng(0 if seed is None else seed)).random(k)
-    lo, hi = obj.bounds[:, 0], obj.bounds[:, 1]
-    points = np.vstack([x0[None], lo + unit * (hi - lo)])
+    points = np.vstack([x0[None], design_points(obj.bounds, k, seed)])
     values = np.asarray(obj(points), dtype=float)
     values = np.where(np.isfinite(values), values, np.inf)
     return points[int(np.argmin(values))].copy()

@@ -11,7 +11,11 @@
 * ``metric.png``: one ill-conditioned bowl (the first seed whose condition number lies in [1e3,
   1e4], so that the contours stay visible), the policy shipped before on the paper's square grid
   and the shipped one on the adapted grid it was trained on (``metric="grid_fit"``,
-  :mod:`rover_envs.metric`): trajectories and the grids of a few iterations.
+  :mod:`rover_envs.metric`): trajectories and the grids of a few iterations;
+* ``initial_design.png``: the shipped optimiser on the first held-out landscape of three
+  multimodal families in the domain box of :mod:`experiments.bounded` (seed ``--seed``), at 30
+  iterations from x0 and after its initial design (``minimize(initial_samples=...)``): the design's
+  points, the start each run takes, and both trajectories.
 """
 
 from __future__ import annotations
@@ -219,6 +223,43 @@ def metric_figure(out: Path, shown=(0, 3, 6, 9)) -> Path:
     )
 
 
+def design_figure(out: Path, seed: int = 0, families=("funnels", "rippled", "multiscale")) -> Path:
+    from agents.rover import RoverDescent, design_points
+    from experiments.bounded import problems
+
+    rover = RoverDescent.pretrained()
+    fig, axes = plt.subplots(1, len(families), figsize=(5 * len(families), 5.2))
+    for ax, family in zip(np.atleast_1d(axes), families):
+        f, f_star, bounds, x0 = problems(family, 1, seed, "domain")[0]
+        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        span = float(fun(x0)[0]) - f_star
+        runs = {
+            k: rover.minimize(fun, x0, bounds=bounds, vectorized=True, initial_samples=k) for k in (0, "auto")
+        }
+        _contour(ax, f, bounds)
+        k = rover._iteration_cost(rover.bounded_policy.move) - 1  # the design "auto" draws at 30 iterations
+        design = design_points(bounds, k)  # seed None, as in these runs
+        ax.plot(*design.T, "x", color="white", ms=4, label=f"design ({k} points)")
+        for (name, res), color in zip(runs.items(), ("white", "tab:red")):
+            label = "from x0" if name == 0 else "after the design"
+            ax.plot(
+                *res.history["x"].T,
+                "-o",
+                color=color,
+                ms=2,
+                lw=1,
+                label=f"{label}: {(res.fun - f_star) / span:.0e}",
+            )
+        ax.plot(*x0, "s", color="white", mec="k", ms=7)
+        ax.set_title(f"{family} (held-out, domain box): final normalised regret in the legend", fontsize=9)
+        ax.legend(loc="lower right", fontsize=7)
+    return _save(
+        fig,
+        out / "initial_design.png",
+        "The shipped optimiser at 30 iterations, without and with its initial design",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -233,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         rippled_figure(args.out, args.seed),
         generated_figure(args.out, args.seed),
         metric_figure(args.out),
+        design_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

@@ -656,3 +656,17 @@ def test_an_initial_design_ignores_non_finite_values_and_keeps_x0_when_nothing_i
     bowl = lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1)  # noqa: E731
     at_min = rover.minimize(bowl, [0.0, 0.0], bounds=box, vectorized=True, initial_samples=30)
     np.testing.assert_array_equal(at_min.history["x"][0], [0.0, 0.0])  # no design point is lower than x0
+
+
+def test_the_design_figure_draws_the_design_the_runs_use(tmp_path):
+    from agents.rover import design_points
+    from experiments.plots import design_figure
+
+    path = design_figure(tmp_path, families=("funnels",))
+    assert path.name == "initial_design.png" and path.stat().st_size > 10_000
+    box = np.array([[-5.0, 5.0], [-5.0, 5.0]])
+    points = design_points(box, 49)
+    assert points.shape == (49, 2) and np.all((points >= -5.0) & (points <= 5.0))
+    np.testing.assert_array_equal(points, design_points(box, 49, seed=0))  # None is the fixed seed 0
+    cells = np.floor((points + 5.0) / 10.0 * 49).astype(int)  # a Latin hypercube: one point per row, column
+    assert all(len(set(cells[:, j])) == 49 for j in range(2))
