@@ -539,8 +539,9 @@ class RoverDescent:
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
         return "maximum number of iterations reached", False
 
-    def _initial_samples(self, value, obj: Objective, opts, move: str, over_pairs: bool) -> int:
-        """The number of design points ``minimize(initial_samples=value)`` evaluates (validated)."""
+    def _initial_samples(self, value, obj: Objective, opts, move: str, over_pairs: bool) -> tuple[int, int]:
+        """``(design points, max_iter)`` of ``minimize(initial_samples=value)`` (validated): the
+        design's size, and the iterations left to run after it."""
         finite = obj.bounds is not None and bool(np.isfinite(obj.bounds).all())
         if isinstance(value, str):
             if value not in INITIAL_SAMPLES:
@@ -548,19 +549,19 @@ class RoverDescent:
                     f"unknown initial_samples {value!r}; valid: an int >= 0 or {', '.join(INITIAL_SAMPLES)}"
                 )
             if over_pairs or not finite:
-                return 0
+                return 0, opts.max_iter
             if value == "auto":
                 value = "spare" if opts.max_evals is not None else "spare+iteration"
             cost = self._iteration_cost(move)
             if opts.max_evals is None:  # a budget in iterations: nothing spare; one iteration to trade
                 if value == "spare+iteration" and opts.max_iter >= 2:
-                    opts.max_iter -= 1  # its evaluations go to x0 and the design instead
-                    return cost - 1
-                return 0
+                    return cost - 1, opts.max_iter - 1  # its evaluations go to x0 and the design
+                return 0, opts.max_iter
             iterations = min(opts.max_iter, (opts.max_evals - 1) // cost)
             if value == "spare+iteration" and iterations >= 2:
                 iterations -= 1
-            return max(opts.max_evals - iterations * cost - 1 - 1, 0)  # the last iterate's and x0's
+            # the budget stops the run after its iterations; the last iterate's and x0's evaluations
+            return max(opts.max_evals - iterations * cost - 1 - 1, 0), opts.max_iter
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
             raise ValueError(
                 f"initial_samples must be an int >= 0 or one of {', '.join(INITIAL_SAMPLES)}; got {value!r}"
@@ -576,7 +577,7 @@ class RoverDescent:
                 f"initial_samples={value} and x0 need {value + 1} evaluations, more than max_evals="
                 f"{opts.max_evals}: use fewer, or 'spare' for what the budget leaves over"
             )
-        return int(value)
+        return int(value), opts.max_iter
 
     def _iteration_cost(self, move: str) -> int:
         """Evaluations per 2-D iteration: a grid, and the step's end point for some move rules."""
@@ -771,7 +772,7 @@ class RoverDescent:
             alpha, delta = min(alpha, cap[0]), min(delta, cap[1])
         if initial_samples is None:  # the policy's own in 2-D; pairs of dimensions run without one
             initial_samples = 0 if strategy is not None else getattr(self.policy, "initial_samples", 0)
-        samples = self._initial_samples(initial_samples, obj, opts, move, strategy is not None)
+        samples, opts.max_iter = self._initial_samples(initial_samples, obj, opts, move, strategy is not None)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
