@@ -603,10 +603,11 @@ def test_bounded_initial_design_rows_leave_the_unbounded_reference_once():
         "penalty, initial spare": {"boundary": "penalty", "zoom_cap": True, "initial_samples": "spare"},
         bounded.UNBOUNDED: {"bounds": None},  # no bounds to draw a design in
     }
-    assert [bounded.initial_samples_value(v) for v in ("19", "spare", "spare+iteration")] == [
+    assert [bounded.initial_samples_value(v) for v in ("19", "spare", "spare+iteration", "auto")] == [
         19,
         "spare",
         "spare+iteration",
+        "auto",
     ]
     with pytest.raises(argparse.ArgumentTypeError, match="neither a count"):
         bounded.initial_samples_value("all")
