@@ -388,8 +388,8 @@ def main(argv: list[str] | None = None) -> dict:
         type=initial_samples_value,
         default=None,
         help="run every policy with each of these initial designs (RoverDescent.minimize("
-        "initial_samples=...): a count, or 'spare', the evaluations --max-evals leaves over; rows "
-        "'[<row>, initial <value>]'; default: none)",
+        f"initial_samples=...): a count, or one of {', '.join(INITIAL_SAMPLES)} ('spare': the "
+        "evaluations --max-evals leaves over); rows '[<row>, initial <value>]'; default: none)",
     )
     parser.add_argument(
         "--max-evals",
