@@ -39,7 +39,7 @@ from rover_envs import grid as grid_mod
 from rover_envs import metric as metric_mod
 from rover_envs.features import HistoryFeatures
 from rover_envs.grid import GRID_SIZE
-from rover_envs.landscapes import FUNCTIONS, NAMES, AnalyticLandscape
+from rover_envs.landscapes import FUNCTIONS, NAMES, VALIDATION_ONLY, AnalyticLandscape
 from rover_envs.landscapes.base import Landscape, SharedBatch
 from rover_envs.landscapes.families import ALL_FAMILIES, DRAWS, MIXTURES, sample_fields
 from rover_envs.landscapes.fields import NOISE_UNITS, FieldBatch, FieldLandscape
@@ -160,6 +160,11 @@ class EngineConfig:
     bounded L-BFGS-B with the landscape's gradient; in [0, 1], needs box_fraction > 0."""
 
     def __post_init__(self):
+        if self.family in VALIDATION_ONLY:
+            raise ValueError(
+                f"family {self.family!r} is a validation landscape (landscapes.make({self.family!r}, rng)), "
+                f"not a training family; valid: {', '.join(NAMES)}"
+            )
         _choice("family", self.family, NAMES)
         _choice("reward", self.reward, tuple(REWARDS))
         _choice("move", self.move, tuple(MOVES))

@@ -25,6 +25,10 @@ from rover_envs.landscapes.families import (
     sample_fields,
 )
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
+from rover_envs.landscapes.peaks import Peaks
+
+VALIDATION_ONLY: tuple[str, ...] = ("peaks",)
+"""Names :func:`make` accepts that are not training families: the environment refuses them."""
 
 NAMES: tuple[str, ...] = (
     "all",
@@ -33,7 +37,7 @@ NAMES: tuple[str, ...] = (
     *(m for m in MIXTURES if m != "all"),
     *EXTRA_FAMILIES,
 )
-"""Every name :func:`make` accepts."""
+"""Every name the environment's ``family`` accepts (and :func:`make`)."""
 
 
 def make(name: str, rng: np.random.Generator | int | None = None, **params) -> Landscape:
@@ -43,7 +47,8 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
         name: a training family (``"quadratic"``, ``"valley"``, ``"saddle"``,
             ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family; beyond the paper,
             ``"rippled"``, ``"ill_conditioned"``, ``"multiscale"``, ``"funnels"`` and the mixtures
-            ``"all_rippled"`` and ``"broad"``) or an analytic
+            ``"all_rippled"`` and ``"broad"``), ``"peaks"`` (random wells without a global
+            structure, for validation only: :mod:`rover_envs.landscapes.peaks`) or an analytic
             function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
             ``"beale"``, ``"styblinski_tang"``).
         rng: generator (or seed) for the random families; ignored by analytic functions.
@@ -59,7 +64,10 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
         _check_params(name, params, ("noise",))
         generator = np.random.default_rng(rng)
         return pick_family(name, generator).sample(generator, **params)
-    raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(NAMES)}")
+    if name == "peaks":
+        _check_params(name, params, ("noise",))
+        return Peaks(rng, **params)
+    raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(NAMES + VALIDATION_ONLY)}")
 
 
 def _check_params(name: str, params: dict, valid: tuple[str, ...]) -> None:
@@ -76,6 +84,7 @@ __all__ = [
     "FUNCTIONS",
     "MIXTURES",
     "NAMES",
+    "VALIDATION_ONLY",
     "AnalyticLandscape",
     "Family",
     "FieldBatch",
@@ -83,6 +92,7 @@ __all__ = [
     "FieldParams",
     "Landscape",
     "LandscapeBatch",
+    "Peaks",
     "SharedBatch",
     "make",
     "pick_family",
