@@ -45,6 +45,7 @@ the best finite point evaluated. Only a run that never saw a finite value raises
 
 from __future__ import annotations
 
+import copy
 import os
 from importlib import resources
 from pathlib import Path
@@ -118,6 +119,22 @@ INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 iterations); ``"spare+iteration"``, those and one iteration's (the run makes one iteration
 fewer, in either kind of budget); ``"auto"``, ``"spare"`` where ``max_evals`` counts the budget
 and ``"spare+iteration"`` where iterations count it (``SHIPPED_INITIAL_SAMPLES``)."""
+RESTARTS = ("none", "design")
+"""``minimize(restart=...)`` values: ``"none"``, one schedule; ``"design"``, a second schedule tried
+from the initial design's best point in another basin (``RESTART_*``, :func:`restart_point`)."""
+SHIPPED_RESTART = "none"
+"""The restart rule of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
+2-D, finite bounds, with an initial design). Every other policy runs without one."""
+RESTART_GATE = 0.4
+""":func:`restart_point`: a second schedule is tried only where the lowest design point away from
+the best point so far is this close to it, as a fraction of the design's median's distance above
+it (0: as low; 1: no lower than the median). Near 0 on landscapes with a global structure (far
+points are high), above it on many unrelated wells."""
+RESTART_DISTANCE = 0.1
+""":func:`restart_point`'s "away": farther than this fraction of the box's smallest width."""
+RESTART_LOOKAHEAD = 3
+"""Iterations the second schedule runs before the lower of the two continues (the first resumes
+where it stopped when the second found nothing lower)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -212,13 +229,41 @@ def design_points(bounds: np.ndarray, k: int, seed: int | None = None) -> np.nda
     return bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0])
 
 
-def initial_design(obj: Objective, x0: np.ndarray, k: int, seed: int | None) -> np.ndarray:
-    """The best of ``x0`` and ``k`` Latin hypercube points in ``obj``'s finite bounds, evaluated in
-    one call (``minimize(initial_samples=k)``); ``x0`` where none is lower or finite."""
+def initial_design(
+    obj: Objective, x0: np.ndarray, k: int, seed: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(start, points, values)``: ``x0`` and ``k`` Latin hypercube points in ``obj``'s finite
+    bounds, evaluated in one call (``minimize(initial_samples=k)``), their values (non-finite ones
+    as inf), and the best of them (``x0`` where none is lower or finite)."""
     points = np.vstack([x0[None], design_points(obj.bounds, k, seed)])
     values = np.asarray(obj(points), dtype=float)
     values = np.where(np.isfinite(values), values, np.inf)
-    return points[int(np.argmin(values))].copy()
+    return points[int(np.argmin(values))].copy(), points, values
+
+
+def restart_point(
+    points: np.ndarray, values: np.ndarray, best_x: np.ndarray, best_f: float, width: float
+) -> np.ndarray | None:
+    """Where ``minimize(restart="design")`` tries a second schedule, or None.
+
+    The candidate is the lowest of the design ``points`` farther than ``RESTART_DISTANCE *
+    width`` from the best point so far ``best_x`` (value ``best_f``). It is returned when it is
+    nearly as low: ``(its value - best_f) / (median - best_f) > RESTART_GATE``, the median over
+    the design's finite ``values``. On a landscape with a global structure the points away from
+    the best one are high (a ratio near 0: no restart); among unrelated wells one of them may lie
+    in another deep basin.
+    """
+    finite = np.isfinite(values)
+    far = finite & (np.linalg.norm(points - best_x, axis=1) > RESTART_DISTANCE * width)
+    if not far.any():
+        return None
+    median = float(np.median(values[finite]))
+    if not median > best_f:
+        return None
+    k = int(np.argmin(np.where(far, values, np.inf)))
+    if (values[k] - best_f) / (median - best_f) <= RESTART_GATE:
+        return None
+    return points[k].copy()
 
 
 class RoverPolicy:
@@ -243,6 +288,9 @@ class RoverPolicy:
         self.deployed_initial_samples: int | str | None = None
         """``minimize``'s default ``initial_samples`` (the shipped bounded policy:
         ``SHIPPED_INITIAL_SAMPLES``); None: 0, no design."""
+        self.deployed_restart: str | None = None
+        """``minimize``'s default ``restart`` (the shipped bounded policy: ``SHIPPED_RESTART``);
+        None: ``"none"``."""
 
     @property
     def move(self) -> str:
@@ -280,6 +328,12 @@ class RoverPolicy:
         """The initial design ``minimize`` spends by default: ``deployed_initial_samples`` when set
         (the shipped bounded policy: ``SHIPPED_INITIAL_SAMPLES``), else 0."""
         return 0 if self.deployed_initial_samples is None else self.deployed_initial_samples
+
+    @property
+    def restart(self) -> str:
+        """The restart rule ``minimize`` runs by default: ``deployed_restart`` when set (the shipped
+        bounded policy: ``SHIPPED_RESTART``), else ``"none"``."""
+        return self.deployed_restart or "none"
 
     @property
     def guard(self) -> str:
@@ -410,6 +464,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_boundary = SHIPPED_BOUNDARY
             (bounded_policy or policy).deployed_resolution_scale = SHIPPED_RESOLUTION_SCALE
             (bounded_policy or policy).deployed_initial_samples = SHIPPED_INITIAL_SAMPLES
+            (bounded_policy or policy).deployed_restart = SHIPPED_RESTART
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -463,8 +518,11 @@ class RoverDescent:
         cap: tuple[float, float] | None = None,
         guard: str = "none",
         probes: int = 0,
+        design: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[str, bool]:
-        """The optimisation loop (see the module docstring); returns ``(message, success)``."""
+        """The optimisation loop (see the module docstring); returns ``(message, success)``.
+        ``design``: the initial design's ``(points, values)`` for ``restart="design"`` (None: no
+        restart)."""
         n = self.policy.grid_size
         start_alpha, start_delta = alpha, delta
         probe_at = {round(max_iter * k / (probes + 1)) for k in range(1, probes + 1)} - {0}
@@ -478,12 +536,29 @@ class RoverDescent:
         hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
         history = HistoryFeatures(1, max_iter) if getattr(self.policy.actor, "n_features", 0) else None
         accepted, restarted = None, False
+        t = 0  # the schedule's own clock (a second schedule starts its own)
+        # restart="design": half-way through the iterations the budget pays for
+        restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2 if design is not None else -1
+        paused, lookahead_end, paused_best = None, -1, np.inf
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
+            if it == restart_at:  # try a second schedule from another basin of the design
+                best_x, best_f = obj.best()
+                width = float(np.min(obj.bounds[:, 1] - obj.bounds[:, 0]))
+                other = restart_point(*design, best_x, best_f, width)
+                if other is not None:
+                    paused = (theta, alpha, delta, hidden, start, shape, accepted, t, copy.deepcopy(history))
+                    paused_best, lookahead_end = best_f, it + RESTART_LOOKAHEAD
+                    theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
+                    hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
+                    shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
+            if it == lookahead_end and not obj.best()[1] < paused_best:  # nothing lower: resume
+                theta, alpha, delta, hidden, start, shape, accepted, t, history = paused
+                restarted = False
             if it in probe_at:  # one coarse square grid instead of an iteration; a lower sample restarts
                 points = inside(grid_points(theta, np.array([probe_delta]), n).reshape(1, -1, 2))[0]
                 best = obj.best()[1]  # before the probe's own samples
@@ -499,6 +574,7 @@ class RoverDescent:
                     hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                     shape, accepted, restarted = metric_mod.initial(1, metric[0]), None, True
                 rec.record(theta[0], f, step_size=alpha[0], resolution=delta[0])
+                t += 1
                 continue
             # in the bounds: the points evaluated, so a move to the best sample stays inside
             raw = grid_points(theta, delta, n, shape=shape).reshape(1, -1, 2)
@@ -522,10 +598,10 @@ class RoverDescent:
                 if it == 0 or restarted:
                     history.reset([0], grid, alpha, delta)
                 else:
-                    history.update([0], grid, accepted, np.array([it]), alpha, delta)
+                    history.update([0], grid, accepted, np.array([t]), alpha, delta)
                 feats = (torch.from_numpy(history.values.copy()),)
             action, hidden = self.policy.actor.act(torch.from_numpy(obs), hidden, start, *feats)
-            start, restarted = torch.zeros(1, dtype=torch.bool), False
+            start, restarted, t = torch.zeros(1, dtype=torch.bool), False, t + 1
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
             actions = guard_actions(actions, seen.reshape(1, n, n), guard)
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
@@ -619,6 +695,7 @@ class RoverDescent:
         guard: str | None = None,
         probes: int = 0,
         initial_samples: int | str | None = None,
+        restart: str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -670,7 +747,14 @@ class RoverDescent:
         design's points count in
         ``nfev`` and the history starts at the best of them; default:
         the policy's, ``policy.initial_samples``, ``"auto"`` for the shipped bounded policy, 0
-        otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``pairs`` (for
+        otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``restart``
+        (``"none"``, or ``"design"``: half-way through the iterations the budget pays for, where the
+        lowest design point away from the best point so far is nearly as low as it
+        (:func:`restart_point`), a second schedule starts there, from the initial alpha and delta
+        with a fresh recurrent state and clock; after ``RESTART_LOOKAHEAD`` iterations it goes on
+        if it found a lower value, else the first resumes where it stopped; needs an initial
+        design; default: the policy's, ``policy.restart``, ``SHIPPED_RESTART`` for the shipped
+        bounded policy, ``"none"`` otherwise and without a design), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -697,6 +781,7 @@ class RoverDescent:
                 "guard",
                 "probes",
                 "initial_samples",
+                "restart",
             ),
         )
         x = check_x0(x0)
@@ -723,6 +808,7 @@ class RoverDescent:
                 guard=guard,
                 probes=probes,
                 initial_samples=initial_samples,
+                restart=restart,
                 pairs=pairs,
                 **options,
             )
@@ -773,12 +859,22 @@ class RoverDescent:
         if initial_samples is None:  # the policy's own in 2-D; pairs of dimensions run without one
             initial_samples = 0 if strategy is not None else getattr(self.policy, "initial_samples", 0)
         samples, opts.max_iter = self._initial_samples(initial_samples, obj, opts, move, strategy is not None)
+        if restart is not None and restart not in RESTARTS:
+            raise ValueError(f"unknown restart {restart!r}; valid: {', '.join(RESTARTS)}")
+        if restart == "design" and not samples:
+            raise ValueError(
+                'restart="design" starts its second schedule from the initial design: pass '
+                "initial_samples (a count or 'spare', with finite bounds, in 2-D), or use restart='none'"
+            )
+        if restart is None:  # the policy's own where there is a design; none otherwise
+            restart = getattr(self.policy, "restart", "none") if samples else "none"
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
-                start = obj.clip(x)
+                start, design = obj.clip(x), None
                 if samples:
-                    start = initial_design(obj, start, samples, opts.seed)
+                    start, points, values = initial_design(obj, start, samples, opts.seed)
+                    design = (points, values)
                 message, success = self._iterate(
                     obj,
                     rec,
@@ -793,6 +889,7 @@ class RoverDescent:
                     cap,
                     guard,
                     int(probes),
+                    design if restart == "design" else None,
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -14,10 +14,10 @@ Two ways to put a landscape in a box (``--box``):
   uniform at least ``MARGIN`` inside the box;
 * ``domain``: the box is a fixed domain, ``[-DOMAIN, DOMAIN]^2`` about the origin, and the start
   is uniform in ``[-START, START]^2``. A family with wells of its own (``funnels``: four wells in
-  ``[-3, 3]^2``) keeps its coordinates, so every rival well is in the box and the global one
-  anywhere among them; every other family is translated so that its minimiser lies uniformly in
-  ``[-START, START]^2``. A box placed around the global minimiser can leave rival wells out;
-  this one cannot;
+  ``[-3, 3]^2``; ``peaks``: 10-30 wells in ``[-4, 4]^2``) keeps its coordinates, so every rival
+  well is in the box and the global one anywhere among them; every other family is translated
+  so that its minimiser lies uniformly in ``[-START, START]^2``. A box placed around the global
+  minimiser can leave rival wells out; this one cannot;
 * ``side``: the same domain and starts, every landscape translated so that its minimiser lies
   beyond one side (a side drawn uniformly, ``SIDE_GAP`` beyond it, uniform in ``[-START,
   START]`` along it): the constrained optimum lies on the bound, as in a constrained problem
@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from agents.baselines import BASELINES
 from agents.objective import guess_scale
-from agents.rover import BOUNDARIES, INITIAL_SAMPLES, RoverDescent, RoverPolicy
+from agents.rover import BOUNDARIES, INITIAL_SAMPLES, RESTARTS, RoverDescent, RoverPolicy
 from experiments import heldout
 from experiments.config import load
 from experiments.decide import write_values
@@ -76,9 +76,11 @@ the environment's boxed episodes (``box_fraction``)."""
 DOMAIN, START = WIDTH / 2, WIDTH / 2 - 1.0
 """``--box domain``: the box ``[-DOMAIN, DOMAIN]^2`` and the square ``[-START, START]^2`` of starts
 and (translated families) minimisers."""
-OWN_DOMAIN = ("funnels",)
+OWN_DOMAIN = ("funnels", "peaks")
 """Families whose landscapes have a domain of their own (all their wells inside ``[-START,
-START]^2``): ``--box domain`` keeps their coordinates."""
+START]^2``): ``--box domain`` keeps their coordinates. ``peaks`` (many wells, no global
+structure; :mod:`rover_envs.landscapes.peaks`) is not a training family and not a default: pass
+``--families ... peaks``."""
 SIDE_STARTS, SIDE_SCAN = 24, 801
 """``--box side``: the bounded L-BFGS-B search for the box's minimum starts from the
 ``SIDE_STARTS`` lowest points of a ``SIDE_SCAN x SIDE_SCAN`` grid over the box."""
@@ -238,6 +240,15 @@ def with_initial_samples(rows: dict[str, dict], values: list | None) -> dict[str
     return _each(bounded, "initial_samples", values, lambda v: f"initial {v}") | unbounded
 
 
+def with_restarts(rows: dict[str, dict], values: list[str] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(restart=...)`` value in ``values`` (rows ``[<row>, restart
+    <value>]``); None: the policy's own, the rows as they are. A restart starts from the design,
+    so the unbounded reference rows stay as they are, once each."""
+    bounded = {row: options for row, options in rows.items() if options.get("bounds", {}) is not None}
+    unbounded = {row: options for row, options in rows.items() if row not in bounded}
+    return _each(bounded, "restart", values, lambda v: f"restart {v}") | unbounded
+
+
 def initial_samples_value(text: str) -> int | str:
     """``--initial-samples``' values: a count, or a name in ``agents.rover.INITIAL_SAMPLES``."""
     if text in INITIAL_SAMPLES:
@@ -392,6 +403,14 @@ def main(argv: list[str] | None = None) -> dict:
         "evaluations --max-evals leaves over); rows '[<row>, initial <value>]'; default: none)",
     )
     parser.add_argument(
+        "--restart",
+        nargs="+",
+        choices=RESTARTS,
+        default=None,
+        help="run every policy with each of these restart rules (RoverDescent.minimize(restart=...); "
+        "'design' needs --initial-samples; rows '[<row>, restart <value>]'; default: each policy's own)",
+    )
+    parser.add_argument(
         "--max-evals",
         type=int,
         default=None,
@@ -424,6 +443,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_step_size_scales(rows, args.step_size_scale)
     rows = with_probes(rows, args.probes)
     rows = with_initial_samples(rows, args.initial_samples)
+    rows = with_restarts(rows, args.restart)
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:
