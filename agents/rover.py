@@ -127,9 +127,11 @@ SHIPPED_RESTART = "none"
 2-D, finite bounds, with an initial design). Every other policy runs without one."""
 RESTART_GATE = 0.4
 """:func:`restart_point`: a second schedule is tried only where the lowest design point away from
-the best point so far is this close to it, as a fraction of the design's median's distance above
-it (0: as low; 1: no lower than the median). Near 0 on landscapes with a global structure (far
-points are high), above it on many unrelated wells."""
+the best point so far lies above it by more than this fraction of the design's median's height
+above it (0: as low as the best; 1: as high as the median). On a landscape with a global
+structure the design's points slope toward the best one, and the lowest of those away from it is
+low (the fraction near 0); among unrelated wells the best well stands alone, and the fraction is
+larger."""
 RESTART_DISTANCE = 0.1
 """:func:`restart_point`'s "away": farther than this fraction of the box's smallest width."""
 RESTART_LOOKAHEAD = 3
@@ -247,11 +249,11 @@ def restart_point(
     """Where ``minimize(restart="design")`` tries a second schedule, or None.
 
     The candidate is the lowest of the design ``points`` farther than ``RESTART_DISTANCE *
-    width`` from the best point so far ``best_x`` (value ``best_f``). It is returned when it is
-    nearly as low: ``(its value - best_f) / (median - best_f) > RESTART_GATE``, the median over
-    the design's finite ``values``. On a landscape with a global structure the points away from
-    the best one are high (a ratio near 0: no restart); among unrelated wells one of them may lie
-    in another deep basin.
+    width`` from the best point so far ``best_x`` (value ``best_f``). It is returned when the best
+    point stands alone: ``(its value - best_f) / (median - best_f) > RESTART_GATE``, the median
+    over the design's finite ``values``. On a landscape with a global structure the design slopes
+    toward the best point and the ratio is near 0 (no restart); among unrelated wells the best
+    well is isolated, and the candidate is the lowest point of the rest, perhaps in a deeper well.
     """
     finite = np.isfinite(values)
     far = finite & (np.linalg.norm(points - best_x, axis=1) > RESTART_DISTANCE * width)
@@ -749,8 +751,8 @@ class RoverDescent:
         the policy's, ``policy.initial_samples``, ``"auto"`` for the shipped bounded policy, 0
         otherwise and over pairs of dimensions; 2-D only, and a count needs finite bounds), ``restart``
         (``"none"``, or ``"design"``: half-way through the iterations the budget pays for, where the
-        lowest design point away from the best point so far is nearly as low as it
-        (:func:`restart_point`), a second schedule starts there, from the initial alpha and delta
+        design shows no slope toward the best point so far (:func:`restart_point`), a second
+        schedule starts at the lowest design point away from it, from the initial alpha and delta
         with a fresh recurrent state and clock; after ``RESTART_LOOKAHEAD`` iterations it goes on
         if it found a lower value, else the first resumes where it stopped; needs an initial
         design; default: the policy's, ``policy.restart``, ``SHIPPED_RESTART`` for the shipped
