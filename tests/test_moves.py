@@ -670,3 +670,57 @@ def test_the_design_figure_draws_the_design_the_runs_use(tmp_path):
     np.testing.assert_array_equal(points, design_points(box, 49, seed=0))  # None is the fixed seed 0
     cells = np.floor((points + 5.0) / 10.0 * 49).astype(int)  # a Latin hypercube: one point per row, column
     assert all(len(set(cells[:, j])) == 49 for j in range(2))
+
+
+def test_restart_point_fires_only_where_the_design_shows_no_slope_toward_the_best_point():
+    from agents.rover import RESTART_GATE, restart_point
+
+    points = np.array([[0.0, 0.0], [0.05, 0.0], [1.5, 0.0], [3.0, 0.0], [4.0, 4.0], [-4.0, 4.0], [4.0, -4.0]])
+    bowl = np.sum(points**2, axis=-1)  # a global structure: the points away from the best rise gently
+    assert restart_point(points, bowl, np.zeros(2), 0.0, 10.0) is None  # (2.25 - 0) / (9 - 0) < RESTART_GATE
+    wells = np.array([-1.0, -0.9, 0.0, 0.0, -0.5, 0.0, 0.0])  # one deep well, a shallower one far off
+    np.testing.assert_array_equal(restart_point(points, wells, np.zeros(2), -1.0, 10.0), [4.0, 4.0])
+    at_gate = wells.copy()
+    at_gate[4] = -1.0 + (0.0 - -1.0) * RESTART_GATE  # exactly at the gate: no restart
+    assert restart_point(points, at_gate, np.zeros(2), -1.0, 10.0) is None
+    assert restart_point(points, wells, np.zeros(2), -1.0, 100.0) is None  # nothing is far enough
+    holed = np.where(np.arange(7) == 4, np.inf, wells)  # a non-finite value is never a start
+    np.testing.assert_array_equal(restart_point(points, holed, np.zeros(2), -1.0, 10.0), [1.5, 0.0])
+    flat = np.zeros(7)  # the median is no higher than the best: nothing to compare
+    assert restart_point(points, flat, np.zeros(2), 0.0, 10.0) is None
+
+
+def test_restart_design_switches_to_a_lower_basin_or_resumes_the_first_schedule():
+    from agents.rover import RoverDescent
+    from rover_envs.landscapes import make
+
+    rover = RoverDescent.pretrained()
+    box, x0 = np.array([[-5.0, 5.0], [-5.0, 5.0]]), np.array([3.0, -2.0])
+    kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
+    found = make("peaks", rng=17)  # the design holds a point in a deeper well than the first schedule's
+    fun = lambda x: found(np.atleast_2d(x))  # noqa: E731
+    plain, second = (rover.minimize(fun, x0, restart=r, **kw) for r in ("none", "design"))
+    assert plain.nfev == second.nfev == 1471  # the budget is unchanged
+    assert second.fun < plain.fun - 1.0 and second.fun - found.minimum[1] < 1e-6
+    np.testing.assert_array_equal(second.history["x"][:15], plain.history["x"][:15])  # the same first half
+    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], plain.history["x"])  # default
+    # fires, finds nothing lower in 3 iterations, and the first schedule resumes where it paused:
+    # as if it had run 3 iterations fewer (its clock and recurrent state carried over)
+    resumed = make("peaks", rng=1)
+    fun = lambda x: resumed(np.atleast_2d(x))  # noqa: E731
+    run = rover.minimize(fun, x0, restart="design", **kw)
+    shorter = rover.minimize(fun, x0, restart="none", **(kw | {"max_evals": 1 + 19 + 1 + 26 * 50}))
+    lookahead = [rover.minimize(fun, x0, restart="none", **kw).history["x"][15]]
+    assert not np.array_equal(run.history["x"][15], lookahead[0])  # the second schedule's start
+    np.testing.assert_array_equal(run.history["x"][18:26], shorter.history["x"][15:23])
+    assert run.fun <= shorter.fun
+    # a bowl: the far design points are high, so nothing fires
+    bowl = lambda x: np.sum((np.atleast_2d(x) - 1.0) ** 2, axis=-1)  # noqa: E731
+    np.testing.assert_array_equal(
+        rover.minimize(bowl, x0, restart="design", **kw).history["x"],
+        rover.minimize(bowl, x0, restart="none", **kw).history["x"],
+    )
+    with pytest.raises(ValueError, match="unknown restart 'twice'"):
+        rover.minimize(fun, x0, restart="twice", **kw)
+    with pytest.raises(ValueError, match="initial_samples"):
+        rover.minimize(fun, x0, restart="design", initial_samples=0, **kw)
