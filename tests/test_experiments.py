@@ -613,6 +613,32 @@ def test_bounded_initial_design_rows_leave_the_unbounded_reference_once():
         bounded.initial_samples_value("all")
 
 
+def test_bounded_restart_rows_and_peaks_in_its_own_coordinates():
+    from experiments import bounded
+
+    rows = bounded.with_initial_samples(bounded.settings(("penalty",), (True,)), ["auto"])
+    assert bounded.with_restarts(rows, None) == rows
+    assert bounded.with_restarts(rows, ["none", "design"]) == {
+        "penalty, initial auto, restart none": {
+            "boundary": "penalty",
+            "zoom_cap": True,
+            "initial_samples": "auto",
+            "restart": "none",
+        },
+        "penalty, initial auto, restart design": {
+            "boundary": "penalty",
+            "zoom_cap": True,
+            "initial_samples": "auto",
+            "restart": "design",
+        },
+        bounded.UNBOUNDED: {"bounds": None},
+    }
+    (f, f_star, box, x0), *_ = bounded.problems("peaks", 2, 7, "domain")
+    assert not isinstance(f, bounded.Translated)  # every well kept inside the domain
+    assert np.all(np.abs(f.centres) <= bounded.START) and np.all(np.abs(x0) <= bounded.START)
+    assert f_star == f.minimum[1] and np.all(box == [[-bounded.DOMAIN, bounded.DOMAIN]] * 2)
+
+
 def test_validate_labels_rows_by_variant_unless_two_experiments_share_one():
     from experiments.validate import variant_labels
 

@@ -298,3 +298,33 @@ def test_funnels_have_rival_wells_and_box_starts_and_join_one_training_mixture()
             x = x - 0.01 * f.grad(x)
         local += f(x) > f_star + 1e-3
     assert local >= 10  # the nearest funnel is often not the deepest
+
+
+def test_peaks_is_seeded_differentiable_and_knows_its_minimum():
+    from scipy.optimize import approx_fprime
+
+    f, same = L.make("peaks", rng=3), L.make("peaks", rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(f.centres, same.centres)
+    assert 10 <= len(f.centres) <= 30 and np.all(np.abs(f.centres) <= 4.0)
+    x = np.array([0.4, -1.3])
+    np.testing.assert_allclose(f.grad(x), approx_fprime(x, f, 1e-7), rtol=1e-4, atol=1e-6)
+    fd = np.stack([approx_fprime(x, lambda y, i=i: f.grad(y)[i], 1e-7) for i in range(2)])
+    np.testing.assert_allclose(f.hessian(x), fd, rtol=1e-4, atol=1e-5)
+    assert f(np.zeros((4, 3, 2))).shape == (4, 3)
+    x_star, f_star = f.minimum
+    axes = np.linspace(-5.0, 5.0, 301)
+    scan = np.stack(np.meshgrid(axes, axes, indexing="ij"), -1)
+    assert f_star <= f(scan).min() + 1e-12 and np.linalg.norm(f.grad(x_star)) < 1e-6
+    with pytest.raises(ValueError, match="shape"):
+        f(np.zeros(3))
+    with pytest.raises(ValueError, match="unknown parameter"):
+        L.make("peaks", rng=0, dim=3)
+
+
+def test_the_environment_refuses_a_validation_landscape_with_a_clear_error():
+    from rover_envs.core import EngineConfig
+
+    with pytest.raises(ValueError, match="validation landscape"):
+        EngineConfig(family="peaks")
+    with pytest.raises(ValueError, match=r"valid names:.*peaks"):
+        L.make("peakz")
