@@ -15,7 +15,11 @@
 * ``initial_design.png``: the shipped optimiser on the first held-out landscape of three
   multimodal families in the domain box of :mod:`experiments.bounded` (seed ``--seed``), at 30
   iterations from x0 and after its initial design (``minimize(initial_samples=...)``): the design's
-  points, the start each run takes, and both trajectories.
+  points, the start each run takes, and both trajectories;
+* ``peaks.png``: three landscapes of the ``peaks`` validation family (many unrelated wells,
+  :mod:`rover_envs.landscapes.peaks`) in the domain box of :mod:`experiments.bounded`, and the
+  shipped optimiser on each at BBOB's 1471 evaluations with and without ``restart="design"``:
+  the design, both trajectories, and where the second schedule started.
 """
 
 from __future__ import annotations
@@ -260,6 +264,43 @@ def design_figure(out: Path, seed: int = 0, families=("funnels", "rippled", "mul
     )
 
 
+def peaks_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
+    from agents.rover import RoverDescent, design_points
+    from experiments.bounded import BUDGET, problems
+
+    rover = RoverDescent.pretrained()
+    fig, axes = plt.subplots(1, count, figsize=(5 * count, 5.2))
+    for ax, (f, f_star, bounds, x0) in zip(np.atleast_1d(axes), problems("peaks", count, seed, "domain")):
+        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        span = float(fun(x0)[0]) - f_star
+        kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET, "initial_samples": "auto"}
+        runs = {r: rover.minimize(fun, x0, restart=r, **kw) for r in ("none", "design")}
+        _contour(ax, f, bounds)
+        cost = rover._iteration_cost(rover.bounded_policy.move)
+        k = (
+            BUDGET - (BUDGET - 1) // cost * cost - 2
+        )  # "spare": what the iterations leave, less x0's and the last
+        ax.plot(*design_points(bounds, k).T, "x", color="white", ms=4, label=f"design ({k} points)")
+        for name, color, style in (("design", "tab:red", "-o"), ("none", "white", "--.")):  # "none" on top
+            res = runs[name]
+            ax.plot(
+                *res.history["x"].T,
+                style,
+                color=color,
+                ms=2,
+                lw=1,
+                label=f"restart {name}: {max((res.fun - f_star) / span, 1e-16):.0e}",
+            )
+        ax.plot(*x0, "s", color="white", mec="k", ms=7)
+        ax.set_title(f"peaks: {len(f.centres)} wells (held-out, domain box)", fontsize=9)
+        ax.legend(loc="lower right", fontsize=7)
+    return _save(
+        fig,
+        out / "peaks.png",
+        "The peaks validation family; the shipped optimiser at 1471 evaluations, with and without a restart",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -275,6 +316,7 @@ def main(argv: list[str] | None = None) -> None:
         generated_figure(args.out, args.seed),
         metric_figure(args.out),
         design_figure(args.out, args.seed),
+        peaks_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

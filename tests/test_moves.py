@@ -724,3 +724,10 @@ def test_restart_design_switches_to_a_lower_basin_or_resumes_the_first_schedule(
         rover.minimize(fun, x0, restart="twice", **kw)
     with pytest.raises(ValueError, match="initial_samples"):
         rover.minimize(fun, x0, restart="design", initial_samples=0, **kw)
+
+
+def test_the_peaks_figure_draws_both_runs(tmp_path):
+    from experiments.plots import peaks_figure
+
+    path = peaks_figure(tmp_path, count=1)
+    assert path.name == "peaks.png" and path.stat().st_size > 10_000
