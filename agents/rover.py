@@ -135,8 +135,9 @@ larger."""
 RESTART_DISTANCE = 0.1
 """:func:`restart_point`'s "away": farther than this fraction of the box's smallest width."""
 RESTART_LOOKAHEAD = 3
-"""Iterations the second schedule runs before the lower of the two continues (the first resumes
-where it stopped when the second found nothing lower)."""
+"""``minimize(restart_lookahead=...)``'s default: iterations the second schedule runs before the
+lower of the two continues (the first resumes where it stopped when the second found nothing
+lower)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -521,6 +522,7 @@ class RoverDescent:
         guard: str = "none",
         probes: int = 0,
         design: tuple[np.ndarray, np.ndarray] | None = None,
+        lookahead: int = RESTART_LOOKAHEAD,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)`` for ``restart="design"`` (None: no
@@ -554,7 +556,7 @@ class RoverDescent:
                 other = restart_point(*design, best_x, best_f, width)
                 if other is not None:
                     paused = (theta, alpha, delta, hidden, start, shape, accepted, t, copy.deepcopy(history))
-                    paused_best, lookahead_end = best_f, it + RESTART_LOOKAHEAD
+                    paused_best, lookahead_end = best_f, it + lookahead
                     theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
                     hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                     shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
@@ -698,6 +700,7 @@ class RoverDescent:
         probes: int = 0,
         initial_samples: int | str | None = None,
         restart: str | None = None,
+        restart_lookahead: int = RESTART_LOOKAHEAD,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -753,7 +756,8 @@ class RoverDescent:
         (``"none"``, or ``"design"``: half-way through the iterations the budget pays for, where the
         design shows no slope toward the best point so far (:func:`restart_point`), a second
         schedule starts at the lowest design point away from it, from the initial alpha and delta
-        with a fresh recurrent state and clock; after ``RESTART_LOOKAHEAD`` iterations it goes on
+        with a fresh recurrent state and clock; after ``restart_lookahead`` iterations (default
+        ``RESTART_LOOKAHEAD``, at least 1) it goes on
         if it found a lower value, else the first resumes where it stopped; needs an initial
         design; default: the policy's, ``policy.restart``, ``SHIPPED_RESTART`` for the shipped
         bounded policy, ``"none"`` otherwise and without a design), ``pairs`` (for
@@ -784,6 +788,7 @@ class RoverDescent:
                 "probes",
                 "initial_samples",
                 "restart",
+                "restart_lookahead",
             ),
         )
         x = check_x0(x0)
@@ -811,6 +816,7 @@ class RoverDescent:
                 probes=probes,
                 initial_samples=initial_samples,
                 restart=restart,
+                restart_lookahead=restart_lookahead,
                 pairs=pairs,
                 **options,
             )
@@ -868,6 +874,12 @@ class RoverDescent:
                 'restart="design" starts its second schedule from the initial design: pass '
                 "initial_samples (a count or 'spare', with finite bounds, in 2-D), or use restart='none'"
             )
+        if (
+            isinstance(restart_lookahead, bool)
+            or not isinstance(restart_lookahead, int | np.integer)
+            or restart_lookahead < 1
+        ):
+            raise ValueError(f"restart_lookahead must be an int >= 1; got {restart_lookahead!r}")
         if restart is None:  # the policy's own where there is a design; none otherwise
             restart = getattr(self.policy, "restart", "none") if samples else "none"
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
@@ -892,6 +904,7 @@ class RoverDescent:
                     guard,
                     int(probes),
                     design if restart == "design" else None,
+                    int(restart_lookahead),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -249,6 +249,15 @@ def with_restarts(rows: dict[str, dict], values: list[str] | None) -> dict[str, 
     return _each(bounded, "restart", values, lambda v: f"restart {v}") | unbounded
 
 
+def with_lookaheads(rows: dict[str, dict], counts: list[int] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(restart_lookahead=...)`` in ``counts`` (rows ``[<row>, lookahead
+    <k>]``); None: ``RESTART_LOOKAHEAD``, the rows as they are. Only rows that restart (``restart
+    design``) are multiplied; the others stay once each."""
+    restarting = {row: options for row, options in rows.items() if options.get("restart") == "design"}
+    others = {row: options for row, options in rows.items() if row not in restarting}
+    return others | _each(restarting, "restart_lookahead", counts, lambda k: f"lookahead {k}")
+
+
 def initial_samples_value(text: str) -> int | str:
     """``--initial-samples``' values: a count, or a name in ``agents.rover.INITIAL_SAMPLES``."""
     if text in INITIAL_SAMPLES:
@@ -411,6 +420,14 @@ def main(argv: list[str] | None = None) -> dict:
         "'design' needs --initial-samples; rows '[<row>, restart <value>]'; default: each policy's own)",
     )
     parser.add_argument(
+        "--restart-lookahead",
+        nargs="+",
+        type=int,
+        default=None,
+        help="run every restarting row with each of these look-aheads (minimize(restart_lookahead=...); "
+        "rows '[<row>, lookahead <k>]'; default: RESTART_LOOKAHEAD)",
+    )
+    parser.add_argument(
         "--max-evals",
         type=int,
         default=None,
@@ -444,6 +461,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_probes(rows, args.probes)
     rows = with_initial_samples(rows, args.initial_samples)
     rows = with_restarts(rows, args.restart)
+    rows = with_lookaheads(rows, args.restart_lookahead)
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:

@@ -633,6 +633,16 @@ def test_bounded_restart_rows_and_peaks_in_its_own_coordinates():
         },
         bounded.UNBOUNDED: {"bounds": None},
     }
+    rows = bounded.with_restarts(rows, ["none", "design"])
+    assert bounded.with_lookaheads(rows, None) == rows
+    looked = bounded.with_lookaheads(rows, [1, 3])
+    assert set(looked) == {
+        "penalty, initial auto, restart none",  # only the restarting rows are multiplied
+        "penalty, initial auto, restart design, lookahead 1",
+        "penalty, initial auto, restart design, lookahead 3",
+        bounded.UNBOUNDED,
+    }
+    assert looked["penalty, initial auto, restart design, lookahead 1"]["restart_lookahead"] == 1
     (f, f_star, box, x0), *_ = bounded.problems("peaks", 2, 7, "domain")
     assert not isinstance(f, bounded.Translated)  # every well kept inside the domain
     assert np.all(np.abs(f.centres) <= bounded.START) and np.all(np.abs(x0) <= bounded.START)

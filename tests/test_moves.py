@@ -720,6 +720,12 @@ def test_restart_design_switches_to_a_lower_basin_or_resumes_the_first_schedule(
         rover.minimize(bowl, x0, restart="design", **kw).history["x"],
         rover.minimize(bowl, x0, restart="none", **kw).history["x"],
     )
+    one = rover.minimize(fun, x0, restart="design", restart_lookahead=1, **kw)  # resumes after one
+    shorter = rover.minimize(fun, x0, restart="none", **(kw | {"max_evals": 1 + 19 + 1 + 28 * 50}))
+    np.testing.assert_array_equal(one.history["x"][16:28], shorter.history["x"][15:27])
+    for bad in (0, True, 1.5):
+        with pytest.raises(ValueError, match="restart_lookahead"):
+            rover.minimize(fun, x0, restart="design", restart_lookahead=bad, **kw)
     with pytest.raises(ValueError, match="unknown restart 'twice'"):
         rover.minimize(fun, x0, restart="twice", **kw)
     with pytest.raises(ValueError, match="initial_samples"):
