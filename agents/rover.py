@@ -138,6 +138,15 @@ RESTART_LOOKAHEAD = 3
 """``minimize(restart_lookahead=...)``'s default: iterations the second schedule runs before the
 lower of the two continues (the first resumes where it stopped when the second found nothing
 lower)."""
+SHRINK_NEAR_CAP = -0.4
+"""``minimize(shrink_power=r)``: an actor's ``d_alpha`` or ``d_delta`` at or below this (within
+0.1 of the action box's floor, ``ACTION_LOW`` = -0.5: halving) asks to shrink as fast as the box
+allows; its factor ``1 + d`` is then raised to the power ``r``."""
+SHRINK_AFTER = 1e-3
+"""``minimize(shrink_power=r)`` acts only once delta is below this fraction of its first value
+(about ten halvings in): the basin is chosen by then, and what is left is precision."""
+SHIPPED_SHRINK_POWER = 1.0
+"""The shipped policies' ``shrink_power``: 1, the actor's own shrink (the paper's action box)."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -291,6 +300,9 @@ class RoverPolicy:
         self.deployed_initial_samples: int | str | None = None
         """``minimize``'s default ``initial_samples`` (the shipped bounded policy:
         ``SHIPPED_INITIAL_SAMPLES``); None: 0, no design."""
+        self.deployed_shrink_power: float | None = None
+        """``minimize``'s default ``shrink_power`` (the shipped policies: ``SHIPPED_SHRINK_POWER``);
+        None: 1."""
         self.deployed_restart: str | None = None
         """``minimize``'s default ``restart`` (the shipped bounded policy: ``SHIPPED_RESTART``);
         None: ``"none"``."""
@@ -331,6 +343,12 @@ class RoverPolicy:
         """The initial design ``minimize`` spends by default: ``deployed_initial_samples`` when set
         (the shipped bounded policy: ``SHIPPED_INITIAL_SAMPLES``), else 0."""
         return 0 if self.deployed_initial_samples is None else self.deployed_initial_samples
+
+    @property
+    def shrink_power(self) -> float:
+        """The power ``minimize`` raises a shrink at the action box's floor to by default:
+        ``deployed_shrink_power`` when set, else 1 (the actor's own)."""
+        return 1.0 if self.deployed_shrink_power is None else float(self.deployed_shrink_power)
 
     @property
     def restart(self) -> str:
@@ -464,6 +482,7 @@ class RoverDescent:
             for each in (policy, bounded_policy):
                 if each is not None:
                     each.deployed_metric = SHIPPED_METRIC
+                    each.deployed_shrink_power = SHIPPED_SHRINK_POWER
             (bounded_policy or policy).deployed_boundary = SHIPPED_BOUNDARY
             (bounded_policy or policy).deployed_resolution_scale = SHIPPED_RESOLUTION_SCALE
             (bounded_policy or policy).deployed_initial_samples = SHIPPED_INITIAL_SAMPLES
@@ -523,6 +542,7 @@ class RoverDescent:
         probes: int = 0,
         design: tuple[np.ndarray, np.ndarray] | None = None,
         lookahead: int = RESTART_LOOKAHEAD,
+        shrink_power: float = 1.0,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)`` for ``restart="design"`` (None: no
@@ -608,6 +628,10 @@ class RoverDescent:
             start, restarted, t = torch.zeros(1, dtype=torch.bool), False, t + 1
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
             actions = guard_actions(actions, seen.reshape(1, n, n), guard)
+            if shrink_power != 1.0 and delta[0] < SHRINK_AFTER * start_delta:
+                # deep in the zoom, a shrink at the box's floor goes deeper (only alpha and delta)
+                zoom = actions[:, :2]
+                actions[:, :2] = np.where(zoom <= SHRINK_NEAR_CAP, (1.0 + zoom) ** shrink_power - 1.0, zoom)
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
             if cap is not None:  # no wider than the bounds can show
                 alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
@@ -701,6 +725,7 @@ class RoverDescent:
         initial_samples: int | str | None = None,
         restart: str | None = None,
         restart_lookahead: int = RESTART_LOOKAHEAD,
+        shrink_power: float | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -760,7 +785,12 @@ class RoverDescent:
         ``RESTART_LOOKAHEAD``, at least 1) it goes on
         if it found a lower value, else the first resumes where it stopped; needs an initial
         design; default: the policy's, ``policy.restart``, ``SHIPPED_RESTART`` for the shipped
-        bounded policy, ``"none"`` otherwise and without a design), ``pairs`` (for
+        bounded policy, ``"none"`` otherwise and without a design), ``shrink_power`` (a number
+        ``r >= 1``: once delta is below ``SHRINK_AFTER`` of its first value, an actor's shrink of
+        alpha or delta at the action box's floor (``d <= SHRINK_NEAR_CAP``) becomes ``(1 + d)^r``
+        instead of ``1 + d``, so that a run whose basin is chosen can zoom in faster than halving
+        per iteration; default: the policy's, ``SHIPPED_SHRINK_POWER`` (1, the actor's own) for the
+        shipped policies; 2-D only), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -789,6 +819,7 @@ class RoverDescent:
                 "initial_samples",
                 "restart",
                 "restart_lookahead",
+                "shrink_power",
             ),
         )
         x = check_x0(x0)
@@ -817,6 +848,7 @@ class RoverDescent:
                 initial_samples=initial_samples,
                 restart=restart,
                 restart_lookahead=restart_lookahead,
+                shrink_power=shrink_power,
                 pairs=pairs,
                 **options,
             )
@@ -880,6 +912,18 @@ class RoverDescent:
             or restart_lookahead < 1
         ):
             raise ValueError(f"restart_lookahead must be an int >= 1; got {restart_lookahead!r}")
+        if shrink_power is None:  # the policy's own in 2-D
+            shrink_power = 1.0 if strategy is not None else getattr(self.policy, "shrink_power", 1.0)
+        if (
+            isinstance(shrink_power, bool)
+            or not isinstance(shrink_power, int | float | np.number)
+            or not (np.isfinite(shrink_power) and shrink_power >= 1.0)
+        ):
+            raise ValueError(
+                f"shrink_power must be a finite number >= 1 (1: the actor's own); got {shrink_power!r}"
+            )
+        if strategy is not None and shrink_power != 1.0:
+            raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
         if restart is None:  # the policy's own where there is a design; none otherwise
             restart = getattr(self.policy, "restart", "none") if samples else "none"
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
@@ -905,6 +949,7 @@ class RoverDescent:
                     int(probes),
                     design if restart == "design" else None,
                     int(restart_lookahead),
+                    float(shrink_power),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -258,6 +258,12 @@ def with_lookaheads(rows: dict[str, dict], counts: list[int] | None) -> dict[str
     return others | _each(restarting, "restart_lookahead", counts, lambda k: f"lookahead {k}")
 
 
+def with_shrink_powers(rows: dict[str, dict], powers: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(shrink_power=...)`` in ``powers`` (rows ``[<row>, shrink^<r>]``);
+    None: each policy's own, the rows as they are."""
+    return _each(rows, "shrink_power", powers, lambda r: f"shrink^{r:g}")
+
+
 def initial_samples_value(text: str) -> int | str:
     """``--initial-samples``' values: a count, or a name in ``agents.rover.INITIAL_SAMPLES``."""
     if text in INITIAL_SAMPLES:
@@ -428,6 +434,14 @@ def main(argv: list[str] | None = None) -> dict:
         "rows '[<row>, lookahead <k>]'; default: RESTART_LOOKAHEAD)",
     )
     parser.add_argument(
+        "--shrink-power",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every policy with each of these shrink powers (minimize(shrink_power=...); rows "
+        "'[<row>, shrink^<r>]'; default: each policy's own)",
+    )
+    parser.add_argument(
         "--max-evals",
         type=int,
         default=None,
@@ -462,6 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_initial_samples(rows, args.initial_samples)
     rows = with_restarts(rows, args.restart)
     rows = with_lookaheads(rows, args.restart_lookahead)
+    rows = with_shrink_powers(rows, args.shrink_power)
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:

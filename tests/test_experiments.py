@@ -643,6 +643,12 @@ def test_bounded_restart_rows_and_peaks_in_its_own_coordinates():
         bounded.UNBOUNDED,
     }
     assert looked["penalty, initial auto, restart design, lookahead 1"]["restart_lookahead"] == 1
+    assert bounded.with_shrink_powers({"penalty": {}}, [1.0, 2.0]) == {
+        "penalty, shrink^1": {"shrink_power": 1.0},
+        "penalty, shrink^2": {"shrink_power": 2.0},
+    }
+    (kink, zero, _, _), *_ = bounded.problems("kinks", 1, 7, "domain")  # translated like a family
+    assert zero == 0.0 and np.all(np.abs(kink.minimum[0]) <= bounded.START)
     (f, f_star, box, x0), *_ = bounded.problems("peaks", 2, 7, "domain")
     assert not isinstance(f, bounded.Translated)  # every well kept inside the domain
     assert np.all(np.abs(f.centres) <= bounded.START) and np.all(np.abs(x0) <= bounded.START)

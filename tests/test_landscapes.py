@@ -328,3 +328,27 @@ def test_the_environment_refuses_a_validation_landscape_with_a_clear_error():
         EngineConfig(family="peaks")
     with pytest.raises(ValueError, match=r"valid names:.*peaks"):
         L.make("peakz")
+
+
+def test_kinks_is_seeded_with_a_sharp_minimum_at_the_origin():
+    from scipy.optimize import approx_fprime
+
+    draws = [L.make("kinks", rng=k) for k in range(12)]
+    assert {f.norm for f in draws} == {1, 2} and all(0.5 <= f.power <= 1.5 for f in draws)
+    np.testing.assert_array_equal(L.make("kinks", rng=3).matrix, draws[3].matrix)
+    for f in draws[:6]:
+        x = np.array([0.7, -0.4])  # away from the axes of the 1-norm, where the derivatives exist
+        np.testing.assert_allclose(f.grad(x), approx_fprime(x, f, 1e-8), rtol=1e-5, atol=1e-6)
+        fd = np.stack([approx_fprime(x, lambda y, i=i: f.grad(y)[i], 1e-7) for i in range(2)])
+        np.testing.assert_allclose(f.hessian(x), fd, rtol=1e-4, atol=1e-5)
+        x_star, f_star = f.minimum
+        assert f_star == 0.0 and f(x_star) == 0.0 and np.all(f.grad(x_star) == 0.0)
+        t = 1e-6  # the value falls like the distance to the power p: not a quadratic bottom
+        direction = np.array([0.6, 0.8])
+        assert np.log(f(2 * t * direction) / f(t * direction)) / np.log(2) == pytest.approx(f.power)
+    with pytest.raises(ValueError, match="shape"):
+        draws[0](np.zeros(3))
+    from rover_envs.core import EngineConfig
+
+    with pytest.raises(ValueError, match="validation landscape"):
+        EngineConfig(family="kinks")

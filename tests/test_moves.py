@@ -737,3 +737,24 @@ def test_the_peaks_figure_draws_both_runs(tmp_path):
 
     path = peaks_figure(tmp_path, count=1)
     assert path.name == "peaks.png" and path.stat().st_size > 10_000
+
+
+def test_shrink_power_zooms_faster_only_deep_in_the_zoom_and_keeps_the_budget():
+    from agents.rover import RoverDescent
+
+    rover = RoverDescent.pretrained()
+    box, x0 = np.array([[-5.0, 5.0], [-5.0, 5.0]]), np.array([-3.0, 3.2])
+    kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
+    cone = lambda x: np.linalg.norm(np.atleast_2d(x) - np.array([1.3, -0.7]), axis=-1)  # noqa: E731
+    own, faster = (rover.minimize(cone, x0, shrink_power=r, **kw) for r in (1.0, 2.0))
+    np.testing.assert_array_equal(rover.minimize(cone, x0, **kw).history["x"], own.history["x"])  # default 1
+    assert own.nfev == faster.nfev == 1471 and faster.fun < own.fun / 10
+    first = own.history["resolution"][0]
+    early = own.history["resolution"] > 1e-3 * first  # before SHRINK_AFTER, nothing changes
+    np.testing.assert_array_equal(faster.history["x"][early], own.history["x"][early])
+    assert np.min(faster.history["resolution"]) < np.min(own.history["resolution"])
+    for bad in (0.5, True, float("nan"), "2"):
+        with pytest.raises(ValueError, match="shrink_power"):
+            rover.minimize(cone, x0, shrink_power=bad, **kw)
+    with pytest.raises(ValueError, match="2-D only"):
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), shrink_power=2.0, max_iter=2)

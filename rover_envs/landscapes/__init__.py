@@ -25,9 +25,10 @@ from rover_envs.landscapes.families import (
     sample_fields,
 )
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
+from rover_envs.landscapes.kinks import Kinks
 from rover_envs.landscapes.peaks import Peaks
 
-VALIDATION_ONLY: tuple[str, ...] = ("peaks",)
+VALIDATION_ONLY: tuple[str, ...] = ("peaks", "kinks")
 """Names :func:`make` accepts that are not training families: the environment refuses them."""
 
 NAMES: tuple[str, ...] = (
@@ -48,7 +49,8 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
             ``"plateau_cliff"``, or ``"all"`` for a uniformly drawn family; beyond the paper,
             ``"rippled"``, ``"ill_conditioned"``, ``"multiscale"``, ``"funnels"`` and the mixtures
             ``"all_rippled"`` and ``"broad"``), ``"peaks"`` (random wells without a global
-            structure, for validation only: :mod:`rover_envs.landscapes.peaks`) or an analytic
+            structure, for validation only: :mod:`rover_envs.landscapes.peaks`), ``"kinks"`` (a minimum
+            that is not smooth, for validation only: :mod:`rover_envs.landscapes.kinks`) or an analytic
             function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
             ``"beale"``, ``"styblinski_tang"``).
         rng: generator (or seed) for the random families; ignored by analytic functions.
@@ -64,9 +66,9 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
         _check_params(name, params, ("noise",))
         generator = np.random.default_rng(rng)
         return pick_family(name, generator).sample(generator, **params)
-    if name == "peaks":
+    if name in VALIDATION_ONLY:
         _check_params(name, params, ("noise",))
-        return Peaks(rng, **params)
+        return {"peaks": Peaks, "kinks": Kinks}[name](rng, **params)
     raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(NAMES + VALIDATION_ONLY)}")
 
 
@@ -90,6 +92,7 @@ __all__ = [
     "FieldBatch",
     "FieldLandscape",
     "FieldParams",
+    "Kinks",
     "Landscape",
     "LandscapeBatch",
     "Peaks",
