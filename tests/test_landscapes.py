@@ -339,7 +339,7 @@ def test_kinks_is_seeded_with_a_sharp_minimum_at_the_origin():
     for f in draws[:6]:
         x = np.array([0.7, -0.4])  # away from the axes of the 1-norm, where the derivatives exist
         np.testing.assert_allclose(f.grad(x), approx_fprime(x, f, 1e-8), rtol=1e-5, atol=1e-6)
-        fd = np.stack([approx_fprime(x, lambda y, i=i: f.grad(y)[i], 1e-7) for i in range(2)])
+        fd = np.stack([approx_fprime(x, lambda y, i=i, f=f: f.grad(y)[i], 1e-7) for i in range(2)])
         np.testing.assert_allclose(f.hessian(x), fd, rtol=1e-4, atol=1e-5)
         x_star, f_star = f.minimum
         assert f_star == 0.0 and f(x_star) == 0.0 and np.all(f.grad(x_star) == 0.0)
