@@ -146,7 +146,8 @@ SHRINK_AFTER = 1e-3
 """``minimize(shrink_power=r)`` acts only once delta is below this fraction of its first value
 (about ten halvings in): the basin is chosen by then, and what is left is precision."""
 SHIPPED_SHRINK_POWER = 1.0
-"""The shipped policies' ``shrink_power``: 1, the actor's own shrink (the paper's action box)."""
+"""The shrink power of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
+2-D): 1, the actor's own shrink (the paper's action box). Every other policy runs at 1."""
 PROBE_SCALE = 0.35
 """A probe's grid resolution as a multiple of ``L`` (``minimize(probes=...)``): its reach, 3 x 0.35 L,
 is about half the box's width."""
@@ -482,11 +483,11 @@ class RoverDescent:
             for each in (policy, bounded_policy):
                 if each is not None:
                     each.deployed_metric = SHIPPED_METRIC
-                    each.deployed_shrink_power = SHIPPED_SHRINK_POWER
             (bounded_policy or policy).deployed_boundary = SHIPPED_BOUNDARY
             (bounded_policy or policy).deployed_resolution_scale = SHIPPED_RESOLUTION_SCALE
             (bounded_policy or policy).deployed_initial_samples = SHIPPED_INITIAL_SAMPLES
             (bounded_policy or policy).deployed_restart = SHIPPED_RESTART
+            (bounded_policy or policy).deployed_shrink_power = SHIPPED_SHRINK_POWER
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
