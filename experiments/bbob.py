@@ -81,11 +81,20 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
     return _method(RoverDescent.pretrained(path), move)
 
 
+def _rover_no_shrink() -> Callable:
+    """The shipped optimiser at the actor's own shrink (``shrink_power`` 1, not
+    ``SHIPPED_SHRINK_POWER``): the optimiser shipped before."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_shrink_power = None
+    return _method(rover)
+
+
 def _rover_no_design() -> Callable:
-    """The shipped optimiser without its initial design (``SHIPPED_INITIAL_SAMPLES``): the budget's
-    spare evaluations stay unspent."""
+    """That without its initial design (``SHIPPED_INITIAL_SAMPLES``): the budget's spare evaluations
+    stay unspent; the optimiser shipped before it."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_initial_samples = None
+    rover.bounded_policy.deployed_shrink_power = None
     return _method(rover)
 
 
@@ -96,6 +105,7 @@ def _rover_fine_start() -> Callable:
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_resolution_scale = None
     rover.bounded_policy.deployed_initial_samples = None
+    rover.bounded_policy.deployed_shrink_power = None
     return _method(rover)
 
 
@@ -113,6 +123,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_shrink": _rover_no_shrink,
     "rover_no_design": _rover_no_design,
     "rover_fine_start": _rover_fine_start,
     "rover_clip": lambda: _rover(BOUNDED_POLICY),
@@ -135,9 +146,11 @@ optimiser with the move rule it was trained with (BBOB's problems are bounded, s
 bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes), on its deployed grid
 shape and boundary rule (``agents.rover.SHIPPED_METRIC``, ``SHIPPED_BOUNDARY``), from its coarser
 first grid (``SHIPPED_RESOLUTION_SCALE``), after an initial design that spends the evaluations the
-budget leaves over (``SHIPPED_INITIAL_SAMPLES``); ``rover_no_design``: the same without the
-design, the optimiser shipped before; ``rover_fine_start``: that from the default rule's
-first grid (``RESOLUTION_SCALE``), the optimiser shipped before it; ``rover_clip``:
+budget leaves over (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its basin is chosen
+(``SHIPPED_SHRINK_POWER``); ``rover_no_shrink``: the same at the actor's own shrink, the optimiser
+shipped before; ``rover_no_design``: that without the design, the optimiser shipped before it;
+``rover_fine_start``: that from the default rule's
+first grid (``RESOLUTION_SCALE``), the optimiser shipped before that; ``rover_clip``:
 the same weights on the grid shape and boundary rule they were trained with (``grid_fit``,
 ``clip``), the optimiser shipped before that;
 ``rover_no_box``: the shipped policy for unbounded problems (``agents/pretrained/rover_policy.pt``,
@@ -372,7 +385,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_no_design", "the same without its initial design"),
+            ("rover_no_shrink", "the same at the actor's own shrink"),
+            ("rover_no_design", "that without its initial design"),
             ("rover_fine_start", "that from the default rule's finer first grid"),
             ("rover_clip", "the same weights on the grid shape and boundary rule they were trained with"),
             ("rover_no_box", "the same recipe trained without boxes"),

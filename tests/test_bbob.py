@@ -166,5 +166,19 @@ def test_rover_no_design_is_the_shipped_optimiser_without_its_initial_design():
     runs = {n: OPTIMIZERS[n]()(fun, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_design")}
     assert runs["rover"].nfev == 1471 and runs["rover_no_design"].nfev == 1451  # 20 spare evaluations
     assert not np.array_equal(runs["rover"].history["x"][0], [-3.0, -3.0])  # a design point was lower
-    plain = RoverDescent.pretrained().minimize(fun, np.full(2, -3.0), initial_samples=0, **kw)
+    plain = RoverDescent.pretrained().minimize(fun, np.full(2, -3.0), initial_samples=0, shrink_power=1, **kw)
     np.testing.assert_array_equal(runs["rover_no_design"].history["x"], plain.history["x"])
+
+
+def test_rover_no_shrink_is_the_shipped_optimiser_at_the_actors_own_shrink():
+    from agents.rover import SHIPPED_SHRINK_POWER, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+
+    def cone(x):  # a minimum that is not smooth, where the faster zoom shows
+        return np.linalg.norm(x - 1.0, axis=-1)
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True, "seed": 4}
+    runs = {n: OPTIMIZERS[n]()(cone, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_shrink")}
+    assert SHIPPED_SHRINK_POWER == 2.0 and runs["rover"].fun < runs["rover_no_shrink"].fun
+    own = RoverDescent.pretrained().minimize(cone, np.full(2, -3.0), shrink_power=1, **kw)
+    np.testing.assert_array_equal(runs["rover_no_shrink"].history["x"], own.history["x"])
