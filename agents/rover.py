@@ -73,7 +73,7 @@ from rover_envs.angle_net import FrozenAngleNet, build_angle_net
 from rover_envs.features import HistoryFeatures
 from rover_envs.grid import grid_points, rescale
 from rover_envs.moves import EVALUATING, MOVES, MoveInputs
-from rover_envs.transition import GUARDS, clip_actions, guard_actions, transition, zoom_caps
+from rover_envs.transition import ACTION_LOW, GUARDS, clip_actions, guard_actions, transition, zoom_caps
 
 POLICY_NAME = "rover_policy.pt"
 BOUNDED_POLICY_NAME = "rover_box.pt"
@@ -119,9 +119,11 @@ INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 iterations); ``"spare+iteration"``, those and one iteration's (the run makes one iteration
 fewer, in either kind of budget); ``"auto"``, ``"spare"`` where ``max_evals`` counts the budget
 and ``"spare+iteration"`` where iterations count it (``SHIPPED_INITIAL_SAMPLES``)."""
-RESTARTS = ("none", "design")
+RESTARTS = ("none", "design", "converged")
 """``minimize(restart=...)`` values: ``"none"``, one schedule; ``"design"``, a second schedule tried
-from the initial design's best point in another basin (``RESTART_*``, :func:`restart_point`)."""
+from the initial design's best point in another basin (``RESTART_*``, :func:`restart_point`);
+``"converged"``, a new schedule whenever one converges (``xtol``) with iterations and budget left,
+from the lowest design point away from where every schedule so far ended (:func:`next_start`)."""
 SHIPPED_RESTART = "none"
 """The restart rule of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
 2-D, finite bounds, with an initial design). Every other policy runs without one."""
@@ -139,9 +141,10 @@ RESTART_LOOKAHEAD = 3
 lower of the two continues (the first resumes where it stopped when the second found nothing
 lower)."""
 SHRINK_NEAR_CAP = -0.4
-"""``minimize(shrink_power=r)``: an actor's ``d_alpha`` or ``d_delta`` at or below this (within
-0.1 of the action box's floor, ``ACTION_LOW`` = -0.5: halving) asks to shrink as fast as the box
-allows; its factor ``1 + d`` is then raised to the power ``r``."""
+"""``minimize(shrink_below=...)``'s default: with ``shrink_power=r``, an actor's ``d_alpha`` or
+``d_delta`` at or below this (within 0.1 of the action box's floor, ``ACTION_LOW`` = -0.5:
+halving) asks to shrink as fast as the box allows; its factor ``1 + d`` is then raised to the
+power ``r``."""
 SHRINK_AFTER = 1e-3
 """``minimize(shrink_power=r)`` acts only once delta is below this fraction of its first value
 (about ten halvings in): the basin is chosen by then, and what is left is precision."""
@@ -255,6 +258,20 @@ def initial_design(
     values = np.asarray(obj(points), dtype=float)
     values = np.where(np.isfinite(values), values, np.inf)
     return points[int(np.argmin(values))].copy(), points, values
+
+
+def next_start(
+    points: np.ndarray, values: np.ndarray, ends: list[np.ndarray], width: float
+) -> np.ndarray | None:
+    """``minimize(restart="converged")``'s next start: the lowest finite design point farther than
+    ``RESTART_DISTANCE * width`` from every point in ``ends`` (where the schedules so far
+    converged), or None when there is none."""
+    far = np.isfinite(values)
+    for end in ends:
+        far &= np.linalg.norm(points - end, axis=1) > RESTART_DISTANCE * width
+    if not far.any():
+        return None
+    return points[int(np.argmin(np.where(far, values, np.inf)))].copy()
 
 
 def restart_point(
@@ -547,10 +564,12 @@ class RoverDescent:
         design: tuple[np.ndarray, np.ndarray] | None = None,
         lookahead: int = RESTART_LOOKAHEAD,
         shrink_power: float = 1.0,
+        restart: str = "none",
+        shrink_below: float = SHRINK_NEAR_CAP,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
-        ``design``: the initial design's ``(points, values)`` for ``restart="design"`` (None: no
-        restart)."""
+        ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
+        schedules (None: no design, no restart)."""
         n = self.policy.grid_size
         start_alpha, start_delta = alpha, delta
         probe_at = {round(max_iter * k / (probes + 1)) for k in range(1, probes + 1)} - {0}
@@ -566,13 +585,19 @@ class RoverDescent:
         accepted, restarted = None, False
         t = 0  # the schedule's own clock (a second schedule starts its own)
         # restart="design": half-way through the iterations the budget pays for
-        restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2 if design is not None else -1
+        restart_at = -1
+        if design is not None and restart == "design":
+            restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2
         paused, lookahead_end, paused_best = None, -1, np.inf
+        ends: list[np.ndarray] = []  # restart="converged": where each schedule converged
+        converged = "step size and resolution below xtol"
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
                 if obj.remaining() >= 1:
                     rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])
+                if ends:  # a schedule converged before the budget ran out
+                    return f"{converged}, then {len(ends)} restart(s) from the design; {message}", True
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
             if it == restart_at:  # try a second schedule from another basin of the design
                 best_x, best_f = obj.best()
@@ -617,7 +642,19 @@ class RoverDescent:
                 where = theta[0].tolist()
                 return f"fun is not finite at the iterate {where}; stopped with the best finite point", False
             if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
-                return "step size and resolution below xtol", True
+                other = None
+                if restart == "converged" and design is not None and it + 1 < max_iter:
+                    ends.append(theta[0].copy())
+                    width = float(np.min(obj.bounds[:, 1] - obj.bounds[:, 0]))
+                    other = next_start(*design, ends, width)
+                if other is None:
+                    return converged + (
+                        f", after {len(ends) - 1} restart(s) from the design" if ends[1:] else ""
+                    ), True
+                theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
+                hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
+                shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
+                continue
             obs = rescale(seen.reshape(1, n, n))[:, None].astype(np.float32)
             direction = metric_mod.apply(shape, self._direction(obs, theta))
             feats = ()
@@ -635,7 +672,7 @@ class RoverDescent:
             if shrink_power != 1.0 and delta[0] < SHRINK_AFTER * start_delta:
                 # deep in the zoom, a shrink at the box's floor goes deeper (only alpha and delta)
                 zoom = actions[:, :2]
-                actions[:, :2] = np.where(zoom <= SHRINK_NEAR_CAP, (1.0 + zoom) ** shrink_power - 1.0, zoom)
+                actions[:, :2] = np.where(zoom <= shrink_below, (1.0 + zoom) ** shrink_power - 1.0, zoom)
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
             if cap is not None:  # no wider than the bounds can show
                 alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
@@ -645,6 +682,12 @@ class RoverDescent:
             if shape is not None:  # the grid just read shapes the next one
                 shape = metric_mod.update(shape, seen.reshape(1, n, n), *metric[1:], metric[0])
         rec.record(theta[0], obj(theta[0]), step_size=alpha[0], resolution=delta[0])  # the last iterate
+        if ends:
+            return (
+                f"{converged}, then {len(ends)} restart(s) from the design; "
+                "maximum number of iterations reached",
+                True,
+            )
         return "maximum number of iterations reached", False
 
     def _initial_samples(self, value, obj: Objective, opts, move: str, over_pairs: bool) -> tuple[int, int]:
@@ -730,6 +773,7 @@ class RoverDescent:
         restart: str | None = None,
         restart_lookahead: int = RESTART_LOOKAHEAD,
         shrink_power: float | None = None,
+        shrink_below: float = SHRINK_NEAR_CAP,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -791,7 +835,8 @@ class RoverDescent:
         design; default: the policy's, ``policy.restart``, ``SHIPPED_RESTART`` for the shipped
         bounded policy, ``"none"`` otherwise and without a design), ``shrink_power`` (a number
         ``r >= 1``: once delta is below ``SHRINK_AFTER`` of its first value, an actor's shrink of
-        alpha or delta at the action box's floor (``d <= SHRINK_NEAR_CAP``) becomes ``(1 + d)^r``
+        alpha or delta at the action box's floor (``d <= shrink_below``, default ``SHRINK_NEAR_CAP``,
+        in ``[ACTION_LOW, 0]``, 0 for every shrink) becomes ``(1 + d)^r``
         instead of ``1 + d``, so that a run whose basin is chosen can zoom in faster than halving
         per iteration; default: the policy's, ``SHIPPED_SHRINK_POWER`` (1, the actor's own) for the
         shipped policies; 2-D only), ``pairs`` (for
@@ -824,6 +869,7 @@ class RoverDescent:
                 "restart",
                 "restart_lookahead",
                 "shrink_power",
+                "shrink_below",
             ),
         )
         x = check_x0(x0)
@@ -853,6 +899,7 @@ class RoverDescent:
                 restart=restart,
                 restart_lookahead=restart_lookahead,
                 shrink_power=shrink_power,
+                shrink_below=shrink_below,
                 pairs=pairs,
                 **options,
             )
@@ -905,9 +952,9 @@ class RoverDescent:
         samples, opts.max_iter = self._initial_samples(initial_samples, obj, opts, move, strategy is not None)
         if restart is not None and restart not in RESTARTS:
             raise ValueError(f"unknown restart {restart!r}; valid: {', '.join(RESTARTS)}")
-        if restart == "design" and not samples:
+        if restart in ("design", "converged") and not samples:
             raise ValueError(
-                'restart="design" starts its second schedule from the initial design: pass '
+                f"restart={restart!r} starts its schedules from the initial design: pass "
                 "initial_samples (a count or 'spare', with finite bounds, in 2-D), or use restart='none'"
             )
         if (
@@ -925,6 +972,15 @@ class RoverDescent:
         ):
             raise ValueError(
                 f"shrink_power must be a finite number >= 1 (1: the actor's own); got {shrink_power!r}"
+            )
+        if (
+            isinstance(shrink_below, bool)
+            or not isinstance(shrink_below, int | float | np.number)
+            or not ACTION_LOW <= shrink_below <= 0.0
+        ):
+            raise ValueError(
+                f"shrink_below must be a number in [{ACTION_LOW}, 0] (a shrink d of alpha or delta at or "
+                f"below it is raised to shrink_power; 0: every shrink); got {shrink_below!r}"
             )
         if strategy is not None and shrink_power != 1.0:
             raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
@@ -951,9 +1007,11 @@ class RoverDescent:
                     cap,
                     guard,
                     int(probes),
-                    design if restart == "design" else None,
+                    design,
                     int(restart_lookahead),
                     float(shrink_power),
+                    restart,
+                    float(shrink_below),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -264,6 +264,12 @@ def with_shrink_powers(rows: dict[str, dict], powers: list[float] | None) -> dic
     return _each(rows, "shrink_power", powers, lambda r: f"shrink^{r:g}")
 
 
+def with_shrink_below(rows: dict[str, dict], thresholds: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(shrink_below=...)`` in ``thresholds`` (rows ``[<row>, shrink below
+    <d>]``); None: ``SHRINK_NEAR_CAP``, the rows as they are."""
+    return _each(rows, "shrink_below", thresholds, lambda d: f"shrink below {d:g}")
+
+
 def initial_samples_value(text: str) -> int | str:
     """``--initial-samples``' values: a count, or a name in ``agents.rover.INITIAL_SAMPLES``."""
     if text in INITIAL_SAMPLES:
@@ -442,6 +448,14 @@ def main(argv: list[str] | None = None) -> dict:
         "'[<row>, shrink^<r>]'; default: each policy's own)",
     )
     parser.add_argument(
+        "--shrink-below",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every policy with each of these shrink thresholds (minimize(shrink_below=...); rows "
+        "'[<row>, shrink below <d>]'; default: SHRINK_NEAR_CAP)",
+    )
+    parser.add_argument(
         "--max-evals",
         type=int,
         default=None,
@@ -477,6 +491,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_restarts(rows, args.restart)
     rows = with_lookaheads(rows, args.restart_lookahead)
     rows = with_shrink_powers(rows, args.shrink_power)
+    rows = with_shrink_below(rows, args.shrink_below)
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:

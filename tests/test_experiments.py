@@ -647,6 +647,10 @@ def test_bounded_restart_rows_and_peaks_in_its_own_coordinates():
         "penalty, shrink^1": {"shrink_power": 1.0},
         "penalty, shrink^2": {"shrink_power": 2.0},
     }
+    assert bounded.with_shrink_below({"penalty": {}}, [-0.4, 0.0]) == {
+        "penalty, shrink below -0.4": {"shrink_below": -0.4},
+        "penalty, shrink below 0": {"shrink_below": 0.0},
+    }
     (kink, zero, _, _), *_ = bounded.problems("kinks", 1, 7, "domain")  # translated like a family
     assert zero == 0.0 and np.all(np.abs(kink.minimum[0]) <= bounded.START)
     (f, f_star, box, x0), *_ = bounded.problems("peaks", 2, 7, "domain")

@@ -760,3 +760,36 @@ def test_shrink_power_zooms_faster_only_deep_in_the_zoom_and_keeps_the_budget():
             rover.minimize(cone, x0, shrink_power=bad, **kw)
     with pytest.raises(ValueError, match="2-D only"):
         rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), shrink_power=2.0, max_iter=2)
+
+
+def test_shrink_below_widens_the_faster_zoom_and_restart_converged_reuses_the_budget():
+    from agents.rover import SHRINK_NEAR_CAP, RoverDescent, next_start
+
+    rover = RoverDescent.pretrained()
+    box, x0 = np.array([[-5.0, 5.0], [-5.0, 5.0]]), np.array([-3.0, 3.2])
+    kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
+    cone = lambda x: np.linalg.norm(np.atleast_2d(x) - np.array([1.3, -0.7]), axis=-1)  # noqa: E731
+    shipped = rover.minimize(cone, x0, **kw)
+    np.testing.assert_array_equal(
+        rover.minimize(cone, x0, shrink_below=SHRINK_NEAR_CAP, **kw).history["x"], shipped.history["x"]
+    )
+    every = rover.minimize(cone, x0, shrink_below=0.0, **kw)  # every shrink deep in the zoom is squared
+    assert np.min(every.history["resolution"]) <= np.min(shipped.history["resolution"])
+    for bad in (-0.6, 0.1, True, "0"):
+        with pytest.raises(ValueError, match="shrink_below"):
+            rover.minimize(cone, x0, shrink_below=bad, **kw)
+    # restart="converged": a schedule that converges (xtol) hands its remaining iterations to another
+    points = np.array([[0.0, 0.0], [3.0, 3.0], [-3.0, 3.0]])
+    values = np.array([0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(next_start(points, values, [np.zeros(2)], 10.0), [3.0, 3.0])
+    np.testing.assert_array_equal(
+        next_start(points, values, [np.zeros(2), np.full(2, 3.0)], 10.0), [-3.0, 3.0]
+    )
+    assert next_start(points, values, [np.zeros(2)], 100.0) is None  # nothing far enough
+    bowl = lambda x: np.sum((np.atleast_2d(x) - 1.0) ** 2, axis=-1)  # noqa: E731
+    once = rover.minimize(bowl, x0, xtol=1e-2, **kw)  # converges early at this tolerance
+    again = rover.minimize(bowl, x0, xtol=1e-2, restart="converged", **kw)
+    assert once.success and once.nfev < 1471 and "restart" not in once.message
+    assert again.success and again.nfev > once.nfev and "restart(s) from the design" in again.message
+    assert again.fun <= once.fun  # the first schedule's result is kept
+    np.testing.assert_array_equal(again.history["x"][: len(once.history["x"]) - 1], once.history["x"][:-1])
