@@ -227,6 +227,11 @@ def metric_figure(out: Path, shown=(0, 3, 6, 9)) -> Path:
     )
 
 
+def _trajectory(ax, res, style: str, color: str, label: str) -> None:
+    """The iterates of one ``minimize`` result, ``res.history["x"]``, as a line on ``ax``."""
+    ax.plot(*res.history["x"].T, style, color=color, ms=2, lw=1, label=label)
+
+
 def design_figure(out: Path, seed: int = 0, families=("funnels", "rippled", "multiscale")) -> Path:
     from agents.rover import RoverDescent, design_points
     from experiments.bounded import problems
@@ -246,14 +251,7 @@ def design_figure(out: Path, seed: int = 0, families=("funnels", "rippled", "mul
         ax.plot(*design.T, "x", color="white", ms=4, label=f"design ({k} points)")
         for (name, res), color in zip(runs.items(), ("white", "tab:red")):
             label = "from x0" if name == 0 else "after the design"
-            ax.plot(
-                *res.history["x"].T,
-                "-o",
-                color=color,
-                ms=2,
-                lw=1,
-                label=f"{label}: {(res.fun - f_star) / span:.0e}",
-            )
+            _trajectory(ax, res, "-o", color, f"{label}: {(res.fun - f_star) / span:.0e}")
         ax.plot(*x0, "s", color="white", mec="k", ms=7)
         ax.set_title(f"{family} (held-out, domain box): final normalised regret in the legend", fontsize=9)
         ax.legend(loc="lower right", fontsize=7)
@@ -276,21 +274,13 @@ def peaks_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
         kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET, "initial_samples": "auto"}
         runs = {r: rover.minimize(fun, x0, restart=r, **kw) for r in ("none", "design")}
         _contour(ax, f, bounds)
+        # "spare": what the iterations leave over, less the evaluations of x0 and the last iterate
         cost = rover._iteration_cost(rover.bounded_policy.move)
-        k = (
-            BUDGET - (BUDGET - 1) // cost * cost - 2
-        )  # "spare": what the iterations leave, less x0's and the last
+        k = BUDGET - (BUDGET - 1) // cost * cost - 2
         ax.plot(*design_points(bounds, k).T, "x", color="white", ms=4, label=f"design ({k} points)")
         for name, color, style in (("design", "tab:red", "-o"), ("none", "white", "--.")):  # "none" on top
-            res = runs[name]
-            ax.plot(
-                *res.history["x"].T,
-                style,
-                color=color,
-                ms=2,
-                lw=1,
-                label=f"restart {name}: {max((res.fun - f_star) / span, 1e-16):.0e}",
-            )
+            regret = max((runs[name].fun - f_star) / span, 1e-16)
+            _trajectory(ax, runs[name], style, color, f"restart {name}: {regret:.0e}")
         ax.plot(*x0, "s", color="white", mec="k", ms=7)
         ax.set_title(f"peaks: {len(f.centres)} wells (held-out, domain box)", fontsize=9)
         ax.legend(loc="lower right", fontsize=7)
