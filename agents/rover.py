@@ -322,8 +322,8 @@ class RoverPolicy:
         """``minimize``'s default ``initial_samples`` (the shipped bounded policy:
         ``SHIPPED_INITIAL_SAMPLES``); None: 0, no design."""
         self.deployed_shrink_power: float | None = None
-        """``minimize``'s default ``shrink_power`` (the shipped policies: ``SHIPPED_SHRINK_POWER``);
-        None: 1."""
+        """``minimize``'s default ``shrink_power`` (the shipped bounded policy:
+        ``SHIPPED_SHRINK_POWER``); None: 1."""
         self.deployed_restart: str | None = None
         """``minimize``'s default ``restart`` (the shipped bounded policy: ``SHIPPED_RESTART``);
         None: ``"none"``."""
@@ -831,15 +831,18 @@ class RoverDescent:
         schedule starts at the lowest design point away from it, from the initial alpha and delta
         with a fresh recurrent state and clock; after ``restart_lookahead`` iterations (default
         ``RESTART_LOOKAHEAD``, at least 1) it goes on
-        if it found a lower value, else the first resumes where it stopped; needs an initial
-        design; default: the policy's, ``policy.restart``, ``SHIPPED_RESTART`` for the shipped
-        bounded policy, ``"none"`` otherwise and without a design), ``shrink_power`` (a number
+        if it found a lower value, else the first resumes where it stopped; or ``"converged"``:
+        whenever a schedule meets ``xtol`` with iterations and budget left, a new one starts from
+        the lowest design point away from where every schedule so far ended (:func:`next_start`),
+        the result the best of them all; both need an initial design; default: the policy's,
+        ``policy.restart``, ``SHIPPED_RESTART`` for the shipped bounded policy, ``"none"``
+        otherwise and without a design), ``shrink_power`` (a number
         ``r >= 1``: once delta is below ``SHRINK_AFTER`` of its first value, an actor's shrink of
         alpha or delta at the action box's floor (``d <= shrink_below``, default ``SHRINK_NEAR_CAP``,
         in ``[ACTION_LOW, 0]``, 0 for every shrink) becomes ``(1 + d)^r``
         instead of ``1 + d``, so that a run whose basin is chosen can zoom in faster than halving
-        per iteration; default: the policy's, ``SHIPPED_SHRINK_POWER`` (1, the actor's own) for the
-        shipped policies; 2-D only), ``pairs`` (for
+        per iteration; default: the policy's, ``policy.shrink_power``: ``SHIPPED_SHRINK_POWER``
+        (2) for the shipped bounded policy, 1 (the actor's own) otherwise; 2-D only), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
