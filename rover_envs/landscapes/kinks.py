@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from rover_envs.landscapes.base import Landscape
+from rover_envs.landscapes.fields import rotations
 
 STRETCH = (1.0 / 30.0, 1.0)
 POWERS = (0.5, 1.5)
@@ -35,9 +36,8 @@ class Kinks(Landscape):
             raise ValueError(f"noise must be >= 0; got {noise}")
         rng = np.random.default_rng(rng)
         phi = rng.uniform(0.0, 2.0 * np.pi)
-        c, s = np.cos(phi), np.sin(phi)
         stretch = np.exp(rng.uniform(*np.log(STRETCH)))
-        self.matrix = np.diag([1.0, stretch]) @ np.array([[c, -s], [s, c]])
+        self.matrix = np.diag([1.0, stretch]) @ rotations(np.array([phi]))[0]
         self.norm = 1 if rng.random() < 0.5 else 2
         self.power = float(rng.uniform(*POWERS))
         self.noise = float(noise)

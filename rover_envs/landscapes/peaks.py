@@ -23,6 +23,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from rover_envs.landscapes.base import Landscape
+from rover_envs.landscapes.fields import rotations
 
 WELLS = (10, 30)
 """Fewest and most wells (inclusive)."""
@@ -47,8 +48,7 @@ class Peaks(Landscape):
         self.depths = np.exp(rng.uniform(*np.log(DEPTHS), k))
         phi = rng.uniform(0.0, 2.0 * np.pi, k)
         lengths = np.exp(rng.uniform(*np.log(LENGTHS), (k, 2)))
-        c, s = np.cos(phi), np.sin(phi)
-        R = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
+        R = rotations(phi)
         self.precisions = np.einsum("kij,kj,klj->kil", R, 1.0 / lengths**2, R)
         self.noise = float(noise)
 
