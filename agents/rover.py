@@ -585,7 +585,9 @@ class RoverDescent:
         accepted, restarted = None, False
         t = 0  # the schedule's own clock (a second schedule starts its own)
         # restart="design": half-way through the iterations the budget pays for
-        restart_at = -1
+        restart_at, width = -1, None
+        if design is not None:  # restarts keep away from where a schedule is, by the box's width
+            width = float(np.min(obj.bounds[:, 1] - obj.bounds[:, 0]))
         if design is not None and restart == "design":
             restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2
         paused, lookahead_end, paused_best = None, -1, np.inf
@@ -601,7 +603,6 @@ class RoverDescent:
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
             if it == restart_at:  # try a second schedule from another basin of the design
                 best_x, best_f = obj.best()
-                width = float(np.min(obj.bounds[:, 1] - obj.bounds[:, 0]))
                 other = restart_point(*design, best_x, best_f, width)
                 if other is not None:
                     paused = (theta, alpha, delta, hidden, start, shape, accepted, t, copy.deepcopy(history))
@@ -645,7 +646,6 @@ class RoverDescent:
                 other = None
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     ends.append(theta[0].copy())
-                    width = float(np.min(obj.bounds[:, 1] - obj.bounds[:, 0]))
                     other = next_start(*design, ends, width)
                 if other is None:
                     return converged + (

@@ -206,6 +206,14 @@ def _each(rows: dict[str, dict], key: str, values: list | None, label) -> dict[s
     return {f"{row}, {label(v)}": options | {key: v} for row, options in rows.items() for v in values}
 
 
+def _each_bounded(rows: dict[str, dict], key: str, values: list | None, label) -> dict[str, dict]:
+    """``_each`` on the bounded rows only; the unbounded reference rows (``bounds=None``) stay as
+    they are, once each."""
+    bounded = {row: options for row, options in rows.items() if options.get("bounds", {}) is not None}
+    unbounded = {row: options for row, options in rows.items() if row not in bounded}
+    return _each(bounded, key, values, label) | unbounded
+
+
 def with_metrics(rows: dict[str, dict], metrics: list[str] | None) -> dict[str, dict]:
     """``rows`` once per grid shape in ``metrics`` (``minimize(metric=...)``; rows ``[<row>,
     <metric>]``); None: each policy's own shape, the rows as they are."""
@@ -235,18 +243,14 @@ def with_initial_samples(rows: dict[str, dict], values: list | None) -> dict[str
     """``rows`` once per ``minimize(initial_samples=...)`` value in ``values`` (rows ``[<row>,
     initial <value>]``); None: none, the rows as they are. A design is drawn in the bounds, so the
     unbounded reference rows stay as they are, once each."""
-    bounded = {row: options for row, options in rows.items() if options.get("bounds", {}) is not None}
-    unbounded = {row: options for row, options in rows.items() if row not in bounded}
-    return _each(bounded, "initial_samples", values, lambda v: f"initial {v}") | unbounded
+    return _each_bounded(rows, "initial_samples", values, lambda v: f"initial {v}")
 
 
 def with_restarts(rows: dict[str, dict], values: list[str] | None) -> dict[str, dict]:
     """``rows`` once per ``minimize(restart=...)`` value in ``values`` (rows ``[<row>, restart
     <value>]``); None: the policy's own, the rows as they are. A restart starts from the design,
     so the unbounded reference rows stay as they are, once each."""
-    bounded = {row: options for row, options in rows.items() if options.get("bounds", {}) is not None}
-    unbounded = {row: options for row, options in rows.items() if row not in bounded}
-    return _each(bounded, "restart", values, lambda v: f"restart {v}") | unbounded
+    return _each_bounded(rows, "restart", values, lambda v: f"restart {v}")
 
 
 def with_lookaheads(rows: dict[str, dict], counts: list[int] | None) -> dict[str, dict]:
