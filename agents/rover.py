@@ -113,6 +113,13 @@ MAX_ITER = 30
 XTOL = 1e-10
 """Convergence: step size and resolution both below ``xtol * max(1, ||theta||)`` (the grid
 then resolves nothing a float64 minimiser could still gain)."""
+FTOL_ULPS = 1
+"""``minimize(ftol=...)``: a grid whose samples span at most this many units in the last place
+of its lowest value also counts as flat (float64 resolves nothing finer there)."""
+FINISHES = ("none", "model")
+"""``minimize(finish=...)``: ``"none"``, the actor's step; ``"model"``, once delta is below
+``SHRINK_AFTER`` of its first value, the minimum of a quadratic fitted to the grid where it fits
+(:func:`rover_envs.metric.model_minimum`) replaces the step."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 """``minimize(initial_samples=...)``'s named values besides a count: ``"spare"``, the evaluations
 ``max_evals`` leaves over after the iterations it pays for (none where the budget is counted in
@@ -272,6 +279,17 @@ def next_start(
     if not far.any():
         return None
     return points[int(np.argmin(np.where(far, values, np.inf)))].copy()
+
+
+def stalled(values: np.ndarray, model: tuple[np.ndarray, float] | None, tol: float) -> bool:
+    """``minimize(ftol=...)``'s test on one grid's raw ``values``: all finite, and spanning at most
+    ``tol`` (or ``FTOL_ULPS`` units in the last place of the lowest), or, with the grid's quadratic
+    ``model`` (:func:`rover_envs.metric.model_minimum`, ``finish="model"``), a model that falls by
+    at most that much from the grid's centre to its minimum."""
+    if not np.isfinite(values).all():
+        return False
+    tol = max(tol, FTOL_ULPS * float(np.spacing(abs(float(values.min())))))
+    return float(np.ptp(values)) <= tol or (model is not None and model[1] <= tol)
 
 
 def restart_point(
@@ -566,6 +584,8 @@ class RoverDescent:
         shrink_power: float = 1.0,
         restart: str = "none",
         shrink_below: float = SHRINK_NEAR_CAP,
+        ftol: float = 0.0,
+        finish: str = "none",
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -592,7 +612,11 @@ class RoverDescent:
             restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2
         paused, lookahead_end, paused_best = None, -1, np.inf
         ends: list[np.ndarray] = []  # restart="converged": where each schedule converged
-        converged = "step size and resolution below xtol"
+        converged = "step size and resolution below xtol" + (", or a flat grid (ftol)" if ftol else "")
+        scale = None  # ftol's scale of f: the design's median above its lowest, or the first grid's span
+        if design is not None and np.isfinite(design[1]).any():
+            found = design[1][np.isfinite(design[1])]
+            scale = float(np.median(found) - found.min())
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
@@ -642,7 +666,14 @@ class RoverDescent:
             if not np.isfinite(f):
                 where = theta[0].tolist()
                 return f"fun is not finite at the iterate {where}; stopped with the best finite point", False
-            if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))):
+            if ftol and scale is None and np.isfinite(values).any():  # no design: the first grid's span
+                scale = float(np.ptp(values[np.isfinite(values)]))
+            late, model = delta[0] < SHRINK_AFTER * start_delta, None
+            if finish == "model" and late and np.array_equal(raw[0], points[0]):  # no sample clipped
+                model = metric_mod.model_minimum(values[0].reshape(n, n))
+            if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))) or (
+                ftol and late and stalled(values[0], model, ftol * scale)
+            ):
                 other = None
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     ends.append(theta[0].copy())
@@ -673,7 +704,10 @@ class RoverDescent:
                 # deep in the zoom, a shrink at the box's floor goes deeper (only alpha and delta)
                 zoom = actions[:, :2]
                 actions[:, :2] = np.where(zoom <= shrink_below, (1.0 + zoom) ** shrink_power - 1.0, zoom)
+            grid_delta = delta
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
+            if model is not None:  # the quadratic's minimum instead of the step
+                step = inside(theta + grid_delta[:, None] * metric_mod.apply(shape, model[0][None]))
             if cap is not None:  # no wider than the bounds can show
                 alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
             choice = actions[:, -1] if move == "actor" else None
@@ -774,6 +808,8 @@ class RoverDescent:
         restart_lookahead: int = RESTART_LOOKAHEAD,
         shrink_power: float | None = None,
         shrink_below: float = SHRINK_NEAR_CAP,
+        ftol: float = 0.0,
+        finish: str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -873,6 +909,8 @@ class RoverDescent:
                 "restart_lookahead",
                 "shrink_power",
                 "shrink_below",
+                "ftol",
+                "finish",
             ),
         )
         x = check_x0(x0)
@@ -903,6 +941,8 @@ class RoverDescent:
                 restart_lookahead=restart_lookahead,
                 shrink_power=shrink_power,
                 shrink_below=shrink_below,
+                ftol=ftol,
+                finish=finish,
                 pairs=pairs,
                 **options,
             )
@@ -985,6 +1025,20 @@ class RoverDescent:
                 f"shrink_below must be a number in [{ACTION_LOW}, 0] (a shrink d of alpha or delta at or "
                 f"below it is raised to shrink_power; 0: every shrink); got {shrink_below!r}"
             )
+        if (
+            isinstance(ftol, bool)
+            or not isinstance(ftol, int | float | np.number)
+            or not (np.isfinite(ftol) and ftol >= 0.0)
+        ):
+            raise ValueError(f"ftol must be a finite number >= 0 (0: off); got {ftol!r}")
+        if finish is not None and finish not in FINISHES:
+            raise ValueError(f"unknown finish {finish!r}; valid: {', '.join(FINISHES)}")
+        if strategy is not None and finish not in (None, "none"):
+            raise ValueError(f"finish={finish!r} is 2-D only; with pairs of dimensions use finish='none'")
+        if finish is None:  # the policy's own in 2-D
+            finish = "none" if strategy is not None else getattr(self.policy, "finish", "none")
+        if strategy is not None and ftol:
+            raise ValueError(f"ftol={ftol} is 2-D only; with pairs of dimensions use ftol=0")
         if strategy is not None and shrink_power != 1.0:
             raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
         if restart is None:  # the policy's own where there is a design; none otherwise
@@ -1015,6 +1069,8 @@ class RoverDescent:
                     float(shrink_power),
                     restart,
                     float(shrink_below),
+                    float(ftol),
+                    finish,
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -30,8 +30,9 @@ move rule, grid shape and horizon), once per rule with and without ``zoom_cap`` 
 and ``[rule, uncapped]``), and once without bounds as a reference row.
 
 Cells: log10 of the median final normalised regret (best value found, as ``minimize`` returns
-it) and the fraction solved (below ``heldout.SOLVED``), per family, mean ± std over runs
-(seeds); runs are grouped by experiment name (a sweep's variants).
+it), the same with each landscape's regret floored at what float64 resolves there (``resolved``,
+:func:`resolution`), and the fraction solved (below ``heldout.SOLVED``), per family, mean ± std
+over runs (seeds); runs are grouped by experiment name (a sweep's variants).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from tqdm import tqdm
 
 from agents.baselines import BASELINES
 from agents.objective import guess_scale
-from agents.rover import BOUNDARIES, INITIAL_SAMPLES, RESTARTS, RoverDescent, RoverPolicy
+from agents.rover import BOUNDARIES, FINISHES, INITIAL_SAMPLES, RESTARTS, RoverDescent, RoverPolicy
 from experiments import heldout
 from experiments.config import load
 from experiments.decide import write_values
@@ -55,6 +56,7 @@ from experiments.runs import cli
 from experiments.schemas import DDPGExperiment, HeldoutConfig
 from experiments.validate import STATISTICS, find_runs, table, variant_labels
 from rover_envs.core import BOX_MARGIN, BOX_WIDTH, SIDE_GAP, box_minimum
+from rover_envs.grid import offsets
 from rover_envs.landscapes import make
 from rover_envs.metric import METRICS
 from rover_envs.transition import GUARDS
@@ -188,6 +190,31 @@ def _side_problems(family: str, count: int, seed: int) -> list[tuple]:
     return out
 
 
+RESOLUTION = "float64 resolution"
+""":func:`evaluate`'s entry of per-landscape floors (:func:`resolution`), beside its rows."""
+RESOLVED_STATISTIC = (
+    "log10 of the median final normalised regret per family, each landscape's regret floored at what "
+    "float64 resolves at its minimiser (lower is better)"
+)
+
+
+def resolution(f, span: float, box: str) -> float:
+    """The normalised regret below which float64 resolves nothing on landscape ``f``: the spread of
+    its values over the ``7 x 7`` points within three units in the last place of its minimiser in
+    each coordinate, over ``span`` (``f(x0) - f_star``), at least ``heldout.FLOOR``. Rounding in
+    ``f`` itself (the saddle family's near-singular weights: tens of units in the last place of
+    ``f_star``) or a cusp (``kinks`` with ``p < 1``: a step of one unit in the last place of ``x``
+    changes ``f`` by far more than 10^-16) sets it; on most landscapes it is the floor. ``side``
+    boxes, whose reference is the box's minimum, not the landscape's: ``heldout.FLOOR``."""
+    if box == "side":
+        return heldout.FLOOR
+    x_star = np.asarray(f.minimum[0], dtype=float)
+    o = offsets(7)
+    grid = np.stack(np.meshgrid(o, o, indexing="ij"), axis=-1).reshape(-1, 2)
+    values = f(x_star + grid * np.spacing(np.maximum(np.abs(x_star), 1.0)))
+    return max(float(np.ptp(values)) / span, heldout.FLOOR)
+
+
 def settings(rules: tuple[str, ...], caps: tuple[bool, ...]) -> dict[str, dict]:
     """Row label -> ``minimize`` keywords: each rule with each ``zoom_cap``, and no bounds."""
     out = {
@@ -274,6 +301,29 @@ def with_shrink_below(rows: dict[str, dict], thresholds: list[float] | None) -> 
     return _each(rows, "shrink_below", thresholds, lambda d: f"shrink below {d:g}")
 
 
+def with_finishes(rows: dict[str, dict], values: list[str] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(finish=...)`` value in ``values`` (rows ``[<row>, finish
+    <value>]``); None: the policy's own, the rows as they are."""
+    return _each(rows, "finish", values, lambda v: f"finish {v}")
+
+
+def with_ftols(rows: dict[str, dict], tolerances: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(ftol=...)`` in ``tolerances`` (rows ``[<row>, ftol <t>]``);
+    None: the policy's own, the rows as they are."""
+    return _each(rows, "ftol", tolerances, lambda t: f"ftol {t:g}")
+
+
+def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
+    """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
+    (None: every row), so that a cross product of options runs only the rows a rule compares."""
+    if not patterns:
+        return rows
+    kept = {row: options for row, options in rows.items() if any(p in f"[{row}]" for p in patterns)}
+    if not kept:
+        raise ValueError(f"--only {patterns} keeps none of the rows: {', '.join(f'[{r}]' for r in rows)}")
+    return kept
+
+
 def initial_samples_value(text: str) -> int | str:
     """``--initial-samples``' values: a count, or a name in ``agents.rover.INITIAL_SAMPLES``."""
     if text in INITIAL_SAMPLES:
@@ -296,13 +346,16 @@ def evaluate(
 ) -> dict[str, dict[str, np.ndarray]]:
     """``{row: {family: normalised regrets}}`` of ``minimize(fun, x0, **kw)`` on the landscapes of
     ``seed``, ``kw`` the landscape's ``bounds`` updated by each row's keywords (the ``UNBOUNDED`` row
-    sets ``bounds=None``, and keeps it under ``with_metrics``' labels)."""
-    out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows}
+    sets ``bounds=None``, and keeps it under ``with_metrics``' labels), and under ``RESOLUTION``
+    each landscape's float64 floor (:func:`resolution`)."""
+    out: dict[str, dict[str, np.ndarray]] = {row: {} for row in rows} | {RESOLUTION: {}}
     for family in families:
         regrets: dict[str, list[float]] = {row: [] for row in rows}
+        floors = []
         for f, f_star, bounds, x0 in problems(family, landscapes, seed, box):
             fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
             span = max(float(fun(x0)[0]) - f_star, 1e-300)
+            floors.append(resolution(f, span, box))
             for row, options in rows.items():
                 kw = {"bounds": bounds} | options
                 for scale, start in (("resolution_scale", "resolution"), ("step_size_scale", "step_size")):
@@ -311,6 +364,7 @@ def evaluate(
                 regrets[row].append((minimize(fun, x0, vectorized=True, **kw).fun - f_star) / span)
         for row in rows:
             out[row][family] = np.maximum(np.array(regrets[row]), heldout.FLOOR)
+        out[RESOLUTION][family] = np.array(floors)
     return out
 
 
@@ -460,6 +514,29 @@ def main(argv: list[str] | None = None) -> dict:
         "'[<row>, shrink below <d>]'; default: SHRINK_NEAR_CAP)",
     )
     parser.add_argument(
+        "--finish",
+        nargs="+",
+        choices=FINISHES,
+        default=None,
+        help="run every policy with each of these finishes (minimize(finish=...); rows '[<row>, finish "
+        "<value>]'; default: each policy's own)",
+    )
+    parser.add_argument(
+        "--ftol",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every policy with each of these flat-grid tolerances (minimize(ftol=...); rows "
+        "'[<row>, ftol <t>]'; default: each policy's own)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=None,
+        help="run only the rows whose label, as printed ('[penalty, ..., ftol 0]'), contains one of "
+        "these strings (default: every row)",
+    )
+    parser.add_argument(
         "--max-evals",
         type=int,
         default=None,
@@ -496,20 +573,30 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_lookaheads(rows, args.restart_lookahead)
     rows = with_shrink_powers(rows, args.shrink_power)
     rows = with_shrink_below(rows, args.shrink_below)
+    rows = with_finishes(rows, args.finish)
+    rows = with_ftols(rows, args.ftol)
+    try:
+        rows = only(rows, args.only)
+    except ValueError as error:
+        parser.error(str(error))
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:
         parser.error("give run or sweep folders, --references, or both")
     runs = find_runs(args.folders) if args.folders else []
-    results: dict[str, dict[tuple[str, str], list[dict]]] = {"median": {}, "solved": {}}
+    results: dict[str, dict[tuple[str, str], list[dict]]] = {"median": {}, "resolved": {}, "solved": {}}
     members: dict[tuple[str, str], list[str]] = {}  # row -> the run (or reference seed) of each value
     names = []
 
     def collect(name: str, out: dict[str, dict[str, np.ndarray]], member: str) -> None:
-        for label in out:
+        floors = out[RESOLUTION]
+        for label in (label for label in out if label != RESOLUTION):
             members.setdefault((name, label), []).append(member)
             results["median"].setdefault((name, label), []).append(
                 {f: float(np.log10(np.median(out[label][f]))) for f in families}
+            )
+            results["resolved"].setdefault((name, label), []).append(
+                {f: float(np.log10(np.median(np.maximum(out[label][f], floors[f])))) for f in families}
             )
             results["solved"].setdefault((name, label), []).append(
                 {f: float(np.mean(out[label][f] < heldout.SOLVED)) for f in families}
@@ -550,8 +637,9 @@ def main(argv: list[str] | None = None) -> dict:
         + (f"; rows `[{UNBOUNDED}...]` run without bounds" if UNBOUNDED in rows else "")
         + ". No test function is involved.",
     ]
-    for statistic in ("median", "solved"):
-        lines += ["", f"## {STATISTICS[statistic]}", "", *table(results[statistic], families)]
+    described = STATISTICS | {"resolved": RESOLVED_STATISTIC}
+    for statistic in ("median", "resolved", "solved"):
+        lines += ["", f"## {described[statistic]}", "", *table(results[statistic], families)]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

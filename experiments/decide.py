@@ -35,7 +35,7 @@ import numpy as np
 
 from experiments.runs import cli
 
-LOWER_IS_BETTER = {"median": True, "solved": False}
+LOWER_IS_BETTER = {"median": True, "resolved": True, "solved": False}
 """Statistic -> whether a lower value is better."""
 
 

@@ -162,3 +162,39 @@ def update(
     out = shape.copy()
     out[idx] = _power(0.5 * (C + np.swapaxes(C, -1, -2)), 0.5, np.sqrt(MAX_CONDITION))
     return out
+
+
+MODEL_R2 = 1.0 - 1e-6
+""":func:`model_minimum`: the quadratic must explain at least this fraction of the grid's variance
+(a residual of 0.1 % of the grid's spread), so that only a grid on a smooth minimum proposes one."""
+
+
+def model_minimum(grid: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The minimum of the least-squares quadratic of one raw grid ``(n, n)``: ``(z, drop)``, ``z``
+    its offsets in grid units (sample ``(i, j)`` sits at offsets ``(o_i, o_j)``) and ``drop`` how far
+    the model falls from the grid's centre to it (the grid's raw units), or None where the fit does
+    not describe a minimum inside the grid: a non-finite sample, no variation, a residual above
+    ``1 - MODEL_R2`` of the variance, a curvature that does not stand out from the residual
+    (``SIGNIFICANCE`` standard errors) or a minimum beyond the grid's outer samples."""
+    n = grid.shape[-1]
+    values = np.asarray(grid, dtype=float).reshape(n * n)
+    if not np.isfinite(values).all():
+        return None
+    pinv, hat, factor = _fit(n)
+    centred = values - values.mean()
+    scale = float(np.max(np.abs(centred)))
+    if not scale > 0:
+        return None
+    centred = centred / scale
+    coef = pinv @ centred
+    residual = centred - hat @ centred
+    ss_res = float(residual @ residual)
+    if ss_res > (1.0 - MODEL_R2) * float(centred @ centred):
+        return None
+    H = np.array([[2.0 * coef[3], coef[4]], [coef[4], 2.0 * coef[5]]])
+    if np.linalg.eigvalsh(H)[0] <= SIGNIFICANCE * factor * np.sqrt(ss_res / (n * n - 6)):
+        return None
+    z = -np.linalg.solve(H, coef[1:3])
+    if np.max(np.abs(z)) > (n - 1) / 2:
+        return None
+    return z, float(0.5 * z @ H @ z) * scale
