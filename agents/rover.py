@@ -8,7 +8,10 @@ runs wherever ``bounds`` are finite. ``pretrained()`` runs both on the floored a
 (``SHIPPED_METRIC``) and the bounded one with a wall beyond the bounds (``SHIPPED_BOUNDARY``)
 from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``) after an initial design
 (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its basin is chosen
-(``SHIPPED_SHRINK_POWER``): deployment settings, chosen on validation landscapes after training.
+(``SHIPPED_SHRINK_POWER``), finishing a smooth basin at its grid's quadratic minimum
+(``SHIPPED_FINISH``) and, once a grid shows nothing lower to gain (``SHIPPED_FTOL``), spending
+the iterations left on another basin of the design (``SHIPPED_RESTART``): deployment settings,
+chosen on validation landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -116,6 +119,8 @@ then resolves nothing a float64 minimiser could still gain)."""
 FTOL_ULPS = 1
 """``minimize(ftol=...)``: a grid whose samples span at most this many units in the last place
 of its lowest value also counts as flat (float64 resolves nothing finer there)."""
+FLAT = "the grid shows nothing lower to gain (ftol)"
+"""``minimize``'s message where ``ftol`` ended a schedule."""
 FINISHES = ("none", "model")
 """``minimize(finish=...)``: ``"none"``, the actor's step; ``"model"``, once delta is below
 ``SHRINK_AFTER`` of its first value, the minimum of a quadratic fitted to the grid where it fits
@@ -129,11 +134,22 @@ and ``"spare+iteration"`` where iterations count it (``SHIPPED_INITIAL_SAMPLES``
 RESTARTS = ("none", "design", "converged")
 """``minimize(restart=...)`` values: ``"none"``, one schedule; ``"design"``, a second schedule tried
 from the initial design's best point in another basin (``RESTART_*``, :func:`restart_point`);
-``"converged"``, a new schedule whenever one converges (``xtol``) with iterations and budget left,
+``"converged"``, a new schedule whenever one converges (``xtol`` or ``ftol``) with iterations and budget left,
 from the lowest design point away from where every schedule so far ended (:func:`next_start`)."""
-SHIPPED_RESTART = "none"
+SHIPPED_RESTART = "converged"
 """The restart rule of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
-2-D, finite bounds, with an initial design). Every other policy runs without one."""
+2-D, finite bounds, with an initial design): a schedule that converges (``SHIPPED_FTOL`` with
+``SHIPPED_FINISH``, or ``xtol``) hands the iterations left to a new one from the design. Adopted
+with those two by a rule written before its runs, on five seeds and two fresh draws
+(docs/rdpg.md, "Finishing a smooth basin by its model, then another basin"). Every other policy
+runs without one."""
+SHIPPED_FINISH = "model"
+"""The finish of the shipped policy for bounded problems (``RoverDescent.pretrained()``, 2-D):
+deep in the zoom, the grid's quadratic minimum replaces the actor's step where the quadratic
+fits (``minimize(finish=...)``). Adopted with ``SHIPPED_RESTART``. Every other policy: ``"none"``."""
+SHIPPED_FTOL = 1e-16
+"""The flat-grid tolerance of the shipped policy for bounded problems (``minimize(ftol=...)``,
+2-D). Adopted with ``SHIPPED_RESTART``. Every other policy: 0, off."""
 RESTART_GATE = 0.4
 """:func:`restart_point`: a second schedule is tried only where the lowest design point away from
 the best point so far lies above it by more than this fraction of the design's median's height
@@ -345,6 +361,11 @@ class RoverPolicy:
         self.deployed_restart: str | None = None
         """``minimize``'s default ``restart`` (the shipped bounded policy: ``SHIPPED_RESTART``);
         None: ``"none"``."""
+        self.deployed_finish: str | None = None
+        """``minimize``'s default ``finish`` (the shipped bounded policy: ``SHIPPED_FINISH``); None:
+        ``"none"``."""
+        self.deployed_ftol: float | None = None
+        """``minimize``'s default ``ftol`` (the shipped bounded policy: ``SHIPPED_FTOL``); None: 0."""
 
     @property
     def move(self) -> str:
@@ -394,6 +415,18 @@ class RoverPolicy:
         """The restart rule ``minimize`` runs by default: ``deployed_restart`` when set (the shipped
         bounded policy: ``SHIPPED_RESTART``), else ``"none"``."""
         return self.deployed_restart or "none"
+
+    @property
+    def finish(self) -> str:
+        """The finish ``minimize`` runs by default: ``deployed_finish`` when set (the shipped bounded
+        policy: ``SHIPPED_FINISH``), else ``"none"``."""
+        return self.deployed_finish or "none"
+
+    @property
+    def ftol(self) -> float:
+        """The flat-grid tolerance ``minimize`` runs by default: ``deployed_ftol`` when set (the
+        shipped bounded policy: ``SHIPPED_FTOL``), else 0 (off)."""
+        return 0.0 if self.deployed_ftol is None else float(self.deployed_ftol)
 
     @property
     def guard(self) -> str:
@@ -526,6 +559,8 @@ class RoverDescent:
             (bounded_policy or policy).deployed_initial_samples = SHIPPED_INITIAL_SAMPLES
             (bounded_policy or policy).deployed_restart = SHIPPED_RESTART
             (bounded_policy or policy).deployed_shrink_power = SHIPPED_SHRINK_POWER
+            (bounded_policy or policy).deployed_finish = SHIPPED_FINISH
+            (bounded_policy or policy).deployed_ftol = SHIPPED_FTOL
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -612,7 +647,7 @@ class RoverDescent:
             restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2
         paused, lookahead_end, paused_best = None, -1, np.inf
         ends: list[np.ndarray] = []  # restart="converged": where each schedule converged
-        converged = "step size and resolution below xtol" + (", or a flat grid (ftol)" if ftol else "")
+        converged = "step size and resolution below xtol"  # or FLAT: what ended the last schedule
         scale = None  # ftol's scale of f: the design's median above its lowest, or the first grid's span
         if design is not None and np.isfinite(design[1]).any():
             found = design[1][np.isfinite(design[1])]
@@ -671,9 +706,9 @@ class RoverDescent:
             late, model = delta[0] < SHRINK_AFTER * start_delta, None
             if finish == "model" and late and np.array_equal(raw[0], points[0]):  # no sample clipped
                 model = metric_mod.model_minimum(values[0].reshape(n, n))
-            if max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0]))) or (
-                ftol and late and stalled(values[0], model, ftol * scale)
-            ):
+            small = max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0])))
+            if small or (ftol and late and stalled(values[0], model, ftol * scale)):
+                converged = "step size and resolution below xtol" if small else FLAT
                 other = None
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     ends.append(theta[0].copy())
@@ -808,7 +843,7 @@ class RoverDescent:
         restart_lookahead: int = RESTART_LOOKAHEAD,
         shrink_power: float | None = None,
         shrink_below: float = SHRINK_NEAR_CAP,
-        ftol: float = 0.0,
+        ftol: float | None = None,
         finish: str | None = None,
         pairs=None,
         **options,
@@ -878,7 +913,19 @@ class RoverDescent:
         in ``[ACTION_LOW, 0]``, 0 for every shrink) becomes ``(1 + d)^r``
         instead of ``1 + d``, so that a run whose basin is chosen can zoom in faster than halving
         per iteration; default: the policy's, ``policy.shrink_power``: ``SHIPPED_SHRINK_POWER``
-        (2) for the shipped bounded policy, 1 (the actor's own) otherwise; 2-D only), ``pairs`` (for
+        (2) for the shipped bounded policy, 1 (the actor's own) otherwise; 2-D only), ``finish``
+        (``"none"``, or ``"model"``: once delta is below ``SHRINK_AFTER`` of its first value, where a
+        quadratic fitted to the grid's raw samples explains all but ``1 - MODEL_R2`` of their
+        variance and has a minimum inside the grid (:func:`rover_envs.metric.model_minimum`), that
+        minimum replaces the actor's step as the point the move rule evaluates (``best_sample``
+        takes it only if it is lower than the grid's centre); default: the policy's,
+        ``policy.finish``, ``SHIPPED_FINISH`` for the shipped bounded policy, ``"none"`` otherwise;
+        2-D only), ``ftol`` (a number ``t >= 0``: in the same late phase, a grid whose samples span
+        at most ``t`` times the scale of f (the initial design's median above its lowest value, or
+        without a design the first grid's span) or one unit in the last place of its lowest value,
+        or whose model (``finish="model"``) falls by at most that much from its centre, counts as
+        converged, like ``xtol``; 0: off; default: the policy's, ``policy.ftol``, ``SHIPPED_FTOL``
+        for the shipped bounded policy, 0 otherwise; 2-D only), ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -1025,12 +1072,12 @@ class RoverDescent:
                 f"shrink_below must be a number in [{ACTION_LOW}, 0] (a shrink d of alpha or delta at or "
                 f"below it is raised to shrink_power; 0: every shrink); got {shrink_below!r}"
             )
-        if (
+        if ftol is not None and (
             isinstance(ftol, bool)
             or not isinstance(ftol, int | float | np.number)
             or not (np.isfinite(ftol) and ftol >= 0.0)
         ):
-            raise ValueError(f"ftol must be a finite number >= 0 (0: off); got {ftol!r}")
+            raise ValueError(f"ftol must be a finite number >= 0 (0: off; None: the policy's); got {ftol!r}")
         if finish is not None and finish not in FINISHES:
             raise ValueError(f"unknown finish {finish!r}; valid: {', '.join(FINISHES)}")
         if strategy is not None and finish not in (None, "none"):
@@ -1039,6 +1086,8 @@ class RoverDescent:
             finish = "none" if strategy is not None else getattr(self.policy, "finish", "none")
         if strategy is not None and ftol:
             raise ValueError(f"ftol={ftol} is 2-D only; with pairs of dimensions use ftol=0")
+        if ftol is None:  # the policy's own in 2-D
+            ftol = 0.0 if strategy is not None else getattr(self.policy, "ftol", 0.0)
         if strategy is not None and shrink_power != 1.0:
             raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
         if restart is None:  # the policy's own where there is a design; none otherwise

@@ -81,10 +81,24 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
     return _method(RoverDescent.pretrained(path), move)
 
 
+def _before_finish(rover: RoverDescent) -> RoverDescent:
+    """``rover`` without the finish, its tolerance and the restart (``SHIPPED_FINISH``,
+    ``SHIPPED_FTOL``, ``SHIPPED_RESTART``): what every optimiser shipped before them ran."""
+    policy = rover.bounded_policy
+    policy.deployed_finish = policy.deployed_ftol = policy.deployed_restart = None
+    return rover
+
+
+def _rover_no_finish() -> Callable:
+    """The shipped optimiser without its model finish and the restart after it: one schedule, to
+    the end of the budget; the optimiser shipped before."""
+    return _method(_before_finish(RoverDescent.pretrained()))
+
+
 def _rover_no_shrink() -> Callable:
-    """The shipped optimiser at the actor's own shrink (``shrink_power`` 1, not
-    ``SHIPPED_SHRINK_POWER``): the optimiser shipped before."""
-    rover = RoverDescent.pretrained()
+    """That at the actor's own shrink (``shrink_power`` 1, not ``SHIPPED_SHRINK_POWER``): the
+    optimiser shipped before it."""
+    rover = _before_finish(RoverDescent.pretrained())
     rover.bounded_policy.deployed_shrink_power = None
     return _method(rover)
 
@@ -92,7 +106,7 @@ def _rover_no_shrink() -> Callable:
 def _rover_no_design() -> Callable:
     """That without its initial design (``SHIPPED_INITIAL_SAMPLES``): the budget's spare evaluations
     stay unspent; the optimiser shipped before it."""
-    rover = RoverDescent.pretrained()
+    rover = _before_finish(RoverDescent.pretrained())
     rover.bounded_policy.deployed_initial_samples = None
     rover.bounded_policy.deployed_shrink_power = None
     return _method(rover)
@@ -102,7 +116,7 @@ def _rover_fine_start() -> Callable:
     """The shipped optimiser without its initial design and from the default rule's first grid
     (``delta0 = RESOLUTION_SCALE x L``) instead of its bounded policy's coarser one
     (``SHIPPED_RESOLUTION_SCALE``)."""
-    rover = RoverDescent.pretrained()
+    rover = _before_finish(RoverDescent.pretrained())
     rover.bounded_policy.deployed_resolution_scale = None
     rover.bounded_policy.deployed_initial_samples = None
     rover.bounded_policy.deployed_shrink_power = None
@@ -123,6 +137,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_finish": _rover_no_finish,
     "rover_no_shrink": _rover_no_shrink,
     "rover_no_design": _rover_no_design,
     "rover_fine_start": _rover_fine_start,
@@ -147,8 +162,11 @@ bounded problems, ``agents/pretrained/rover_box.pt``, trained half in boxes), on
 shape and boundary rule (``agents.rover.SHIPPED_METRIC``, ``SHIPPED_BOUNDARY``), from its coarser
 first grid (``SHIPPED_RESOLUTION_SCALE``), after an initial design that spends the evaluations the
 budget leaves over (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its basin is chosen
-(``SHIPPED_SHRINK_POWER``); ``rover_no_shrink``: the same at the actor's own shrink, the optimiser
-shipped before; ``rover_no_design``: that without the design, the optimiser shipped before it;
+(``SHIPPED_SHRINK_POWER``), finishing a smooth basin at its grid's quadratic minimum and then
+spending what is left on another basin of the design (``SHIPPED_FINISH``, ``SHIPPED_FTOL``,
+``SHIPPED_RESTART``); ``rover_no_finish``: the same without the finish and the restart, the
+optimiser shipped before; ``rover_no_shrink``: that at the actor's own shrink, the optimiser
+shipped before it; ``rover_no_design``: that without the design, the optimiser shipped before that;
 ``rover_fine_start``: that from the default rule's
 first grid (``RESOLUTION_SCALE``), the optimiser shipped before that; ``rover_clip``:
 the same weights on the grid shape and boundary rule they were trained with (``grid_fit``,
@@ -385,7 +403,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_no_shrink", "the same at the actor's own shrink"),
+            ("rover_no_finish", "the same without its model finish and restart"),
+            ("rover_no_shrink", "that at the actor's own shrink"),
             ("rover_no_design", "that without its initial design"),
             ("rover_fine_start", "that from the default rule's finer first grid"),
             ("rover_clip", "the same weights on the grid shape and boundary rule they were trained with"),

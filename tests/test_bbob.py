@@ -164,9 +164,10 @@ def test_rover_no_design_is_the_shipped_optimiser_without_its_initial_design():
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True, "seed": 4}
     runs = {n: OPTIMIZERS[n]()(fun, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_design")}
-    assert runs["rover"].nfev == 1471 and runs["rover_no_design"].nfev == 1451  # 20 spare evaluations
+    assert runs["rover"].nfev <= 1471 and runs["rover_no_design"].nfev == 1451  # 20 spare evaluations
     assert not np.array_equal(runs["rover"].history["x"][0], [-3.0, -3.0])  # a design point was lower
-    plain = RoverDescent.pretrained().minimize(fun, np.full(2, -3.0), initial_samples=0, shrink_power=1, **kw)
+    before = {"shrink_power": 1, "finish": "none", "ftol": 0, "restart": "none"}
+    plain = RoverDescent.pretrained().minimize(fun, np.full(2, -3.0), initial_samples=0, **before, **kw)
     np.testing.assert_array_equal(runs["rover_no_design"].history["x"], plain.history["x"])
 
 
@@ -180,5 +181,26 @@ def test_rover_no_shrink_is_the_shipped_optimiser_at_the_actors_own_shrink():
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True, "seed": 4}
     runs = {n: OPTIMIZERS[n]()(cone, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_shrink")}
     assert SHIPPED_SHRINK_POWER == 2.0 and runs["rover"].fun < runs["rover_no_shrink"].fun
-    own = RoverDescent.pretrained().minimize(cone, np.full(2, -3.0), shrink_power=1, **kw)
+    before = {"shrink_power": 1, "finish": "none", "ftol": 0, "restart": "none"}
+    own = RoverDescent.pretrained().minimize(cone, np.full(2, -3.0), **before, **kw)
     np.testing.assert_array_equal(runs["rover_no_shrink"].history["x"], own.history["x"])
+
+
+def test_rover_no_finish_is_the_shipped_optimiser_without_its_model_finish_and_restart():
+    from agents.rover import SHIPPED_FINISH, SHIPPED_FTOL, SHIPPED_RESTART, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from rover_envs.landscapes import make
+
+    found = make("peaks", rng=26)  # rival wells: the design holds the global one's basin
+
+    def fun(x):
+        return found(np.atleast_2d(x))
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}  # the fixed design
+    runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_finish")}
+    assert (SHIPPED_FINISH, SHIPPED_FTOL, SHIPPED_RESTART) == ("model", 1e-16, "converged")
+    assert runs["rover"].fun < runs["rover_no_finish"].fun and "restart(s)" in runs["rover"].message
+    one = RoverDescent.pretrained().minimize(
+        fun, np.array([3.0, -2.0]), finish="none", ftol=0, restart="none", **kw
+    )
+    np.testing.assert_array_equal(runs["rover_no_finish"].history["x"], one.history["x"])

@@ -985,3 +985,41 @@ def test_choose_seed_compares_each_seed_with_the_shipped_one_over_draws(tmp_path
         choose_seed.main(args[:3])
     with pytest.raises(SystemExit):
         choose_seed.main([*args[:6], "--baseline-seed", "7"])
+
+
+def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
+    from experiments import bounded
+    from experiments.decide import LOWER_IS_BETTER
+
+    rows = bounded.with_ftols(bounded.with_finishes({"penalty": {}}, ["none", "model"]), [0.0, 1e-16])
+    assert rows["penalty, finish model, ftol 1e-16"] == {"finish": "model", "ftol": 1e-16} and len(rows) == 4
+    assert bounded.with_finishes(rows, None) == rows and bounded.with_ftols(rows, None) == rows
+    kept = bounded.only(rows, ["finish none, ftol 0]", "finish model, ftol 1e-16]"])
+    assert set(kept) == {"penalty, finish none, ftol 0", "penalty, finish model, ftol 1e-16"}
+    assert bounded.only(rows, None) == rows
+    with pytest.raises(ValueError, match="keeps none of the rows"):
+        bounded.only(rows, ["restart converged"])
+    # the float64 floor: the spread of f within three units in the last place of its minimiser
+    bowl = bounded.Translated(lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1), np.zeros(2))
+    bowl.f.minimum = (np.zeros(2), 0.0)
+    assert bounded.resolution(bowl, 1.0, "domain") == 1e-16  # exact at its minimiser: the plain floor
+    far = bounded.Translated(bowl.f, np.array([3.0, -2.0]))
+
+    class Offset:  # a large f* rounds the values near the minimiser
+        minimum = (far.minimum[0], 1e3)
+
+        def __call__(self, x):
+            return far(x) + 1e3
+
+    floor = bounded.resolution(Offset(), 1.0, "domain")
+    assert floor == 1e-16 or floor >= np.spacing(1e3)  # the spread is whole units in the last place
+    cusp = bounded.Translated(lambda x: np.sqrt(np.linalg.norm(np.atleast_2d(x), axis=-1)), np.ones(2))
+    cusp.f.minimum = (np.zeros(2), 0.0)
+    assert bounded.resolution(cusp, 1.0, "domain") > 1e-9  # sqrt of a few 1e-16
+    assert bounded.resolution(cusp, 1.0, "side") == 1e-16  # side boxes: not the landscape's minimum
+    assert LOWER_IS_BETTER["resolved"]
+    args = ["--references", "grid_controller", "--families", "saddle", "--landscapes", "3", "--box", "domain"]
+    out = bounded.main([*args, "--reference-seeds", "0", "--json", str(tmp_path / "v.json")])
+    row = "grid_controller [bounds]"
+    assert out["resolved"][row][0]["saddle"] >= out["median"][row][0]["saddle"]  # floored higher or equal
+    assert "resolved" in (tmp_path / "v.json").read_text()

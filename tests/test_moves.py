@@ -306,6 +306,8 @@ def test_the_optimiser_replays_a_boxed_environment_episode(guard):
         guard=guard,
         initial_samples=0,  # the episode starts at x0; the shipped default starts at a design's best
         shrink_power=1,  # the environment's action box; the shipped default zooms faster late on
+        finish="none",  # the actor's own steps to the end of the episode
+        ftol=0,
     )
     kwargs["guard"] = guard
     env = gym.make(
@@ -564,7 +566,15 @@ def test_a_probe_restarts_the_schedule_in_a_lower_basin_within_the_same_budget()
 
     rover = RoverDescent.pretrained()
     box = np.array([[-5.0, 5.0], [-5.0, 5.0]])
-    kw = {"bounds": box, "vectorized": True, "initial_samples": 0, "shrink_power": 1}  # from x0, no design
+    # from x0, no design, the actor's own schedule to the end
+    kw = {
+        "bounds": box,
+        "vectorized": True,
+        "initial_samples": 0,
+        "shrink_power": 1,
+        "finish": "none",
+        "ftol": 0,
+    }
     plain = rover.minimize(_two_wells, [2.6, 1.5], **kw)
     assert plain.fun > -0.5 and np.allclose(plain.x, 2.0, atol=1e-3)  # the nearer bowl
     probed = rover.minimize(_two_wells, [2.6, 1.5], probes=1, **kw)
@@ -592,7 +602,15 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
 
     rover = RoverDescent.pretrained()
     box = np.array([[-5.0, 5.0], [-5.0, 5.0]])
-    kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
+    # one schedule to the end of the budget (no finish or restart: they stop and start schedules)
+    kw = {
+        "bounds": box,
+        "vectorized": True,
+        "max_evals": 1471,
+        "finish": "none",
+        "ftol": 0,
+        "restart": "none",
+    }
     plain = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=0, **kw)
     assert plain.nfev == 1451  # 29 grids of 50 and the last iterate: 20 left over
     spare = rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare", **kw)
@@ -697,14 +715,14 @@ def test_restart_design_switches_to_a_lower_basin_or_resumes_the_first_schedule(
 
     rover = RoverDescent.pretrained()
     box, x0 = np.array([[-5.0, 5.0], [-5.0, 5.0]]), np.array([3.0, -2.0])
-    kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
+    kw = {"bounds": box, "vectorized": True, "max_evals": 1471, "finish": "none", "ftol": 0}  # one schedule
     found = make("peaks", rng=17)  # the design holds a point in a deeper well than the first schedule's
     fun = lambda x: found(np.atleast_2d(x))  # noqa: E731
     plain, second = (rover.minimize(fun, x0, restart=r, **kw) for r in ("none", "design"))
     assert plain.nfev == second.nfev == 1471  # the budget is unchanged
     assert second.fun < plain.fun - 1.0 and second.fun - found.minimum[1] < 1e-6
     np.testing.assert_array_equal(second.history["x"][:15], plain.history["x"][:15])  # the same first half
-    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], plain.history["x"])  # default
+    assert rover.bounded_policy.restart == "converged"  # the shipped default (SHIPPED_RESTART)
     # fires, finds nothing lower in 3 iterations, and the first schedule resumes where it paused:
     # as if it had run 3 iterations fewer (its clock and recurrent state carried over)
     resumed = make("peaks", rng=1)
@@ -787,9 +805,87 @@ def test_shrink_below_widens_the_faster_zoom_and_restart_converged_reuses_the_bu
     )
     assert next_start(points, values, [np.zeros(2)], 100.0) is None  # nothing far enough
     bowl = lambda x: np.sum((np.atleast_2d(x) - 1.0) ** 2, axis=-1)  # noqa: E731
-    once = rover.minimize(bowl, x0, xtol=1e-2, **kw)  # converges early at this tolerance
+    once = rover.minimize(bowl, x0, xtol=1e-2, restart="none", **kw)  # converges early at this tolerance
     again = rover.minimize(bowl, x0, xtol=1e-2, restart="converged", **kw)
     assert once.success and once.nfev < 1471 and "restart" not in once.message
     assert again.success and again.nfev > once.nfev and "restart(s) from the design" in again.message
     assert again.fun <= once.fun  # the first schedule's result is kept
     np.testing.assert_array_equal(again.history["x"][: len(once.history["x"]) - 1], once.history["x"][:-1])
+
+
+def test_model_minimum_reads_a_smooth_minimum_and_refuses_anything_else():
+    from rover_envs.grid import offsets
+    from rover_envs.metric import model_minimum
+
+    o = offsets(7)
+    u, v = np.meshgrid(o, o, indexing="ij")
+    bowl = 3.0 * (u - 0.7) ** 2 + (u - 0.7) * (v + 1.2) + 2.0 * (v + 1.2) ** 2 + 5.0
+    z, drop = model_minimum(bowl)
+    np.testing.assert_allclose(z, [0.7, -1.2], atol=1e-12)
+    np.testing.assert_allclose(drop, bowl[3, 3] - 5.0, rtol=1e-12)  # from the centre to the minimum
+    assert model_minimum(bowl + 0.05 * np.sin(5.0 * u)) is None  # ripples: the quadratic does not explain it
+    assert model_minimum(u**2 - v**2) is None  # a saddle
+    assert model_minimum((u - 4.0) ** 2 + v**2) is None  # the minimum lies beyond the grid
+    assert model_minimum(np.ones((7, 7))) is None  # no variation
+    assert model_minimum(np.where(u == 0, np.nan, bowl)) is None
+    assert model_minimum(u + v) is None  # a slope: no curvature stands out
+
+
+def test_stalled_is_a_flat_grid_or_a_model_with_nothing_lower_to_offer():
+    from agents.rover import stalled
+
+    assert stalled(np.full(49, 2.0), None, 0.0)  # flat: spans nothing
+    assert stalled(np.array([1.0, np.nextafter(1.0, 2.0)]), None, 0.0)  # one unit in the last place
+    assert not stalled(np.array([1.0, 1.0 + 4e-16]), None, 0.0)
+    assert stalled(np.array([1.0, 2.0]), (np.zeros(2), 1e-17), 1e-16)  # the model falls by less than tol
+    assert not stalled(np.array([1.0, 2.0]), (np.zeros(2), 1e-15), 1e-16)
+    assert not stalled(np.array([np.nan, 1.0]), None, 1.0)  # never with a non-finite sample
+
+
+def test_finish_model_converges_early_and_restart_spends_the_rest_in_another_basin():
+    from agents.rover import RoverDescent
+
+    rover = RoverDescent.pretrained()
+    box, x0 = np.array([[-5.0, 5.0], [-5.0, 5.0]]), np.array([-3.0, 3.2])
+    kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
+    kw |= {"finish": "none", "ftol": 0, "restart": "none"}  # the options one at a time
+    bowl = lambda x: np.sum((np.atleast_2d(x) - np.array([1.3, -0.7])) ** 2, axis=-1)  # noqa: E731
+    shipped = rover.minimize(bowl, x0, **kw)
+    model = rover.minimize(
+        bowl, x0, **(kw | {"finish": "model"})
+    )  # at the minimum sooner (here xtol stops it)
+    assert model.fun <= shipped.fun and model.fun <= 1e-20 and model.nfev <= shipped.nfev == 1471
+    first = shipped.history["resolution"][0]
+    early = int(np.sum(shipped.history["resolution"] > 1e-3 * first))  # before SHRINK_AFTER: the same
+    np.testing.assert_array_equal(model.history["x"][:early], shipped.history["x"][:early])
+    stops = rover.minimize(bowl, x0, **(kw | {"finish": "model", "ftol": 1e-16}))  # knows when it is done
+    assert (
+        stops.success
+        and "nothing lower to gain (ftol)" in stops.message
+        and stops.nfev < 1200
+        and stops.fun <= 1e-20
+    )
+    # among rival wells: the first schedule finishes its well early, a second from the design finds
+    # the global one
+    from rover_envs.landscapes import make
+
+    found = make("peaks", rng=26)
+    fun = lambda x: found(np.atleast_2d(x))  # noqa: E731
+    alone = rover.minimize(fun, np.array([3.0, -2.0]), **kw)
+    shipped_kw = {"bounds": box, "vectorized": True, "max_evals": 1471}  # the shipped default: all three on
+    again = rover.minimize(fun, np.array([3.0, -2.0]), **shipped_kw)
+    explicit = {"finish": "model", "ftol": 1e-16, "restart": "converged"}
+    np.testing.assert_array_equal(
+        rover.minimize(fun, np.array([3.0, -2.0]), **shipped_kw, **explicit).history["x"], again.history["x"]
+    )
+    assert again.nfev <= alone.nfev == 1471 and "restart(s) from the design" in again.message
+    assert alone.fun > found.minimum[1] + 1.0 and again.fun - found.minimum[1] < 1e-12
+    for bad, match in (("newton", "unknown finish"), (-1.0, "ftol"), (float("inf"), "ftol"), (True, "ftol")):
+        with pytest.raises(ValueError, match=match):
+            rover.minimize(
+                bowl, x0, **(kw | ({"finish": bad} if match == "unknown finish" else {"ftol": bad}))
+            )
+    with pytest.raises(ValueError, match="2-D only"):
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), finish="model", max_iter=2)
+    with pytest.raises(ValueError, match="2-D only"):
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), ftol=1e-16, max_iter=2)

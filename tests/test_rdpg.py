@@ -352,15 +352,16 @@ def test_a_budget_beyond_the_horizon_buys_iterations_unless_max_iter_is_given():
     rover = RoverDescent.pretrained()
     f = make("rastrigin")
     x0 = [3.3, -2.1]
-    long = rover.minimize(f, x0, max_evals=3001, bounds=f.bounds, vectorized=True)
+    one = {"finish": "none", "ftol": 0, "restart": "none"}  # one schedule to the end (no convergence test)
+    long = rover.minimize(f, x0, max_evals=3001, bounds=f.bounds, vectorized=True, **one)
     assert long.nit > 30 and long.nfev <= 3001 and len(long.history["fun"]) == long.nit + 1
     capped = rover.minimize(
         f, x0, max_evals=3001, max_iter=30, bounds=f.bounds, vectorized=True, initial_samples=0
     )
     assert capped.nit == 30 and capped.nfev == 30 * 50 + 1
-    spent = rover.minimize(f, x0, max_evals=3001, max_iter=30, bounds=f.bounds, vectorized=True)
+    spent = rover.minimize(f, x0, max_evals=3001, max_iter=30, bounds=f.bounds, vectorized=True, **one)
     assert spent.nit == 30 and spent.nfev == 3001  # the shipped default spends the rest on its design
-    short = rover.minimize(f, x0, max_evals=1471, bounds=f.bounds, vectorized=True)  # BBOB's budget
+    short = rover.minimize(f, x0, max_evals=1471, bounds=f.bounds, vectorized=True, **one)  # BBOB's budget
     assert short.nit == 29 and "cannot pay" in short.message  # as before: the horizon, cut by the budget
 
 
