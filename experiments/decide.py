@@ -7,8 +7,9 @@
 The input is the file that ``experiments.bounded --json`` writes (or several, such as
 ``experiments.validate --json``'s, one per ``--statistic``; rows ``<variant> [<protocol>]``):
 per statistic (``median``, the log10 of the median final normalised regret, lower is better;
-``solved``, the fraction of landscapes below :data:`experiments.heldout.SOLVED`, higher is
-better), per row, one ``{family: value}`` per run. Each run's value is the mean over the
+``resolved``, the same with each landscape's regret floored at what float64 resolves there,
+``experiments.bounded`` only, lower is better; ``solved``, the fraction of landscapes below
+:data:`experiments.heldout.SOLVED`, higher is better), per row, one ``{family: value}`` per run. Each run's value is the mean over the
 chosen families; the two rows are then compared by the rule of docs/rdpg.md ("The next rule"):
 
 * ``--paired`` (the same weights with and without a deployment-time switch): ``d_i`` is run
