@@ -171,6 +171,9 @@ power ``r``."""
 SHRINK_AFTER = 1e-3
 """``minimize(shrink_power=r)`` acts only once delta is below this fraction of its first value
 (about ten halvings in): the basin is chosen by then, and what is left is precision."""
+FINISH_AFTER = 1e-3
+"""``minimize(finish="model")`` and ``ftol`` act only once delta is below this fraction of its first
+value (``SHRINK_AFTER``'s: the basin is chosen by then)."""
 SHIPPED_SHRINK_POWER = 2.0
 """The shrink power of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
 2-D): deep in the zoom, a shrink at the action box's floor is squared (a quarter per iteration
@@ -284,14 +287,18 @@ def initial_design(
 
 
 def next_start(
-    points: np.ndarray, values: np.ndarray, ends: list[np.ndarray], width: float
+    points: np.ndarray,
+    values: np.ndarray,
+    ends: list[np.ndarray],
+    width: float,
+    distance: float = RESTART_DISTANCE,
 ) -> np.ndarray | None:
     """``minimize(restart="converged")``'s next start: the lowest finite design point farther than
-    ``RESTART_DISTANCE * width`` from every point in ``ends`` (where the schedules so far
-    converged), or None when there is none."""
+    ``distance * width`` from every point in ``ends`` (where the schedules so far converged), or
+    None when there is none."""
     far = np.isfinite(values)
     for end in ends:
-        far &= np.linalg.norm(points - end, axis=1) > RESTART_DISTANCE * width
+        far &= np.linalg.norm(points - end, axis=1) > distance * width
     if not far.any():
         return None
     return points[int(np.argmin(np.where(far, values, np.inf)))].copy()
@@ -309,19 +316,25 @@ def stalled(values: np.ndarray, model: tuple[np.ndarray, float] | None, tol: flo
 
 
 def restart_point(
-    points: np.ndarray, values: np.ndarray, best_x: np.ndarray, best_f: float, width: float
+    points: np.ndarray,
+    values: np.ndarray,
+    best_x: np.ndarray,
+    best_f: float,
+    width: float,
+    distance: float = RESTART_DISTANCE,
 ) -> np.ndarray | None:
     """Where ``minimize(restart="design")`` tries a second schedule, or None.
 
-    The candidate is the lowest of the design ``points`` farther than ``RESTART_DISTANCE *
-    width`` from the best point so far ``best_x`` (value ``best_f``). It is returned when the best
-    point stands alone: ``(its value - best_f) / (median - best_f) > RESTART_GATE``, the median
-    over the design's finite ``values``. On a landscape with a global structure the design slopes
-    toward the best point and the ratio is near 0 (no restart); among unrelated wells the best
-    well is isolated, and the candidate is the lowest point of the rest, perhaps in a deeper well.
+    The candidate is the lowest of the design ``points`` farther than ``distance * width``
+    (default ``RESTART_DISTANCE``) from the best point so far ``best_x`` (value ``best_f``). It is
+    returned when the best point stands alone: ``(its value - best_f) / (median - best_f) >
+    RESTART_GATE``, the median over the design's finite ``values``. On a landscape with a global
+    structure the design slopes toward the best point and the ratio is near 0 (no restart); among
+    unrelated wells the best well is isolated, and the candidate is the lowest point of the rest,
+    perhaps in a deeper well.
     """
     finite = np.isfinite(values)
-    far = finite & (np.linalg.norm(points - best_x, axis=1) > RESTART_DISTANCE * width)
+    far = finite & (np.linalg.norm(points - best_x, axis=1) > distance * width)
     if not far.any():
         return None
     median = float(np.median(values[finite]))
@@ -366,6 +379,8 @@ class RoverPolicy:
         ``"none"``."""
         self.deployed_ftol: float | None = None
         """``minimize``'s default ``ftol`` (the shipped bounded policy: ``SHIPPED_FTOL``); None: 0."""
+        self.deployed_restart_distance: float | None = None
+        """``minimize``'s default ``restart_distance``; None: ``RESTART_DISTANCE``."""
 
     @property
     def move(self) -> str:
@@ -427,6 +442,16 @@ class RoverPolicy:
         """The flat-grid tolerance ``minimize`` runs by default: ``deployed_ftol`` when set (the
         shipped bounded policy: ``SHIPPED_FTOL``), else 0 (off)."""
         return 0.0 if self.deployed_ftol is None else float(self.deployed_ftol)
+
+    @property
+    def restart_distance(self) -> float:
+        """How far, as a fraction of the box's smallest width, a restart starts from where the
+        schedules so far are: ``deployed_restart_distance`` when set, else ``RESTART_DISTANCE``."""
+        return (
+            RESTART_DISTANCE
+            if self.deployed_restart_distance is None
+            else float(self.deployed_restart_distance)
+        )
 
     @property
     def guard(self) -> str:
@@ -621,6 +646,7 @@ class RoverDescent:
         shrink_below: float = SHRINK_NEAR_CAP,
         ftol: float = 0.0,
         finish: str = "none",
+        restart_distance: float = RESTART_DISTANCE,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -662,7 +688,7 @@ class RoverDescent:
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
             if it == restart_at:  # try a second schedule from another basin of the design
                 best_x, best_f = obj.best()
-                other = restart_point(*design, best_x, best_f, width)
+                other = restart_point(*design, best_x, best_f, width, restart_distance)
                 if other is not None:
                     paused = (theta, alpha, delta, hidden, start, shape, accepted, t, copy.deepcopy(history))
                     paused_best, lookahead_end = best_f, it + lookahead
@@ -703,7 +729,7 @@ class RoverDescent:
                 return f"fun is not finite at the iterate {where}; stopped with the best finite point", False
             if ftol and scale is None and np.isfinite(values).any():  # no design: the first grid's span
                 scale = float(np.ptp(values[np.isfinite(values)]))
-            late, model = delta[0] < SHRINK_AFTER * start_delta, None
+            late, model = delta[0] < FINISH_AFTER * start_delta, None
             if finish == "model" and late and np.array_equal(raw[0], points[0]):  # no sample clipped
                 model = metric_mod.model_minimum(values[0].reshape(n, n))
             small = max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0])))
@@ -712,7 +738,7 @@ class RoverDescent:
                 other = None
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     ends.append(theta[0].copy())
-                    other = next_start(*design, ends, width)
+                    other = next_start(*design, ends, width, restart_distance)
                 if other is None:
                     return converged + (
                         f", after {len(ends) - 1} restart(s) from the design" if ends[1:] else ""
@@ -845,6 +871,7 @@ class RoverDescent:
         shrink_below: float = SHRINK_NEAR_CAP,
         ftol: float | None = None,
         finish: str | None = None,
+        restart_distance: float | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -925,7 +952,10 @@ class RoverDescent:
         without a design the first grid's span) or one unit in the last place of its lowest value,
         or whose model (``finish="model"``) falls by at most that much from its centre, counts as
         converged, like ``xtol``; 0: off; default: the policy's, ``policy.ftol``, ``SHIPPED_FTOL``
-        for the shipped bounded policy, 0 otherwise; 2-D only), ``pairs`` (for
+        for the shipped bounded policy, 0 otherwise; 2-D only), ``restart_distance`` (how far from
+        where the schedules so far are a restart starts, as a fraction in ``(0, 1]`` of the box's
+        smallest width; default: the policy's, ``policy.restart_distance``, ``RESTART_DISTANCE``),
+        ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
         ``Blocks(groups, l)``, a name ``"all"``, ``"random"`` (k = min(10, d)), ``"per_dimension"``
@@ -958,6 +988,7 @@ class RoverDescent:
                 "shrink_below",
                 "ftol",
                 "finish",
+                "restart_distance",
             ),
         )
         x = check_x0(x0)
@@ -990,6 +1021,7 @@ class RoverDescent:
                 shrink_below=shrink_below,
                 ftol=ftol,
                 finish=finish,
+                restart_distance=restart_distance,
                 pairs=pairs,
                 **options,
             )
@@ -1090,6 +1122,17 @@ class RoverDescent:
             ftol = 0.0 if strategy is not None else getattr(self.policy, "ftol", 0.0)
         if strategy is not None and shrink_power != 1.0:
             raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
+        if restart_distance is not None and (
+            isinstance(restart_distance, bool)
+            or not isinstance(restart_distance, int | float | np.number)
+            or not 0.0 < restart_distance <= 1.0
+        ):
+            raise ValueError(
+                "restart_distance must be a number in (0, 1] (a fraction of the box's smallest width; "
+                f"None: the policy's); got {restart_distance!r}"
+            )
+        if restart_distance is None:
+            restart_distance = getattr(self.policy, "restart_distance", RESTART_DISTANCE)
         if restart is None:  # the policy's own where there is a design; none otherwise
             restart = getattr(self.policy, "restart", "none") if samples else "none"
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
@@ -1120,6 +1163,7 @@ class RoverDescent:
                     float(shrink_below),
                     float(ftol),
                     finish,
+                    float(restart_distance),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -313,6 +313,12 @@ def with_ftols(rows: dict[str, dict], tolerances: list[float] | None) -> dict[st
     return _each(rows, "ftol", tolerances, lambda t: f"ftol {t:g}")
 
 
+def with_restart_distances(rows: dict[str, dict], distances: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(restart_distance=...)`` in ``distances`` (rows ``[<row>, restart
+    distance <d>]``); None: the policy's own, the rows as they are."""
+    return _each(rows, "restart_distance", distances, lambda d: f"restart distance {d:g}")
+
+
 def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
     """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
     (None: every row), so that a cross product of options runs only the rows a rule compares."""
@@ -530,6 +536,15 @@ def main(argv: list[str] | None = None) -> dict:
         "'[<row>, ftol <t>]'; default: each policy's own)",
     )
     parser.add_argument(
+        "--restart-distance",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every policy with each of these restart distances (minimize(restart_distance=...), a "
+        "fraction of the box's smallest width; rows '[<row>, restart distance <d>]'; default: each "
+        "policy's own)",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         default=None,
@@ -575,6 +590,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_shrink_below(rows, args.shrink_below)
     rows = with_finishes(rows, args.finish)
     rows = with_ftols(rows, args.ftol)
+    rows = with_restart_distances(rows, args.restart_distance)
     try:
         rows = only(rows, args.only)
     except ValueError as error:

@@ -9,8 +9,9 @@ The input is the file that ``experiments.bounded --json`` writes (or several, su
 per statistic (``median``, the log10 of the median final normalised regret, lower is better;
 ``resolved``, the same with each landscape's regret floored at what float64 resolves there,
 ``experiments.bounded`` only, lower is better; ``solved``, the fraction of landscapes below
-:data:`experiments.heldout.SOLVED`, higher is better), per row, one ``{family: value}`` per run. Each run's value is the mean over the
-chosen families; the two rows are then compared by the rule of docs/rdpg.md ("The next rule"):
+:data:`experiments.heldout.SOLVED`, higher is better), per row, one ``{family: value}`` per
+run. Each run's value is the mean over the chosen families; the two rows are then compared by
+the rule of docs/rdpg.md ("The next rule"):
 
 * ``--paired`` (the same weights with and without a deployment-time switch): ``d_i`` is run
   ``i``'s candidate minus its own baseline, the change is the mean of ``d_i`` and ``tol`` is

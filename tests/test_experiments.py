@@ -997,6 +997,10 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     kept = bounded.only(rows, ["finish none, ftol 0]", "finish model, ftol 1e-16]"])
     assert set(kept) == {"penalty, finish none, ftol 0", "penalty, finish model, ftol 1e-16"}
     assert bounded.only(rows, None) == rows
+    assert bounded.with_restart_distances({"penalty": {}}, [0.1, 0.2]) == {
+        "penalty, restart distance 0.1": {"restart_distance": 0.1},
+        "penalty, restart distance 0.2": {"restart_distance": 0.2},
+    }
     with pytest.raises(ValueError, match="keeps none of the rows"):
         bounded.only(rows, ["restart converged"])
     # the float64 floor: the spread of f within three units in the last place of its minimiser
