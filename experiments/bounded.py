@@ -590,6 +590,11 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_shrink_below(rows, args.shrink_below)
     rows = with_finishes(rows, args.finish)
     rows = with_ftols(rows, args.ftol)
+    if args.restart_distance and not any(o.get("restart") in ("design", "converged") for o in rows.values()):
+        parser.error(
+            "--restart-distance only matters where a row restarts: run folders load each policy with its "
+            "trained settings (no restart), so pass --restart converged (or design)"
+        )
     rows = with_restart_distances(rows, args.restart_distance)
     try:
         rows = only(rows, args.only)

@@ -1022,6 +1022,8 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     assert bounded.resolution(cusp, 1.0, "domain") > 1e-9  # sqrt of a few 1e-16
     assert bounded.resolution(cusp, 1.0, "side") == 1e-16  # side boxes: not the landscape's minimum
     assert LOWER_IS_BETTER["resolved"]
+    with pytest.raises(SystemExit):  # a distance without a restarting row would compare identical rows
+        bounded.main(["--references", "grid_controller", "--restart-distance", "0.1", "0.2"])
     args = ["--references", "grid_controller", "--families", "saddle", "--landscapes", "3", "--box", "domain"]
     out = bounded.main([*args, "--reference-seeds", "0", "--json", str(tmp_path / "v.json")])
     row = "grid_controller [bounds]"
