@@ -10,7 +10,8 @@ from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``) after an initial design
 (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its basin is chosen
 (``SHIPPED_SHRINK_POWER``), finishing a smooth basin at its grid's quadratic minimum
 (``SHIPPED_FINISH``) and, once a grid shows nothing lower to gain (``SHIPPED_FTOL``), spending
-the iterations left on another basin of the design (``SHIPPED_RESTART``): deployment settings,
+the iterations left on another basin of the design (``SHIPPED_RESTART``), away from where the
+schedules so far ended (``SHIPPED_RESTART_DISTANCE``): deployment settings,
 chosen on validation landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
@@ -158,7 +159,14 @@ structure the design's points slope toward the best one, and the lowest of those
 low (the fraction near 0); among unrelated wells the best well stands alone, and the fraction is
 larger."""
 RESTART_DISTANCE = 0.1
-""":func:`restart_point`'s "away": farther than this fraction of the box's smallest width."""
+"""``minimize(restart_distance=...)``'s default: a restart's design point lies farther than this
+fraction of the box's smallest width from where the schedules so far are (:func:`next_start`,
+:func:`restart_point`)."""
+SHIPPED_RESTART_DISTANCE = 0.2
+"""The restart distance of the shipped policy for bounded problems (``RoverDescent.pretrained()``,
+2-D): twice the default, so that a restart leaves the slopes of the basin just finished. Adopted
+by a rule written before its runs, on five seeds and two fresh draws (docs/rdpg.md, "Restarts
+farther from where a schedule ended")."""
 RESTART_LOOKAHEAD = 3
 """``minimize(restart_lookahead=...)``'s default: iterations the second schedule runs before the
 lower of the two continues (the first resumes where it stopped when the second found nothing
@@ -380,7 +388,8 @@ class RoverPolicy:
         self.deployed_ftol: float | None = None
         """``minimize``'s default ``ftol`` (the shipped bounded policy: ``SHIPPED_FTOL``); None: 0."""
         self.deployed_restart_distance: float | None = None
-        """``minimize``'s default ``restart_distance``; None: ``RESTART_DISTANCE``."""
+        """``minimize``'s default ``restart_distance`` (the shipped bounded policy:
+        ``SHIPPED_RESTART_DISTANCE``); None: ``RESTART_DISTANCE``."""
 
     @property
     def move(self) -> str:
@@ -586,6 +595,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_shrink_power = SHIPPED_SHRINK_POWER
             (bounded_policy or policy).deployed_finish = SHIPPED_FINISH
             (bounded_policy or policy).deployed_ftol = SHIPPED_FTOL
+            (bounded_policy or policy).deployed_restart_distance = SHIPPED_RESTART_DISTANCE
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -954,7 +964,9 @@ class RoverDescent:
         converged, like ``xtol``; 0: off; default: the policy's, ``policy.ftol``, ``SHIPPED_FTOL``
         for the shipped bounded policy, 0 otherwise; 2-D only), ``restart_distance`` (how far from
         where the schedules so far are a restart starts, as a fraction in ``(0, 1]`` of the box's
-        smallest width; default: the policy's, ``policy.restart_distance``, ``RESTART_DISTANCE``),
+        smallest width; default: the policy's, ``policy.restart_distance``,
+        ``SHIPPED_RESTART_DISTANCE`` (0.2) for the shipped bounded policy, ``RESTART_DISTANCE`` (0.1)
+        otherwise),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

@@ -204,3 +204,21 @@ def test_rover_no_finish_is_the_shipped_optimiser_without_its_model_finish_and_r
         fun, np.array([3.0, -2.0]), finish="none", ftol=0, restart="none", **kw
     )
     np.testing.assert_array_equal(runs["rover_no_finish"].history["x"], one.history["x"])
+
+
+def test_rover_near_restart_is_the_shipped_optimiser_restarting_at_the_default_distance():
+    from agents.rover import RESTART_DISTANCE, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from rover_envs.landscapes import make
+
+    found = make("peaks", rng=26)
+
+    def fun(x):
+        return found(np.atleast_2d(x))
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
+    near = OPTIMIZERS["rover_near_restart"]()(fun, np.array([3.0, -2.0]), **kw)
+    same = RoverDescent.pretrained().minimize(
+        fun, np.array([3.0, -2.0]), restart_distance=RESTART_DISTANCE, **kw
+    )
+    np.testing.assert_array_equal(near.history["x"], same.history["x"])

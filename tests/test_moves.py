@@ -892,7 +892,13 @@ def test_finish_model_converges_early_and_restart_spends_the_rest_in_another_bas
 
 
 def test_restart_distance_keeps_restarts_farther_from_where_schedules_ended():
-    from agents.rover import RESTART_DISTANCE, RoverDescent, next_start, restart_point
+    from agents.rover import (
+        RESTART_DISTANCE,
+        SHIPPED_RESTART_DISTANCE,
+        RoverDescent,
+        next_start,
+        restart_point,
+    )
 
     points = np.array([[0.0, 0.0], [1.5, 0.0], [3.0, 0.0]])
     values = np.array([0.0, 1.0, 2.0])
@@ -902,12 +908,13 @@ def test_restart_distance_keeps_restarts_farther_from_where_schedules_ended():
     wells = np.array([-1.0, -0.5, -0.9])  # the best point alone; the far one nearly as low
     np.testing.assert_array_equal(restart_point(points, wells, np.zeros(2), -1.0, 10.0, 0.2), [3.0, 0.0])
     rover = RoverDescent.pretrained()
-    assert rover.bounded_policy.restart_distance == RESTART_DISTANCE == 0.1
+    assert rover.bounded_policy.restart_distance == SHIPPED_RESTART_DISTANCE == 2 * RESTART_DISTANCE == 0.2
+    assert RoverDescent.pretrained(settings="trained").bounded_policy.restart_distance == RESTART_DISTANCE
     box, x0 = np.array([[-5.0, 5.0], [-5.0, 5.0]]), np.array([3.0, -2.0])
     bowl = lambda x: np.sum((np.atleast_2d(x) - 1.0) ** 2, axis=-1)  # noqa: E731
     kw = {"bounds": box, "vectorized": True, "max_evals": 1471}
     np.testing.assert_array_equal(
-        rover.minimize(bowl, x0, restart_distance=0.1, **kw).history["x"],
+        rover.minimize(bowl, x0, restart_distance=0.2, **kw).history["x"],
         rover.minimize(bowl, x0, **kw).history["x"],
     )
     for bad in (0.0, 1.5, True, "0.2", float("nan")):
