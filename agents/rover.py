@@ -682,7 +682,7 @@ class RoverDescent:
         if design is not None and restart == "design":
             restart_at = (min(max_iter, obj.remaining() // cost) + 1) // 2
         paused, lookahead_end, paused_best = None, -1, np.inf
-        ends: list[np.ndarray] = []  # restart="converged": where each schedule converged
+        ends: list[np.ndarray] = []  # restart="converged": where each schedule that restarted converged
         converged = "step size and resolution below xtol"  # or FLAT: what ended the last schedule
         scale = None  # ftol's scale of f: the design's median above its lowest, or the first grid's span
         if design is not None and np.isfinite(design[1]).any():
@@ -747,12 +747,12 @@ class RoverDescent:
                 converged = "step size and resolution below xtol" if small else FLAT
                 other = None
                 if restart == "converged" and design is not None and it + 1 < max_iter:
-                    ends.append(theta[0].copy())
-                    other = next_start(*design, ends, width, restart_distance)
-                if other is None:
+                    other = next_start(*design, [*ends, theta[0]], width, restart_distance)
+                if other is None:  # the restarts so far, if any, in the message
                     return converged + (
-                        f", after {len(ends) - 1} restart(s) from the design" if ends[1:] else ""
+                        f", after {len(ends)} restart(s) from the design" if ends else ""
                     ), True
+                ends.append(theta[0].copy())
                 theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
                 hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                 shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0

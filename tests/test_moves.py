@@ -917,6 +917,11 @@ def test_restart_distance_keeps_restarts_farther_from_where_schedules_ended():
         rover.minimize(bowl, x0, restart_distance=0.2, **kw).history["x"],
         rover.minimize(bowl, x0, **kw).history["x"],
     )
+    from rover_envs.landscapes import make
+
+    f = make("styblinski_tang")  # the second schedule converges with no iteration left: still counted
+    res = rover.minimize(f, np.asarray(f.hard_start, dtype=float), bounds=f.bounds, vectorized=True)
+    assert res.success and res.message.endswith("after 1 restart(s) from the design")
     for bad in (0.0, 1.5, True, "0.2", float("nan")):
         with pytest.raises(ValueError, match="restart_distance"):
             rover.minimize(bowl, x0, restart_distance=bad, **kw)
