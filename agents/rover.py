@@ -124,7 +124,7 @@ FLAT = "the grid shows nothing lower to gain (ftol)"
 """``minimize``'s message where ``ftol`` ended a schedule."""
 FINISHES = ("none", "model")
 """``minimize(finish=...)``: ``"none"``, the actor's step; ``"model"``, once delta is below
-``SHRINK_AFTER`` of its first value, the minimum of a quadratic fitted to the grid where it fits
+``FINISH_AFTER`` of its first value, the minimum of a quadratic fitted to the grid where it fits
 (:func:`rover_envs.metric.model_minimum`) replaces the step."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 """``minimize(initial_samples=...)``'s named values besides a count: ``"spare"``, the evaluations
@@ -951,7 +951,7 @@ class RoverDescent:
         instead of ``1 + d``, so that a run whose basin is chosen can zoom in faster than halving
         per iteration; default: the policy's, ``policy.shrink_power``: ``SHIPPED_SHRINK_POWER``
         (2) for the shipped bounded policy, 1 (the actor's own) otherwise; 2-D only), ``finish``
-        (``"none"``, or ``"model"``: once delta is below ``SHRINK_AFTER`` of its first value, where a
+        (``"none"``, or ``"model"``: once delta is below ``FINISH_AFTER`` of its first value, where a
         quadratic fitted to the grid's raw samples explains all but ``1 - MODEL_R2`` of their
         variance and has a minimum inside the grid (:func:`rover_envs.metric.model_minimum`), that
         minimum replaces the actor's step as the point the move rule evaluates (``best_sample``
