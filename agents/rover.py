@@ -1116,24 +1116,24 @@ class RoverDescent:
                 f"shrink_below must be a number in [{ACTION_LOW}, 0] (a shrink d of alpha or delta at or "
                 f"below it is raised to shrink_power; 0: every shrink); got {shrink_below!r}"
             )
-        if ftol is not None and (
-            isinstance(ftol, bool)
-            or not isinstance(ftol, int | float | np.number)
-            or not (np.isfinite(ftol) and ftol >= 0.0)
-        ):
-            raise ValueError(f"ftol must be a finite number >= 0 (0: off; None: the policy's); got {ftol!r}")
+        if strategy is not None and shrink_power != 1.0:
+            raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
         if finish is not None and finish not in FINISHES:
             raise ValueError(f"unknown finish {finish!r}; valid: {', '.join(FINISHES)}")
         if strategy is not None and finish not in (None, "none"):
             raise ValueError(f"finish={finish!r} is 2-D only; with pairs of dimensions use finish='none'")
         if finish is None:  # the policy's own in 2-D
             finish = "none" if strategy is not None else getattr(self.policy, "finish", "none")
+        if ftol is not None and (
+            isinstance(ftol, bool)
+            or not isinstance(ftol, int | float | np.number)
+            or not (np.isfinite(ftol) and ftol >= 0.0)
+        ):
+            raise ValueError(f"ftol must be a finite number >= 0 (0: off; None: the policy's); got {ftol!r}")
         if strategy is not None and ftol:
             raise ValueError(f"ftol={ftol} is 2-D only; with pairs of dimensions use ftol=0")
         if ftol is None:  # the policy's own in 2-D
             ftol = 0.0 if strategy is not None else getattr(self.policy, "ftol", 0.0)
-        if strategy is not None and shrink_power != 1.0:
-            raise ValueError(f"shrink_power={shrink_power} is 2-D only; with pairs of dimensions use 1")
         if restart_distance is not None and (
             isinstance(restart_distance, bool)
             or not isinstance(restart_distance, int | float | np.number)
