@@ -126,6 +126,16 @@ FINISHES = ("none", "model")
 """``minimize(finish=...)``: ``"none"``, the actor's step; ``"model"``, once delta is below
 ``FINISH_AFTER`` of its first value, the minimum of a quadratic fitted to the grid where it fits
 (:func:`rover_envs.metric.model_minimum`) replaces the step."""
+ABANDONS = ("none", "model")
+"""``minimize(abandon=...)``: ``"none"``, every schedule runs until it converges; ``"model"``, with
+``restart="converged"``, a schedule whose grid's quadratic bottoms out above the best value found
+(:func:`hopeless`) ends there, and a restart from the design takes its iterations."""
+ABANDON_R2 = 0.999
+""":func:`hopeless`'s fit test: the grid's quadratic must explain all but ``1 - ABANDON_R2`` of its
+samples' variance (looser than the finish's ``MODEL_R2``: the test asks only how deep a basin
+goes, not where to step)."""
+ABANDONED = "the grid's quadratic bottoms out above the best value found (abandon)"
+"""``minimize``'s message where ``abandon`` ended the last schedule."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 """``minimize(initial_samples=...)``'s named values besides a count: ``"spare"``, the evaluations
 ``max_evals`` leaves over after the iterations it pays for (none where the budget is counted in
@@ -323,6 +333,20 @@ def stalled(values: np.ndarray, model: tuple[np.ndarray, float] | None, tol: flo
     return float(np.ptp(values)) <= tol or (model is not None and model[1] <= tol)
 
 
+def hopeless(grid: np.ndarray, best: float) -> bool:
+    """``minimize(abandon="model")``'s test on one raw grid ``(n, n)``: its least-squares quadratic
+    fits (all but ``1 - ABANDON_R2`` of the variance, :func:`rover_envs.metric.model_minimum`) with
+    a minimum inside the grid, and that minimum, less the grid's own span as a margin for the
+    model's error, still lies above ``best``, the lowest value found so far: the basin the grid
+    shows bottoms out above what another schedule has found."""
+    model = metric_mod.model_minimum(grid, r2=ABANDON_R2)
+    if model is None:
+        return False
+    n = grid.shape[-1]
+    bottom = float(grid[n // 2, n // 2]) - model[1] - float(np.ptp(grid))
+    return bottom > best
+
+
 def restart_point(
     points: np.ndarray,
     values: np.ndarray,
@@ -390,6 +414,8 @@ class RoverPolicy:
         self.deployed_restart_distance: float | None = None
         """``minimize``'s default ``restart_distance`` (the shipped bounded policy:
         ``SHIPPED_RESTART_DISTANCE``); None: ``RESTART_DISTANCE``."""
+        self.deployed_abandon: str | None = None
+        """``minimize``'s default ``abandon``; None: ``"none"``."""
 
     @property
     def move(self) -> str:
@@ -461,6 +487,12 @@ class RoverPolicy:
             if self.deployed_restart_distance is None
             else float(self.deployed_restart_distance)
         )
+
+    @property
+    def abandon(self) -> str:
+        """Whether ``minimize`` abandons a schedule whose basin bottoms out above the best value
+        found, by default: ``deployed_abandon`` when set, else ``"none"``."""
+        return self.deployed_abandon or "none"
 
     @property
     def guard(self) -> str:
@@ -657,6 +689,7 @@ class RoverDescent:
         ftol: float = 0.0,
         finish: str = "none",
         restart_distance: float = RESTART_DISTANCE,
+        abandon: str = "none",
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -743,15 +776,26 @@ class RoverDescent:
             if finish == "model" and late and np.array_equal(raw[0], points[0]):  # no sample clipped
                 model = metric_mod.model_minimum(values[0].reshape(n, n))
             small = max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0])))
-            if small or (ftol and late and stalled(values[0], model, ftol * scale)):
-                converged = "step size and resolution below xtol" if small else FLAT
-                other = None
+            done = small or (ftol and late and stalled(values[0], model, ftol * scale))
+            given_up = (
+                not done
+                and abandon == "model"
+                and restart == "converged"
+                and np.array_equal(raw[0], points[0])  # no sample clipped
+                and hopeless(values[0].reshape(n, n), obj.best()[1])
+            )
+            other = None
+            if done or given_up:
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     other = next_start(*design, [*ends, theta[0]], width, restart_distance)
-                if other is None:  # the restarts so far, if any, in the message
+                if done:
+                    converged = "step size and resolution below xtol" if small else FLAT
+                if done and other is None:  # the restarts so far, if any, in the message
                     return converged + (
                         f", after {len(ends)} restart(s) from the design" if ends else ""
                     ), True
+            if other is not None:  # a restart, where a schedule converged or was given up
+                converged = converged if done else ABANDONED
                 ends.append(theta[0].copy())
                 theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
                 hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
@@ -882,6 +926,7 @@ class RoverDescent:
         ftol: float | None = None,
         finish: str | None = None,
         restart_distance: float | None = None,
+        abandon: str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -966,7 +1011,12 @@ class RoverDescent:
         where the schedules so far are a restart starts, as a fraction in ``(0, 1]`` of the box's
         smallest width; default: the policy's, ``policy.restart_distance``,
         ``SHIPPED_RESTART_DISTANCE`` (0.2) for the shipped bounded policy, ``RESTART_DISTANCE`` (0.1)
-        otherwise),
+        otherwise), ``abandon`` (``"none"``, or ``"model"``: with ``restart="converged"``, a schedule
+        whose unclipped grid's quadratic bottoms out above the best value found so far, by more than
+        the grid's span (:func:`hopeless`), ends there like a converged one, and a restart from the
+        design takes the iterations it would have spent on a basin that cannot win; where the design
+        has no start left it runs on; default: the policy's, ``policy.abandon``, where restarts run,
+        else ``"none"``),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
@@ -1001,6 +1051,7 @@ class RoverDescent:
                 "ftol",
                 "finish",
                 "restart_distance",
+                "abandon",
             ),
         )
         x = check_x0(x0)
@@ -1034,6 +1085,7 @@ class RoverDescent:
                 ftol=ftol,
                 finish=finish,
                 restart_distance=restart_distance,
+                abandon=abandon,
                 pairs=pairs,
                 **options,
             )
@@ -1147,6 +1199,16 @@ class RoverDescent:
             restart_distance = getattr(self.policy, "restart_distance", RESTART_DISTANCE)
         if restart is None:  # the policy's own where there is a design; none otherwise
             restart = getattr(self.policy, "restart", "none") if samples else "none"
+        if abandon is not None and abandon not in ABANDONS:
+            raise ValueError(f"unknown abandon {abandon!r}; valid: {', '.join(ABANDONS)}")
+        if abandon not in (None, "none") and restart != "converged":
+            raise ValueError(
+                f"abandon={abandon!r} hands a schedule's iterations to a restart from the design: use "
+                "restart='converged' (with an initial design, in 2-D), or abandon='none'; restart is "
+                f"{restart!r}"
+            )
+        if abandon is None:  # the policy's own, where restarts run
+            abandon = getattr(self.policy, "abandon", "none") if restart == "converged" else "none"
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
@@ -1176,6 +1238,7 @@ class RoverDescent:
                     float(ftol),
                     finish,
                     float(restart_distance),
+                    abandon,
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

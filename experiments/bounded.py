@@ -27,7 +27,10 @@ Two ways to put a landscape in a box (``--box``):
 
 Then ``RoverDescent`` runs with its defaults (initial alpha and delta from the bounds, the policy's
 move rule, grid shape and horizon), once per rule with and without ``zoom_cap`` (rows ``[rule]``
-and ``[rule, uncapped]``), and once without bounds as a reference row.
+and ``[rule, uncapped]``), and once without bounds as a reference row. Run folders' policies
+run on the settings they were trained with, or with ``--settings shipped`` on the shipped policy's
+deployment settings for bounded problems (``RoverDescent.pretrained(settings="shipped")``): the
+rule that ships must compare its rows on those, or its baseline is not what ships.
 
 Cells: log10 of the median final normalised regret (best value found, as ``minimize`` returns
 it), the same with each landscape's regret floored at what float64 resolves there (``resolved``,
@@ -48,7 +51,16 @@ from tqdm import tqdm
 
 from agents.baselines import BASELINES
 from agents.objective import guess_scale
-from agents.rover import BOUNDARIES, FINISHES, INITIAL_SAMPLES, RESTARTS, RoverDescent, RoverPolicy
+from agents.rover import (
+    ABANDONS,
+    BOUNDARIES,
+    FINISHES,
+    INITIAL_SAMPLES,
+    RESTARTS,
+    SETTINGS,
+    RoverDescent,
+    RoverPolicy,
+)
 from experiments import heldout
 from experiments.config import load
 from experiments.decide import write_values
@@ -319,6 +331,13 @@ def with_restart_distances(rows: dict[str, dict], distances: list[float] | None)
     return _each(rows, "restart_distance", distances, lambda d: f"restart distance {d:g}")
 
 
+def with_abandons(rows: dict[str, dict], values: list[str] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(abandon=...)`` value in ``values`` (rows ``[<row>, abandon
+    <value>]``, the bounded rows only: the unbounded reference row has no design to restart
+    from); None: the policy's own, the rows as they are."""
+    return _each_bounded(rows, "abandon", values, lambda v: f"abandon {v}")
+
+
 def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
     """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
     (None: every row), so that a cross product of options runs only the rows a rule compares."""
@@ -381,11 +400,14 @@ def evaluate_run(
     landscapes: int,
     box: str = "minimiser",
     draw: int = 0,
+    settings: str = "trained",
 ) -> tuple[str, dict[str, dict[str, np.ndarray]]]:
     """``(experiment name, {row: {family: normalised regrets}})`` of one finished run, on its
-    held-out set ``draw`` (``heldout.heldout_seed``: 0 the validation set, k > 0 a fresh one)."""
+    held-out set ``draw`` (``heldout.heldout_seed``: 0 the validation set, k > 0 a fresh one), its
+    policy on ``settings`` (``RoverDescent.pretrained``'s: ``"trained"``, those it was trained
+    with; ``"shipped"``, the deployment settings of the shipped policy for bounded problems)."""
     cfg = load(DDPGExperiment, run / "config.yaml")
-    rover = RoverDescent.pretrained(run / "rover_policy.pt")
+    rover = RoverDescent.pretrained(run / "rover_policy.pt", settings=settings)
     seed = heldout.heldout_seed(cfg.seed, cfg.eval.seed_offset, draw)
     return cfg.name, evaluate(rover.minimize, seed, rows, families, landscapes, box)
 
@@ -434,6 +456,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--boundary", nargs="+", default=list(BOUNDARIES), choices=list(BOUNDARIES))
     parser.add_argument(
         "--zoom-cap", choices=("on", "off", "both"), default="both", help="zoom_cap of the bounded rows"
+    )
+    parser.add_argument(
+        "--settings",
+        choices=SETTINGS,
+        default="trained",
+        help="run each run folder's policy on the settings it was trained with (default), or on the "
+        "shipped deployment settings (RoverDescent.pretrained(settings='shipped'): the grid shape, "
+        "boundary, design, restarts, late zoom and finish the shipped policy for bounded problems "
+        "runs with), so that a row with no option of its own is the shipped optimiser",
     )
     parser.add_argument(
         "--box", choices=BOXES, default="minimiser", help="how a landscape is boxed (the module's docstring)"
@@ -545,6 +576,15 @@ def main(argv: list[str] | None = None) -> dict:
         "policy's own)",
     )
     parser.add_argument(
+        "--abandon",
+        nargs="+",
+        choices=ABANDONS,
+        default=None,
+        help="run every policy with each of these (minimize(abandon=...): 'model' gives up a schedule "
+        "whose basin bottoms out above the best value found; rows '[<row>, abandon <value>]'; needs "
+        "--restart converged; default: each policy's own)",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         default=None,
@@ -596,10 +636,17 @@ def main(argv: list[str] | None = None) -> dict:
             "trained settings (no restart), so pass --restart converged (or design)"
         )
     rows = with_restart_distances(rows, args.restart_distance)
+    rows = with_abandons(rows, args.abandon)
     try:
         rows = only(rows, args.only)
     except ValueError as error:
         parser.error(str(error))
+    restarts = args.settings == "shipped" or any(o.get("restart") == "converged" for o in rows.values())
+    if args.abandon and set(args.abandon) != {"none"} and not restarts:
+        parser.error(
+            "--abandon model gives a schedule's iterations to a restart: run folders load each policy "
+            "with its trained settings (no restart), so pass --restart converged or --settings shipped"
+        )
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
     if not args.folders and not args.references:
@@ -626,7 +673,7 @@ def main(argv: list[str] | None = None) -> dict:
     offset = HeldoutConfig().seed_offset
     ensembles = ensemble_optimisers(runs) if args.ensemble else {}
     for run in tqdm(runs, desc="runs", unit="run"):
-        name, out = evaluate_run(run, rows, families, args.landscapes, args.box, args.draw)
+        name, out = evaluate_run(run, rows, families, args.landscapes, args.box, args.draw, args.settings)
         names.append(name)
         collect(name, out, run.name)
         if name in ensembles:

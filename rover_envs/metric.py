@@ -169,12 +169,12 @@ MODEL_R2 = 1.0 - 1e-6
 (a residual of 0.1 % of the grid's spread), so that only a grid on a smooth minimum proposes one."""
 
 
-def model_minimum(grid: np.ndarray) -> tuple[np.ndarray, float] | None:
+def model_minimum(grid: np.ndarray, r2: float = MODEL_R2) -> tuple[np.ndarray, float] | None:
     """The minimum of the least-squares quadratic of one raw grid ``(n, n)``: ``(z, drop)``, ``z``
     its offsets in grid units (sample ``(i, j)`` sits at offsets ``(o_i, o_j)``) and ``drop`` how far
     the model falls from the grid's centre to it (the grid's raw units), or None where the fit does
     not describe a minimum inside the grid: a non-finite sample, no variation, a residual above
-    ``1 - MODEL_R2`` of the variance, a curvature that does not stand out from the residual
+    ``1 - r2`` of the variance (default ``MODEL_R2``), a curvature that does not stand out from the residual
     (``SIGNIFICANCE`` standard errors) or a minimum beyond the grid's outer samples."""
     n = grid.shape[-1]
     values = np.asarray(grid, dtype=float).reshape(n * n)
@@ -189,7 +189,7 @@ def model_minimum(grid: np.ndarray) -> tuple[np.ndarray, float] | None:
     coef = pinv @ centred
     residual = centred - hat @ centred
     ss_res = float(residual @ residual)
-    if ss_res > (1.0 - MODEL_R2) * float(centred @ centred):
+    if ss_res > (1.0 - r2) * float(centred @ centred):
         return None
     H = np.array([[2.0 * coef[3], coef[4]], [coef[4], 2.0 * coef[5]]])
     if np.linalg.eigvalsh(H)[0] <= SIGNIFICANCE * factor * np.sqrt(ss_res / (n * n - 6)):
