@@ -547,6 +547,17 @@ def test_bounded_scores_each_boundary_rule_and_the_unbounded_reference(tmp_path)
     assert set(shapes["median"]) == {
         f"tiny [{r}, {m}]" for r in ("clip", "none") for m in ("none", "grid_fit_floor")
     }
+    # on the shipped deployment settings: the run restarts from a design, so abandon can be compared
+    abandon = bounded.main(
+        [str(tmp_path), *args, "--zoom-cap", "on", "--settings", "shipped", "--abandon", "none", "model"]
+    )
+    assert set(abandon["median"]) == {
+        "tiny [clip, abandon none]",
+        "tiny [clip, abandon model]",
+        "tiny [none]",
+    }
+    with pytest.raises(SystemExit):  # on the trained settings no row restarts
+        bounded.main([str(tmp_path), *args, "--abandon", "model"])
 
 
 def test_bounded_metric_rows_set_the_grid_shape_of_every_row():
@@ -1003,6 +1014,11 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     }
     with pytest.raises(ValueError, match="keeps none of the rows"):
         bounded.only(rows, ["restart converged"])
+    assert bounded.with_abandons({"penalty": {}, "none": {"bounds": None}}, ["none", "model"]) == {
+        "penalty, abandon none": {"abandon": "none"},
+        "penalty, abandon model": {"abandon": "model"},
+        "none": {"bounds": None},  # the unbounded reference row has no design to restart from
+    }
     # the float64 floor: the spread of f within three units in the last place of its minimiser
     bowl = bounded.Translated(lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1), np.zeros(2))
     bowl.f.minimum = (np.zeros(2), 0.0)
@@ -1024,6 +1040,8 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     assert LOWER_IS_BETTER["resolved"]
     with pytest.raises(SystemExit):  # a distance without a restarting row would compare identical rows
         bounded.main(["--references", "grid_controller", "--restart-distance", "0.1", "0.2"])
+    with pytest.raises(SystemExit):  # abandon hands iterations to restarts: refused where none runs
+        bounded.main(["--references", "grid_controller", "--abandon", "none", "model"])
     args = ["--references", "grid_controller", "--families", "saddle", "--landscapes", "3", "--box", "domain"]
     out = bounded.main([*args, "--reference-seeds", "0", "--json", str(tmp_path / "v.json")])
     row = "grid_controller [bounds]"

@@ -925,3 +925,47 @@ def test_restart_distance_keeps_restarts_farther_from_where_schedules_ended():
     for bad in (0.0, 1.5, True, "0.2", float("nan")):
         with pytest.raises(ValueError, match="restart_distance"):
             rover.minimize(bowl, x0, restart_distance=bad, **kw)
+
+
+def test_hopeless_reads_a_basin_that_bottoms_out_above_the_best_value():
+    from agents.rover import hopeless
+
+    o = np.linspace(-3.0, 3.0, 7)
+    u, v = np.meshgrid(o, o, indexing="ij")
+    bowl = 5.0 + 0.01 * ((u - 0.5) ** 2 + (v + 1.0) ** 2)  # bottoms out at 5 inside the grid
+    assert hopeless(bowl, best=1.0)
+    assert not hopeless(bowl, best=5.0)  # the margin: its own span below the model's bottom
+    assert not hopeless(bowl, best=6.0)
+    assert not hopeless(5.0 + u, best=1.0)  # a slope: no bottom inside the grid
+    assert not hopeless(5.0 + 0.01 * ((u - 9.0) ** 2 + v**2), best=1.0)  # its bottom beyond the grid
+    assert not hopeless(bowl + 0.05 * np.cos(7.0 * u), best=1.0)  # ripples: the quadratic does not fit
+    assert not hopeless(np.where(u > 2.5, np.nan, bowl), best=1.0)
+
+
+def test_abandon_gives_a_worse_basin_iterations_to_a_restart():
+    from agents.rover import ABANDONED, RoverDescent
+    from rover_envs.landscapes import make
+
+    rover = RoverDescent.pretrained()
+    assert rover.bounded_policy.abandon == "none"
+    found = make("peaks", rng=32)
+    fun = lambda x: found(np.atleast_2d(x))  # noqa: E731
+    x0, kw = (
+        np.array([3.0, -2.0]),
+        {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
+    )
+    runs = rover.minimize(fun, x0, **kw)
+    gives_up = rover.minimize(fun, x0, abandon="model", **kw)
+    np.testing.assert_array_equal(
+        rover.minimize(fun, x0, abandon="none", **kw).history["x"], runs.history["x"]
+    )
+    assert ABANDONED in gives_up.message and "restart(s) from the design" in gives_up.message
+    assert runs.fun - found.minimum[1] > 1.0 and gives_up.fun - found.minimum[1] < 1e-3
+    # the same path until the first schedule would have been given up
+    same = int(np.argmax(np.any(runs.history["x"] != gives_up.history["x"], axis=1)))
+    assert same > 5
+    for bad, match in (("greedy", "unknown abandon"), ("model", "restart='converged'")):
+        with pytest.raises(ValueError, match=match):
+            rover.minimize(fun, x0, abandon=bad, **(kw | ({"restart": "none"} if bad == "model" else {})))
+    with pytest.raises(ValueError, match="restart='converged'"):  # pairs of dimensions run no restarts
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), abandon="model", max_iter=2)
