@@ -134,6 +134,11 @@ ABANDON_R2 = 0.999
 """:func:`hopeless`'s fit test: the grid's quadratic must explain all but ``1 - ABANDON_R2`` of its
 samples' variance (looser than the finish's ``MODEL_R2``: the test asks only how deep a basin
 goes, not where to step)."""
+SHIPPED_ABANDON = "model"
+"""Whether the shipped policy for bounded problems (``RoverDescent.pretrained()``, 2-D, with its
+restarts) gives up a schedule whose basin bottoms out above the best value found
+(``minimize(abandon=...)``). Adopted by a rule written before its runs, on five seeds and two
+fresh draws (docs/rdpg.md, "Giving up a basin that cannot win"). Every other policy: ``"none"``."""
 ABANDONED = "the grid's quadratic bottoms out above the best value found (abandon)"
 """``minimize``'s message where ``abandon`` ended the last schedule."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
@@ -415,7 +420,8 @@ class RoverPolicy:
         """``minimize``'s default ``restart_distance`` (the shipped bounded policy:
         ``SHIPPED_RESTART_DISTANCE``); None: ``RESTART_DISTANCE``."""
         self.deployed_abandon: str | None = None
-        """``minimize``'s default ``abandon``; None: ``"none"``."""
+        """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
+        ``"none"``."""
 
     @property
     def move(self) -> str:
@@ -491,7 +497,8 @@ class RoverPolicy:
     @property
     def abandon(self) -> str:
         """Whether ``minimize`` abandons a schedule whose basin bottoms out above the best value
-        found, by default: ``deployed_abandon`` when set, else ``"none"``."""
+        found, by default: ``deployed_abandon`` when set (the shipped bounded policy:
+        ``SHIPPED_ABANDON``), else ``"none"``."""
         return self.deployed_abandon or "none"
 
     @property
@@ -628,6 +635,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_finish = SHIPPED_FINISH
             (bounded_policy or policy).deployed_ftol = SHIPPED_FTOL
             (bounded_policy or policy).deployed_restart_distance = SHIPPED_RESTART_DISTANCE
+            (bounded_policy or policy).deployed_abandon = SHIPPED_ABANDON
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -1015,8 +1023,8 @@ class RoverDescent:
         whose unclipped grid's quadratic bottoms out above the best value found so far, by more than
         the grid's span (:func:`hopeless`), ends there like a converged one, and a restart from the
         design takes the iterations it would have spent on a basin that cannot win; where the design
-        has no start left it runs on; default: the policy's, ``policy.abandon``, where restarts run,
-        else ``"none"``),
+        has no start left it runs on; default: the policy's, ``policy.abandon``, where restarts run
+        (``SHIPPED_ABANDON`` for the shipped bounded policy), else ``"none"``),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

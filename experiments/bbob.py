@@ -83,19 +83,27 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
 
 def _before_finish(rover: RoverDescent) -> RoverDescent:
     """``rover`` without the finish, its tolerance and the restart (``SHIPPED_FINISH``,
-    ``SHIPPED_FTOL``, ``SHIPPED_RESTART``, ``SHIPPED_RESTART_DISTANCE``): what every optimiser
-    shipped before them ran."""
+    ``SHIPPED_FTOL``, ``SHIPPED_RESTART``, ``SHIPPED_RESTART_DISTANCE``, ``SHIPPED_ABANDON``): what
+    every optimiser shipped before them ran."""
     policy = rover.bounded_policy
     policy.deployed_finish = policy.deployed_ftol = policy.deployed_restart = None
-    policy.deployed_restart_distance = None
+    policy.deployed_restart_distance = policy.deployed_abandon = None
     return rover
 
 
-def _rover_near_restart() -> Callable:
-    """The shipped optimiser restarting at the default distance (``RESTART_DISTANCE``, 0.1 of the
-    box's width, not ``SHIPPED_RESTART_DISTANCE``): the optimiser shipped before."""
+def _rover_no_abandon() -> Callable:
+    """The shipped optimiser without giving up a basin that cannot win (``SHIPPED_ABANDON``): the
+    optimiser shipped before."""
     rover = RoverDescent.pretrained()
-    rover.bounded_policy.deployed_restart_distance = None
+    rover.bounded_policy.deployed_abandon = None
+    return _method(rover)
+
+
+def _rover_near_restart() -> Callable:
+    """That restarting at the default distance (``RESTART_DISTANCE``, 0.1 of the box's width, not
+    ``SHIPPED_RESTART_DISTANCE``): the optimiser shipped before it."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_restart_distance = rover.bounded_policy.deployed_abandon = None
     return _method(rover)
 
 
@@ -147,6 +155,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_abandon": _rover_no_abandon,
     "rover_near_restart": _rover_near_restart,
     "rover_no_finish": _rover_no_finish,
     "rover_no_shrink": _rover_no_shrink,
@@ -175,13 +184,14 @@ first grid (``SHIPPED_RESOLUTION_SCALE``), after an initial design that spends t
 budget leaves over (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its basin is chosen
 (``SHIPPED_SHRINK_POWER``), finishing a smooth basin at its grid's quadratic minimum and then
 spending what is left on another basin of the design (``SHIPPED_FINISH``, ``SHIPPED_FTOL``,
-``SHIPPED_RESTART``) away from where the first ended (``SHIPPED_RESTART_DISTANCE``);
-``rover_near_restart``: the same restarting at the default distance, the optimiser shipped
-before; ``rover_no_finish``: that without the finish and the restart, the optimiser shipped
-before it; ``rover_no_shrink``: that at the actor's own shrink; ``rover_no_design``: that without
-the design;
-``rover_fine_start``: that from the default rule's
-first grid (``RESOLUTION_SCALE``), the optimiser shipped before that; ``rover_clip``:
+``SHIPPED_RESTART``) away from where the first ended (``SHIPPED_RESTART_DISTANCE``), giving up a
+basin that bottoms out above the best value found (``SHIPPED_ABANDON``); ``rover_no_abandon``: the
+same without giving up, the optimiser shipped before; ``rover_near_restart``: that restarting at
+the default distance, the optimiser shipped before it; ``rover_no_finish``: that without the
+finish and the restart, the optimiser shipped before that; ``rover_no_shrink``: that at the
+actor's own shrink; ``rover_no_design``: that without the design; ``rover_fine_start``: that
+from the default rule's first grid (``RESOLUTION_SCALE``), the optimiser shipped before that;
+``rover_clip``:
 the same weights on the grid shape and boundary rule they were trained with (``grid_fit``,
 ``clip``), the optimiser shipped before that;
 ``rover_no_box``: the shipped policy for unbounded problems (``agents/pretrained/rover_policy.pt``,
@@ -416,7 +426,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_near_restart", "the same restarting nearer (0.1 of the width)"),
+            ("rover_no_abandon", "the same without giving up a basin that cannot win"),
+            ("rover_near_restart", "that restarting nearer (0.1 of the width)"),
             ("rover_no_finish", "that without its model finish and restart"),
             ("rover_no_shrink", "that at the actor's own shrink"),
             ("rover_no_design", "that without its initial design"),

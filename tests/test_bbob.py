@@ -219,6 +219,24 @@ def test_rover_near_restart_is_the_shipped_optimiser_restarting_at_the_default_d
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     near = OPTIMIZERS["rover_near_restart"]()(fun, np.array([3.0, -2.0]), **kw)
     same = RoverDescent.pretrained().minimize(
-        fun, np.array([3.0, -2.0]), restart_distance=RESTART_DISTANCE, **kw
+        fun, np.array([3.0, -2.0]), restart_distance=RESTART_DISTANCE, abandon="none", **kw
     )
     np.testing.assert_array_equal(near.history["x"], same.history["x"])
+
+
+def test_rover_no_abandon_is_the_shipped_optimiser_running_every_basin_to_its_end():
+    from agents.rover import SHIPPED_ABANDON, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from rover_envs.landscapes import make
+
+    found = make("peaks", rng=32)
+
+    def fun(x):
+        return found(np.atleast_2d(x))
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
+    runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_abandon")}
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), abandon="none", **kw)
+    np.testing.assert_array_equal(runs["rover_no_abandon"].history["x"], same.history["x"])
+    assert SHIPPED_ABANDON == "model" and "(abandon)" in runs["rover"].message
+    assert runs["rover"].fun < runs["rover_no_abandon"].fun - 1.0
