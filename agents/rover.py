@@ -134,6 +134,9 @@ ABANDON_R2 = 0.999
 """:func:`hopeless`'s fit test: the grid's quadratic must explain all but ``1 - ABANDON_R2`` of its
 samples' variance (looser than the finish's ``MODEL_R2``: the test asks only how deep a basin
 goes, not where to step)."""
+DESCEND_AT = 0.5
+"""``minimize(descend=k)``: a schedule stalls at a wide zoom while delta is at least this fraction
+of its cap (``zoom_limits``: the grid then covers most of the box)."""
 SHIPPED_ABANDON = "model"
 """Whether the shipped policy for bounded problems (``RoverDescent.pretrained()``, 2-D, with its
 restarts) gives up a schedule whose basin bottoms out above the best value found
@@ -419,6 +422,8 @@ class RoverPolicy:
         self.deployed_restart_distance: float | None = None
         """``minimize``'s default ``restart_distance`` (the shipped bounded policy:
         ``SHIPPED_RESTART_DISTANCE``); None: ``RESTART_DISTANCE``."""
+        self.deployed_descend: int | None = None
+        """``minimize``'s default ``descend``; None: 0, off."""
         self.deployed_abandon: str | None = None
         """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
         ``"none"``."""
@@ -493,6 +498,12 @@ class RoverPolicy:
             if self.deployed_restart_distance is None
             else float(self.deployed_restart_distance)
         )
+
+    @property
+    def descend(self) -> int:
+        """After how many iterations stalled at a wide zoom ``minimize`` overrides the actor's zoom
+        by default: ``deployed_descend`` when set, else 0 (never)."""
+        return 0 if self.deployed_descend is None else int(self.deployed_descend)
 
     @property
     def abandon(self) -> str:
@@ -698,6 +709,7 @@ class RoverDescent:
         finish: str = "none",
         restart_distance: float = RESTART_DISTANCE,
         abandon: str = "none",
+        descend: int = 0,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -729,6 +741,7 @@ class RoverDescent:
         if design is not None and np.isfinite(design[1]).any():
             found = design[1][np.isfinite(design[1])]
             scale = float(np.median(found) - found.min())
+        lowest, stalls, descending = np.inf, 0, False  # descend: this schedule's lowest sample so far
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
@@ -784,6 +797,15 @@ class RoverDescent:
             if finish == "model" and late and np.array_equal(raw[0], points[0]):  # no sample clipped
                 model = metric_mod.model_minimum(values[0].reshape(n, n))
             small = max(alpha[0], delta[0]) <= xtol * max(1.0, float(np.linalg.norm(theta[0])))
+            if descend and cap is not None:  # a stall at a wide zoom: halve from here on
+                low = float(np.min(np.where(np.isfinite(values[0]), values[0], np.inf)))
+                if t == 0:  # a new schedule
+                    lowest, stalls, descending = low, 0, False
+                elif low < lowest - float(np.spacing(abs(lowest))):
+                    lowest, stalls = low, 0
+                else:
+                    stalls += 1
+                descending = descending or (stalls >= descend and delta[0] >= DESCEND_AT * cap[1])
             done = small or (ftol and late and stalled(values[0], model, ftol * scale))
             given_up = (
                 not done
@@ -823,6 +845,8 @@ class RoverDescent:
             start, restarted, t = torch.zeros(1, dtype=torch.bool), False, t + 1
             actions = clip_actions(action.double().numpy(), with_choice=move == "actor")
             actions = guard_actions(actions, seen.reshape(1, n, n), guard)
+            if descending:  # alpha and delta halve, whatever the actor asks
+                actions[:, :2] = ACTION_LOW
             if shrink_power != 1.0 and delta[0] < SHRINK_AFTER * start_delta:
                 # deep in the zoom, a shrink at the box's floor goes deeper (only alpha and delta)
                 zoom = actions[:, :2]
@@ -935,6 +959,7 @@ class RoverDescent:
         finish: str | None = None,
         restart_distance: float | None = None,
         abandon: str | None = None,
+        descend: int | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -1024,7 +1049,12 @@ class RoverDescent:
         the grid's span (:func:`hopeless`), ends there like a converged one, and a restart from the
         design takes the iterations it would have spent on a basin that cannot win; where the design
         has no start left it runs on; default: the policy's, ``policy.abandon``, where restarts run
-        (``SHIPPED_ABANDON`` for the shipped bounded policy), else ``"none"``),
+        (``SHIPPED_ABANDON`` for the shipped bounded policy), else ``"none"``), ``descend`` (an int
+        ``k >= 0``: under the zoom cap, once a schedule has run ``k`` iterations in a row without a
+        sample below its lowest so far while delta was at least ``DESCEND_AT`` of its cap, alpha and
+        delta halve every iteration for the rest of that schedule, whatever the actor asks (a
+        learned schedule that keeps its grid wider than the basin it sits in never samples the
+        bottom); 0: off; default: the policy's, ``policy.descend``, 0 otherwise; 2-D only),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
@@ -1060,6 +1090,7 @@ class RoverDescent:
                 "finish",
                 "restart_distance",
                 "abandon",
+                "descend",
             ),
         )
         x = check_x0(x0)
@@ -1094,6 +1125,7 @@ class RoverDescent:
                 finish=finish,
                 restart_distance=restart_distance,
                 abandon=abandon,
+                descend=descend,
                 pairs=pairs,
                 **options,
             )
@@ -1217,6 +1249,14 @@ class RoverDescent:
             )
         if abandon is None:  # the policy's own, where restarts run
             abandon = getattr(self.policy, "abandon", "none") if restart == "converged" else "none"
+        if descend is not None and (
+            isinstance(descend, bool) or not isinstance(descend, int | np.integer) or descend < 0
+        ):
+            raise ValueError(f"descend must be an int >= 0 (0: off; None: the policy's); got {descend!r}")
+        if strategy is not None and descend:
+            raise ValueError(f"descend={descend} is 2-D only; with pairs of dimensions use descend=0")
+        if descend is None:  # the policy's own in 2-D
+            descend = 0 if strategy is not None else getattr(self.policy, "descend", 0)
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
@@ -1247,6 +1287,7 @@ class RoverDescent:
                     finish,
                     float(restart_distance),
                     abandon,
+                    int(descend),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -338,6 +338,12 @@ def with_abandons(rows: dict[str, dict], values: list[str] | None) -> dict[str, 
     return _each_bounded(rows, "abandon", values, lambda v: f"abandon {v}")
 
 
+def with_descends(rows: dict[str, dict], counts: list[int] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(descend=k)`` in ``counts`` (rows ``[<row>, descend <k>]``, the
+    bounded rows only: it acts under the zoom cap); None: the policy's own, the rows as they are."""
+    return _each_bounded(rows, "descend", counts, lambda k: f"descend {k}")
+
+
 def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
     """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
     (None: every row), so that a cross product of options runs only the rows a rule compares."""
@@ -585,6 +591,15 @@ def main(argv: list[str] | None = None) -> dict:
         "--restart converged; default: each policy's own)",
     )
     parser.add_argument(
+        "--descend",
+        nargs="+",
+        type=int,
+        default=None,
+        help="run every bounded row with each of these (minimize(descend=k): after k iterations stalled "
+        "at a wide zoom, a schedule halves alpha and delta from there on; 0: off; rows '[<row>, descend "
+        "<k>]'; default: each policy's own)",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         default=None,
@@ -637,6 +652,9 @@ def main(argv: list[str] | None = None) -> dict:
         )
     rows = with_restart_distances(rows, args.restart_distance)
     rows = with_abandons(rows, args.abandon)
+    if args.descend and min(args.descend) < 0:
+        parser.error(f"--descend takes iteration counts >= 0 (0: off); got {args.descend}")
+    rows = with_descends(rows, args.descend)
     try:
         rows = only(rows, args.only)
     except ValueError as error:

@@ -26,9 +26,10 @@ from rover_envs.landscapes.families import (
 )
 from rover_envs.landscapes.fields import FieldBatch, FieldLandscape, FieldParams
 from rover_envs.landscapes.kinks import Kinks
+from rover_envs.landscapes.lopsided import Lopsided
 from rover_envs.landscapes.peaks import Peaks
 
-VALIDATION_ONLY: tuple[str, ...] = ("peaks", "kinks")
+VALIDATION_ONLY: tuple[str, ...] = ("peaks", "kinks", "lopsided")
 """Names :func:`make` accepts that are not training families: the environment refuses them."""
 
 NAMES: tuple[str, ...] = (
@@ -50,7 +51,9 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
             ``"rippled"``, ``"ill_conditioned"``, ``"multiscale"``, ``"funnels"`` and the mixtures
             ``"all_rippled"`` and ``"broad"``), ``"peaks"`` (random wells without a global
             structure, for validation only: :mod:`rover_envs.landscapes.peaks`), ``"kinks"`` (a minimum
-            that is not smooth, for validation only: :mod:`rover_envs.landscapes.kinks`) or an analytic
+            that is not smooth, for validation only: :mod:`rover_envs.landscapes.kinks`),
+            ``"lopsided"`` (a bowl steeper on one side of its minimum, for validation only:
+            :mod:`rover_envs.landscapes.lopsided`) or an analytic
             function (``"rosenbrock"``, ``"ackley"``, ``"rastrigin"``, ``"mccormick"``,
             ``"beale"``, ``"styblinski_tang"``).
         rng: generator (or seed) for the random families; ignored by analytic functions.
@@ -68,7 +71,7 @@ def make(name: str, rng: np.random.Generator | int | None = None, **params) -> L
         return pick_family(name, generator).sample(generator, **params)
     if name in VALIDATION_ONLY:
         _check_params(name, params, ("noise",))
-        return {"peaks": Peaks, "kinks": Kinks}[name](rng, **params)
+        return {"peaks": Peaks, "kinks": Kinks, "lopsided": Lopsided}[name](rng, **params)
     raise ValueError(f"unknown landscape {name!r}; valid names: {', '.join(NAMES + VALIDATION_ONLY)}")
 
 
@@ -95,6 +98,7 @@ __all__ = [
     "Kinks",
     "Landscape",
     "LandscapeBatch",
+    "Lopsided",
     "Peaks",
     "SharedBatch",
     "make",
