@@ -1019,6 +1019,13 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
         "penalty, abandon model": {"abandon": "model"},
         "none": {"bounds": None},  # the unbounded reference row has no design to restart from
     }
+    assert bounded.with_descends({"penalty": {}, "none": {"bounds": None}}, [0, 3]) == {
+        "penalty, descend 0": {"descend": 0},
+        "penalty, descend 3": {"descend": 3},
+        "none": {"bounds": None},  # no bounds, no zoom cap to stall against
+    }
+    with pytest.raises(SystemExit):
+        bounded.main(["--references", "grid_controller", "--descend", "-1"])
     # the float64 floor: the spread of f within three units in the last place of its minimiser
     bowl = bounded.Translated(lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1), np.zeros(2))
     bowl.f.minimum = (np.zeros(2), 0.0)

@@ -971,3 +971,53 @@ def test_abandon_gives_a_worse_basin_iterations_to_a_restart():
             rover.minimize(fun, x0, abandon=bad, **(kw | ({"restart": "none"} if bad == "model" else {})))
     with pytest.raises(ValueError, match="restart='converged'"):  # pairs of dimensions run no restarts
         rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), abandon="model", max_iter=2)
+
+
+def test_lopsided_is_a_steeper_bowl_on_one_side_with_its_minimum_at_the_origin():
+    import gymnasium
+
+    from rover_envs.landscapes import make
+
+    f = make("lopsided", rng=3)
+    assert f.minimum[1] == 0.0 and float(f(np.zeros(2))) == 0.0
+    x = np.random.default_rng(0).normal(size=(6, 2))
+    assert np.all(f(x) > 0)
+    eps = 1e-6
+    g = np.stack([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(2)], -1)
+    np.testing.assert_allclose(f.grad(x), g, rtol=1e-6, atol=1e-8)
+    h = np.stack([(f.grad(x + eps * e) - f.grad(x - eps * e)) / (2 * eps) for e in np.eye(2)], -1)
+    np.testing.assert_allclose(f.hessian(x), h, rtol=1e-5, atol=1e-6)
+    axis = f.rotation[np.argmax(f.steep)]  # along its steeper axis, one side rises faster
+    assert f(0.1 * axis) > 10.0 * f(-0.1 * axis)
+    np.testing.assert_array_equal(make("lopsided", rng=3)(x), f(x))  # same seed, same bowl
+    with pytest.raises(ValueError, match="validation landscape"):
+        gymnasium.make("RoverLandscape-v0", family="lopsided")
+
+
+def test_descend_halves_a_schedule_stalled_at_a_wide_zoom():
+    from agents.rover import RoverDescent
+    from rover_envs.landscapes import make
+
+    rover = RoverDescent.pretrained()
+    found = make("lopsided", rng=11)
+    fun = lambda x: found(np.atleast_2d(x) - np.array([1.3, -0.7]))  # noqa: E731
+    x0, kw = (
+        np.array([3.0, -2.0]),
+        {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
+    )
+    off, on = rover.minimize(fun, x0, descend=0, **kw), rover.minimize(fun, x0, descend=3, **kw)
+    assert off.fun > 0.1 and on.fun < 1e-3  # the actor holds its grid wider than the basin's bottom
+    first = int(np.argmax(off.history["resolution"] != on.history["resolution"]))
+    assert first > 3  # the same path until the stall, then one schedule that halves to the end
+    np.testing.assert_array_equal(on.history["x"][:first], off.history["x"][:first])
+    assert "restart" not in on.message and np.all(np.diff(on.history["resolution"][first - 1 :]) < 0)
+    free = {"vectorized": True, "max_iter": 12}  # no bounds, no zoom cap: nothing to stall against
+    np.testing.assert_array_equal(
+        rover.minimize(fun, x0, descend=3, **free).history["x"],
+        rover.minimize(fun, x0, descend=0, **free).history["x"],
+    )
+    for bad in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="descend"):
+            rover.minimize(fun, x0, descend=bad, **kw)
+    with pytest.raises(ValueError, match="2-D only"):
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), descend=3, max_iter=2)
