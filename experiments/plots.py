@@ -19,7 +19,10 @@
 * ``peaks.png``: three landscapes of the ``peaks`` validation family (many unrelated wells,
   :mod:`rover_envs.landscapes.peaks`) in the domain box of :mod:`experiments.bounded`, and the
   shipped optimiser on each at BBOB's 1471 evaluations with and without ``restart="design"``:
-  the design, both trajectories, and where the second schedule started.
+  the design, both trajectories, and where the second schedule started;
+* ``lopsided.png``: three landscapes of the ``lopsided`` validation family (bowls steeper on one
+  side of the minimum, :mod:`rover_envs.landscapes.lopsided`) in the domain box, and the shipped
+  optimiser on each at 1471 evaluations with ``descend`` 0 and 3.
 """
 
 from __future__ import annotations
@@ -291,6 +294,33 @@ def peaks_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
     )
 
 
+def lopsided_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
+    from agents.rover import RoverDescent
+    from experiments.bounded import BUDGET, problems
+
+    rover = RoverDescent.pretrained()
+    fig, axes = plt.subplots(1, count, figsize=(5 * count, 5.2))
+    for ax, (f, f_star, bounds, x0) in zip(np.atleast_1d(axes), problems("lopsided", count, seed, "domain")):
+        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        span = float(fun(x0)[0]) - f_star
+        kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET}
+        runs = {k: rover.minimize(fun, x0, descend=k, **kw) for k in (0, 3)}
+        _contour(ax, f, bounds)
+        for k, color, style in ((3, "tab:red", "-o"), (0, "white", "--.")):
+            regret = max((runs[k].fun - f_star) / span, 1e-16)
+            _trajectory(ax, runs[k], style, color, f"descend {k}: {regret:.0e}")
+        ax.plot(*x0, "s", color="white", mec="k", ms=7)
+        bowl = f.f  # the domain box translates the family's bowl
+        title = f"lopsided: steep sides {bowl.steep[0]:.0f}x, {bowl.steep[1]:.0f}x, power {bowl.power:.2f}"
+        ax.set_title(title, fontsize=9)
+        ax.legend(loc="lower right", fontsize=7)
+    return _save(
+        fig,
+        out / "lopsided.png",
+        "The lopsided validation family; the shipped optimiser at 1471 evaluations, with and without descend",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -307,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
         metric_figure(args.out),
         design_figure(args.out, args.seed),
         peaks_figure(args.out, args.seed),
+        lopsided_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

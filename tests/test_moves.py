@@ -758,6 +758,13 @@ def test_the_peaks_figure_draws_both_runs(tmp_path):
     assert path.name == "peaks.png" and path.stat().st_size > 10_000
 
 
+def test_the_lopsided_figure_draws_both_runs(tmp_path):
+    from experiments.plots import lopsided_figure
+
+    path = lopsided_figure(tmp_path, count=1)
+    assert path.name == "lopsided.png" and path.stat().st_size > 10_000
+
+
 def test_shrink_power_zooms_faster_only_deep_in_the_zoom_and_keeps_the_budget():
     from agents.rover import RoverDescent
 
