@@ -137,6 +137,11 @@ goes, not where to step)."""
 DESCEND_AT = 0.5
 """``minimize(descend=k)``: a schedule stalls at a wide zoom while delta is at least this fraction
 of its cap (``zoom_limits``: the grid then covers most of the box)."""
+SHIPPED_DESCEND = 3
+"""After how many iterations stalled at a wide zoom the shipped policy for bounded problems
+(``RoverDescent.pretrained()``, 2-D) halves alpha and delta for the rest of the schedule
+(``minimize(descend=...)``). Adopted by a rule written before its runs, on five seeds and two
+fresh draws (docs/rdpg.md, "Halving from a stall at a wide zoom"). Every other policy: 0, off."""
 SHIPPED_ABANDON = "model"
 """Whether the shipped policy for bounded problems (``RoverDescent.pretrained()``, 2-D, with its
 restarts) gives up a schedule whose basin bottoms out above the best value found
@@ -423,7 +428,8 @@ class RoverPolicy:
         """``minimize``'s default ``restart_distance`` (the shipped bounded policy:
         ``SHIPPED_RESTART_DISTANCE``); None: ``RESTART_DISTANCE``."""
         self.deployed_descend: int | None = None
-        """``minimize``'s default ``descend``; None: 0, off."""
+        """``minimize``'s default ``descend`` (the shipped bounded policy: ``SHIPPED_DESCEND``); None:
+        0, off."""
         self.deployed_abandon: str | None = None
         """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
         ``"none"``."""
@@ -502,7 +508,8 @@ class RoverPolicy:
     @property
     def descend(self) -> int:
         """After how many iterations stalled at a wide zoom ``minimize`` overrides the actor's zoom
-        by default: ``deployed_descend`` when set, else 0 (never)."""
+        by default: ``deployed_descend`` when set (the shipped bounded policy: ``SHIPPED_DESCEND``),
+        else 0 (never)."""
         return 0 if self.deployed_descend is None else int(self.deployed_descend)
 
     @property
@@ -647,6 +654,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_ftol = SHIPPED_FTOL
             (bounded_policy or policy).deployed_restart_distance = SHIPPED_RESTART_DISTANCE
             (bounded_policy or policy).deployed_abandon = SHIPPED_ABANDON
+            (bounded_policy or policy).deployed_descend = SHIPPED_DESCEND
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -1054,7 +1062,8 @@ class RoverDescent:
         sample below its lowest so far while delta was at least ``DESCEND_AT`` of its cap, alpha and
         delta halve every iteration for the rest of that schedule, whatever the actor asks (a
         learned schedule that keeps its grid wider than the basin it sits in never samples the
-        bottom); 0: off; default: the policy's, ``policy.descend``, 0 otherwise; 2-D only),
+        bottom); 0: off; default: the policy's, ``policy.descend``, ``SHIPPED_DESCEND`` (3) for the
+        shipped bounded policy, 0 otherwise; 2-D only),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

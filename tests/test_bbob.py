@@ -166,7 +166,7 @@ def test_rover_no_design_is_the_shipped_optimiser_without_its_initial_design():
     runs = {n: OPTIMIZERS[n]()(fun, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_design")}
     assert runs["rover"].nfev <= 1471 and runs["rover_no_design"].nfev == 1451  # 20 spare evaluations
     assert not np.array_equal(runs["rover"].history["x"][0], [-3.0, -3.0])  # a design point was lower
-    before = {"shrink_power": 1, "finish": "none", "ftol": 0, "restart": "none"}
+    before = {"shrink_power": 1, "finish": "none", "ftol": 0, "restart": "none", "descend": 0}
     plain = RoverDescent.pretrained().minimize(fun, np.full(2, -3.0), initial_samples=0, **before, **kw)
     np.testing.assert_array_equal(runs["rover_no_design"].history["x"], plain.history["x"])
 
@@ -181,7 +181,7 @@ def test_rover_no_shrink_is_the_shipped_optimiser_at_the_actors_own_shrink():
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True, "seed": 4}
     runs = {n: OPTIMIZERS[n]()(cone, np.full(2, -3.0), **kw) for n in ("rover", "rover_no_shrink")}
     assert SHIPPED_SHRINK_POWER == 2.0 and runs["rover"].fun < runs["rover_no_shrink"].fun
-    before = {"shrink_power": 1, "finish": "none", "ftol": 0, "restart": "none"}
+    before = {"shrink_power": 1, "finish": "none", "ftol": 0, "restart": "none", "descend": 0}
     own = RoverDescent.pretrained().minimize(cone, np.full(2, -3.0), **before, **kw)
     np.testing.assert_array_equal(runs["rover_no_shrink"].history["x"], own.history["x"])
 
@@ -219,7 +219,7 @@ def test_rover_near_restart_is_the_shipped_optimiser_restarting_at_the_default_d
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     near = OPTIMIZERS["rover_near_restart"]()(fun, np.array([3.0, -2.0]), **kw)
     same = RoverDescent.pretrained().minimize(
-        fun, np.array([3.0, -2.0]), restart_distance=RESTART_DISTANCE, abandon="none", **kw
+        fun, np.array([3.0, -2.0]), restart_distance=RESTART_DISTANCE, abandon="none", descend=0, **kw
     )
     np.testing.assert_array_equal(near.history["x"], same.history["x"])
 
@@ -236,7 +236,24 @@ def test_rover_no_abandon_is_the_shipped_optimiser_running_every_basin_to_its_en
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_abandon")}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), abandon="none", **kw)
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), abandon="none", descend=0, **kw)
     np.testing.assert_array_equal(runs["rover_no_abandon"].history["x"], same.history["x"])
     assert SHIPPED_ABANDON == "model" and "(abandon)" in runs["rover"].message
     assert runs["rover"].fun < runs["rover_no_abandon"].fun - 1.0
+
+
+def test_rover_no_descend_is_the_shipped_optimiser_following_its_actor_through_a_stall():
+    from agents.rover import SHIPPED_DESCEND, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from rover_envs.landscapes import make
+
+    found = make("lopsided", rng=11)
+
+    def fun(x):
+        return found(np.atleast_2d(x) - np.array([1.3, -0.7]))
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
+    runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_descend")}
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend=0, **kw)
+    np.testing.assert_array_equal(runs["rover_no_descend"].history["x"], same.history["x"])
+    assert SHIPPED_DESCEND == 3 and runs["rover"].fun < 1e-3 < 0.1 < runs["rover_no_descend"].fun

@@ -210,7 +210,7 @@ def test_the_shipped_bounded_policy_defaults_to_the_penalty_and_every_other_poli
     assert (
         shipped.bounded_policy.boundary == SHIPPED_BOUNDARY == "penalty" and shipped.policy.boundary == "clip"
     )
-    kw = {"bounds": [(-1, 1)] * 2, "vectorized": True}
+    kw = {"bounds": [(-1, 1)] * 2, "vectorized": True, "descend": 0}  # the boundary alone
     runs = {
         b: shipped.minimize(fun, [-0.9, -0.9], boundary=b, **kw).history["x"] for b in ("clip", "penalty")
     }
@@ -220,7 +220,12 @@ def test_the_shipped_bounded_policy_defaults_to_the_penalty_and_every_other_poli
     delta0 = shipped.minimize(fun, [-0.9, -0.9], boundary="clip", **kw).history["resolution"][0]
     np.testing.assert_array_equal(
         own.minimize(
-            fun, [-0.9, -0.9], metric="grid_fit_floor", resolution=delta0, initial_samples="auto", **kw
+            fun,
+            [-0.9, -0.9],
+            metric="grid_fit_floor",
+            resolution=delta0,
+            initial_samples="auto",
+            **kw,
         ).history["x"],
         runs["clip"],
     )
@@ -1013,6 +1018,9 @@ def test_descend_halves_a_schedule_stalled_at_a_wide_zoom():
         {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
     )
     off, on = rover.minimize(fun, x0, descend=0, **kw), rover.minimize(fun, x0, descend=3, **kw)
+    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], on.history["x"])  # shipped
+    assert rover.bounded_policy.descend == 3 and rover.policy.descend == 0
+    assert RoverDescent.pretrained(settings="trained").bounded_policy.descend == 0
     assert off.fun > 0.1 and on.fun < 1e-3  # the actor holds its grid wider than the basin's bottom
     first = int(np.argmax(off.history["resolution"] != on.history["resolution"]))
     assert first > 3  # the same path until the stall, then one schedule that halves to the end
