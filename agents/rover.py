@@ -11,8 +11,9 @@ from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``) after an initial design
 (``SHIPPED_SHRINK_POWER``), finishing a smooth basin at its grid's quadratic minimum
 (``SHIPPED_FINISH``) and, once a grid shows nothing lower to gain (``SHIPPED_FTOL``), spending
 the iterations left on another basin of the design (``SHIPPED_RESTART``), away from where the
-schedules so far ended (``SHIPPED_RESTART_DISTANCE``): deployment settings,
-chosen on validation landscapes after training.
+schedules so far ended (``SHIPPED_RESTART_DISTANCE``), giving up a basin that bottoms out above
+the best value found (``SHIPPED_ABANDON``) and halving from a stall at a wide zoom
+(``SHIPPED_DESCEND``): deployment settings, chosen on validation landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -1061,6 +1062,7 @@ class RoverDescent:
         ``k >= 0``: under the zoom cap, once a schedule has run ``k`` iterations in a row without a
         sample below its lowest so far while delta was at least ``DESCEND_AT`` of its cap, alpha and
         delta halve every iteration for the rest of that schedule, whatever the actor asks (a
+        quarter deep in the zoom under ``shrink_power=2``, a shrink at the action box's floor; a
         learned schedule that keeps its grid wider than the basin it sits in never samples the
         bottom); 0: off; default: the policy's, ``policy.descend``, ``SHIPPED_DESCEND`` (3) for the
         shipped bounded policy, 0 otherwise; 2-D only),
