@@ -468,9 +468,10 @@ def main(argv: list[str] | None = None) -> dict:
         choices=SETTINGS,
         default="trained",
         help="run each run folder's policy on the settings it was trained with (default), or on the "
-        "shipped deployment settings (RoverDescent.pretrained(settings='shipped'): the grid shape, "
-        "boundary, design, restarts, late zoom and finish the shipped policy for bounded problems "
-        "runs with), so that a row with no option of its own is the shipped optimiser",
+        "shipped deployment settings (RoverDescent.pretrained(settings='shipped'): every setting the "
+        "shipped policy for bounded problems runs with, grid shape, boundary, design, restarts, late "
+        "zoom, finish, abandon and descend), so that a row with no option of its own is the shipped "
+        "optimiser",
     )
     parser.add_argument(
         "--box", choices=BOXES, default="minimiser", help="how a landscape is boxed (the module's docstring)"
@@ -588,7 +589,7 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="run every policy with each of these (minimize(abandon=...): 'model' gives up a schedule "
         "whose basin bottoms out above the best value found; rows '[<row>, abandon <value>]'; needs "
-        "--restart converged; default: each policy's own)",
+        "--restart converged or --settings shipped; default: each policy's own)",
     )
     parser.add_argument(
         "--descend",
