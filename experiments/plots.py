@@ -265,6 +265,16 @@ def design_figure(out: Path, seed: int = 0, families=("funnels", "rippled", "mul
     )
 
 
+def _compared(ax, runs: list[tuple[str, object, str, str]], f_star: float, span: float, x0) -> None:
+    """``runs`` as ``(label, minimize result, color, style)``, the last on top, each labelled with
+    its final normalised regret; then the start and the legend."""
+    for label, res, color, style in runs:
+        regret = max((res.fun - f_star) / span, 1e-16)
+        _trajectory(ax, res, style, color, f"{label}: {regret:.0e}")
+    ax.plot(*x0, "s", color="white", mec="k", ms=7)
+    ax.legend(loc="lower right", fontsize=7)
+
+
 def peaks_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
     from agents.rover import RoverDescent, design_points
     from experiments.bounded import BUDGET, problems
@@ -281,12 +291,12 @@ def peaks_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
         cost = rover._iteration_cost(rover.bounded_policy.move)
         k = BUDGET - (BUDGET - 1) // cost * cost - 2
         ax.plot(*design_points(bounds, k).T, "x", color="white", ms=4, label=f"design ({k} points)")
-        for name, color, style in (("design", "tab:red", "-o"), ("none", "white", "--.")):  # "none" on top
-            regret = max((runs[name].fun - f_star) / span, 1e-16)
-            _trajectory(ax, runs[name], style, color, f"restart {name}: {regret:.0e}")
-        ax.plot(*x0, "s", color="white", mec="k", ms=7)
+        shown = [
+            (f"restart {r}", runs[r], c, st)
+            for r, c, st in (("design", "tab:red", "-o"), ("none", "white", "--."))
+        ]
+        _compared(ax, shown, f_star, span, x0)  # "none" on top
         ax.set_title(f"peaks: {len(f.centres)} wells (held-out, domain box)", fontsize=9)
-        ax.legend(loc="lower right", fontsize=7)
     return _save(
         fig,
         out / "peaks.png",
@@ -306,14 +316,16 @@ def lopsided_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
         kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET}
         runs = {k: rover.minimize(fun, x0, descend=k, **kw) for k in (0, 3)}
         _contour(ax, f, bounds)
-        for k, color, style in ((3, "tab:red", "-o"), (0, "white", "--.")):
-            regret = max((runs[k].fun - f_star) / span, 1e-16)
-            _trajectory(ax, runs[k], style, color, f"descend {k}: {regret:.0e}")
-        ax.plot(*x0, "s", color="white", mec="k", ms=7)
+        _compared(
+            ax,
+            [(f"descend {k}", runs[k], c, st) for k, c, st in ((3, "tab:red", "-o"), (0, "white", "--."))],
+            f_star,
+            span,
+            x0,
+        )
         bowl = f.f  # the domain box translates the family's bowl
         title = f"lopsided: steep sides {bowl.steep[0]:.0f}x, {bowl.steep[1]:.0f}x, power {bowl.power:.2f}"
         ax.set_title(title, fontsize=9)
-        ax.legend(loc="lower right", fontsize=7)
     return _save(
         fig,
         out / "lopsided.png",
