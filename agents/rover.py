@@ -148,6 +148,11 @@ SHIPPED_ABANDON = "model"
 restarts) gives up a schedule whose basin bottoms out above the best value found
 (``minimize(abandon=...)``). Adopted by a rule written before its runs, on five seeds and two
 fresh draws (docs/rdpg.md, "Giving up a basin that cannot win"). Every other policy: ``"none"``."""
+EXPLORE_RESERVE = 10
+"""``minimize(explore=...)``: with this many iterations left (those ``max_iter`` or the budget
+allows, whichever is fewer), the parked schedule with the lowest sample resumes, if it is lower than
+the running one's, and no schedule is parked after that: enough iterations to zoom from
+``explore`` of the first resolution to convergence."""
 ABANDONED = "the grid's quadratic bottoms out above the best value found (abandon)"
 """``minimize``'s message where ``abandon`` ended the last schedule."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
@@ -434,6 +439,8 @@ class RoverPolicy:
         self.deployed_abandon: str | None = None
         """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
         ``"none"``."""
+        self.deployed_explore: float | None = None
+        """``minimize``'s default ``explore``; None: 0, off."""
 
     @property
     def move(self) -> str:
@@ -519,6 +526,12 @@ class RoverPolicy:
         found, by default: ``deployed_abandon`` when set (the shipped bounded policy:
         ``SHIPPED_ABANDON``), else ``"none"``."""
         return self.deployed_abandon or "none"
+
+    @property
+    def explore(self) -> float:
+        """Below what fraction of its first resolution ``minimize`` parks a schedule whose basin is
+        located, by default: ``deployed_explore`` when set, else 0 (never)."""
+        return 0.0 if self.deployed_explore is None else float(self.deployed_explore)
 
     @property
     def guard(self) -> str:
@@ -719,6 +732,7 @@ class RoverDescent:
         restart_distance: float = RESTART_DISTANCE,
         abandon: str = "none",
         descend: int = 0,
+        explore: float = 0.0,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -751,6 +765,9 @@ class RoverDescent:
             found = design[1][np.isfinite(design[1])]
             scale = float(np.median(found) - found.min())
         lowest, stalls, descending = np.inf, 0, False  # descend: this schedule's lowest sample so far
+        # explore: (lowest sample, state) of each parked schedule; the running one's lowest sample
+        parked: list[tuple[float, tuple]] = []
+        own, resumed = np.inf, False
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
@@ -759,6 +776,13 @@ class RoverDescent:
                 if ends:  # a schedule converged before the budget ran out
                     return f"{converged}, then {len(ends)} restart(s) from the design; {message}", True
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
+            if explore and not resumed and min(max_iter - it, obj.remaining() // cost) <= EXPLORE_RESERVE:
+                resumed = True  # the iterations left finish the lowest schedule found, parked or running
+                if parked and min(parked, key=lambda each: each[0])[0] < own:
+                    own, state = min(parked, key=lambda each: each[0])
+                    theta, alpha, delta, hidden, start, shape, accepted, t, history = state[:9]
+                    lowest, stalls, descending = state[9:]
+                    restarted = False
             if it == restart_at:  # try a second schedule from another basin of the design
                 best_x, best_f = obj.best()
                 other = restart_point(*design, best_x, best_f, width, restart_distance)
@@ -816,6 +840,27 @@ class RoverDescent:
                     stalls += 1
                 descending = descending or (stalls >= descend and delta[0] >= DESCEND_AT * cap[1])
             done = small or (ftol and late and stalled(values[0], model, ftol * scale))
+            own = min(
+                np.inf if t == 0 else own, float(np.min(np.where(np.isfinite(values[0]), values[0], np.inf)))
+            )
+            if (
+                explore
+                and not (done or resumed)
+                and restart == "converged"
+                and design is not None
+                and delta[0] < explore * start_delta
+                and np.array_equal(raw[0], points[0])  # no sample clipped
+                and metric_mod.model_minimum(values[0].reshape(n, n), r2=ABANDON_R2) is not None
+            ):  # a basin located: park its schedule, and look for another from the design
+                other = next_start(*design, [*ends, theta[0]], width, restart_distance)
+                if other is not None:
+                    state = (theta, alpha, delta, hidden, start, copy.deepcopy(shape), accepted, t)
+                    parked.append((own, (*state, copy.deepcopy(history), lowest, stalls, descending)))
+                    ends.append(theta[0].copy())
+                    theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
+                    hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
+                    shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
+                    continue
             given_up = (
                 not done
                 and abandon == "model"
@@ -969,6 +1014,7 @@ class RoverDescent:
         restart_distance: float | None = None,
         abandon: str | None = None,
         descend: int | None = None,
+        explore: float | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -1065,7 +1111,13 @@ class RoverDescent:
         quarter deep in the zoom under ``shrink_power=2``, a shrink at the action box's floor; a
         learned schedule that keeps its grid wider than the basin it sits in never samples the
         bottom); 0: off; default: the policy's, ``policy.descend``, ``SHIPPED_DESCEND`` (3) for the
-        shipped bounded policy, 0 otherwise; 2-D only),
+        shipped bounded policy, 0 otherwise; 2-D only), ``explore`` (a number ``e >= 0``: with
+        ``restart="converged"``, a schedule whose unclipped grid's quadratic fits (:func:`hopeless`'s
+        test) with a minimum inside the grid, once delta is below ``e`` of its first value, has
+        located its basin: it is parked, and a restart from the design takes the iterations it would
+        have spent on refining it; with ``EXPLORE_RESERVE`` iterations left, the parked schedule with
+        the lowest sample resumes where it stopped (if lower than the running one's) and refines to
+        the end; 0: off; default: the policy's, ``policy.explore``, where restarts run, else 0),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
@@ -1102,6 +1154,7 @@ class RoverDescent:
                 "restart_distance",
                 "abandon",
                 "descend",
+                "explore",
             ),
         )
         x = check_x0(x0)
@@ -1137,6 +1190,7 @@ class RoverDescent:
                 restart_distance=restart_distance,
                 abandon=abandon,
                 descend=descend,
+                explore=explore,
                 pairs=pairs,
                 **options,
             )
@@ -1268,6 +1322,22 @@ class RoverDescent:
             raise ValueError(f"descend={descend} is 2-D only; with pairs of dimensions use descend=0")
         if descend is None:  # the policy's own in 2-D
             descend = 0 if strategy is not None else getattr(self.policy, "descend", 0)
+        if explore is not None and (
+            isinstance(explore, bool)
+            or not isinstance(explore, int | float | np.number)
+            or not (np.isfinite(explore) and explore >= 0.0)
+        ):
+            raise ValueError(
+                f"explore must be a finite number >= 0 (a fraction of the first resolution; 0: off; None: "
+                f"the policy's); got {explore!r}"
+            )
+        if explore and restart != "converged":
+            raise ValueError(
+                f"explore={explore} parks a schedule to restart from the design: use restart='converged' "
+                f"(with an initial design, in 2-D), or explore=0; restart is {restart!r}"
+            )
+        if explore is None:  # the policy's own, where restarts run
+            explore = getattr(self.policy, "explore", 0.0) if restart == "converged" else 0.0
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
@@ -1299,6 +1369,7 @@ class RoverDescent:
                     float(restart_distance),
                     abandon,
                     int(descend),
+                    float(explore),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

@@ -344,6 +344,13 @@ def with_descends(rows: dict[str, dict], counts: list[int] | None) -> dict[str, 
     return _each_bounded(rows, "descend", counts, lambda k: f"descend {k}")
 
 
+def with_explores(rows: dict[str, dict], fractions: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(explore=e)`` in ``fractions`` (rows ``[<row>, explore <e>]``, the
+    bounded rows only: the unbounded reference row has no design to restart from); None: the
+    policy's own, the rows as they are."""
+    return _each_bounded(rows, "explore", fractions, lambda e: f"explore {e:g}")
+
+
 def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
     """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
     (None: every row), so that a cross product of options runs only the rows a rule compares."""
@@ -601,6 +608,17 @@ def main(argv: list[str] | None = None) -> dict:
         "<k>]'; default: each policy's own)",
     )
     parser.add_argument(
+        "--explore",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every bounded row with each of these (minimize(explore=e): a schedule whose grid "
+        "shows a quadratic basin once delta is below e of its first value is parked, a restart from the "
+        "design takes its iterations, and the lowest parked schedule resumes for the last ones; 0: off; "
+        "rows '[<row>, explore <e>]'; needs --restart converged or --settings shipped; default: each "
+        "policy's own)",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         default=None,
@@ -656,6 +674,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.descend and min(args.descend) < 0:
         parser.error(f"--descend takes iteration counts >= 0 (0: off); got {args.descend}")
     rows = with_descends(rows, args.descend)
+    if args.explore and min(args.explore) < 0:
+        parser.error(f"--explore takes fractions >= 0 (0: off); got {args.explore}")
+    rows = with_explores(rows, args.explore)
     try:
         rows = only(rows, args.only)
     except ValueError as error:
@@ -665,6 +686,11 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(
             "--abandon model gives a schedule's iterations to a restart: run folders load each policy "
             "with its trained settings (no restart), so pass --restart converged or --settings shipped"
+        )
+    if args.explore and any(args.explore) and not restarts:
+        parser.error(
+            "--explore parks a schedule to restart from the design: run folders load each policy with its "
+            "trained settings (no restart), so pass --restart converged or --settings shipped"
         )
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}

@@ -1026,6 +1026,14 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     }
     with pytest.raises(SystemExit):
         bounded.main(["--references", "grid_controller", "--descend", "-1"])
+    assert bounded.with_explores({"penalty": {}, "none": {"bounds": None}}, [0.0, 0.01]) == {
+        "penalty, explore 0": {"explore": 0.0},
+        "penalty, explore 0.01": {"explore": 0.01},
+        "none": {"bounds": None},  # the unbounded reference row has no design to restart from
+    }
+    for bad in (["--explore", "-0.1"], ["--explore", "0.01"]):  # the second: references alone restart none
+        with pytest.raises(SystemExit):
+            bounded.main(["--references", "grid_controller", *bad])
     # the float64 floor: the spread of f within three units in the last place of its minimiser
     bowl = bounded.Translated(lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1), np.zeros(2))
     bowl.f.minimum = (np.zeros(2), 0.0)

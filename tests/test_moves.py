@@ -1036,3 +1036,33 @@ def test_descend_halves_a_schedule_stalled_at_a_wide_zoom():
             rover.minimize(fun, x0, descend=bad, **kw)
     with pytest.raises(ValueError, match="2-D only"):
         rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), descend=3, max_iter=2)
+
+
+def test_explore_parks_a_located_basin_and_resumes_it_for_the_last_iterations():
+    from agents.rover import EXPLORE_RESERVE, RoverDescent
+
+    rover = RoverDescent.pretrained()
+    assert rover.policy.explore == 0.0
+    fun = lambda x: np.sum((np.atleast_2d(x) - [1.0, -0.5]) ** 2 * [1.0, 3.0], axis=-1)  # noqa: E731
+    x0, kw = (
+        np.array([3.0, -2.0]),
+        {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
+    )
+    off, on = rover.minimize(fun, x0, explore=0, **kw), rover.minimize(fun, x0, explore=0.01, **kw)
+    x, delta = on.history["x"], on.history["resolution"]
+    parked = int(np.argmax(np.any(off.history["x"] != x, axis=1))) - 1  # the last iterate before the restart
+    assert parked > 5 and delta[parked] < 0.01 * delta[0]  # located: its grid fits a bowl, zoomed in
+    np.testing.assert_array_equal(x[: parked + 1], off.history["x"][: parked + 1])
+    assert delta[parked + 1] == delta[0]  # a restart from the design, at the first resolution
+    # with EXPLORE_RESERVE iterations left the parked schedule, lower than the running one, resumes
+    resumed = len(x) - 1 - EXPLORE_RESERVE
+    np.testing.assert_array_equal(x[resumed], x[parked])
+    assert delta[resumed] == delta[parked] and delta[resumed - 1] > delta[parked]
+    assert on.fun <= off.fun and "2 restart(s)" in on.message
+    for bad in (-0.1, np.inf, True, "0.01"):
+        with pytest.raises(ValueError, match="explore"):
+            rover.minimize(fun, x0, explore=bad, **kw)
+    with pytest.raises(ValueError, match="restart='converged'"):
+        rover.minimize(fun, x0, explore=0.01, restart="none", **kw)
+    with pytest.raises(ValueError, match="restart='converged'"):  # pairs of dimensions run no restarts
+        rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), explore=0.01, max_iter=2)
