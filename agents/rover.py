@@ -12,8 +12,9 @@ from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``) after an initial design
 (``SHIPPED_FINISH``) and, once a grid shows nothing lower to gain (``SHIPPED_FTOL``), spending
 the iterations left on another basin of the design (``SHIPPED_RESTART``), away from where the
 schedules so far ended (``SHIPPED_RESTART_DISTANCE``), giving up a basin that bottoms out above
-the best value found (``SHIPPED_ABANDON``) and halving from a stall at a wide zoom
-(``SHIPPED_DESCEND``): deployment settings, chosen on validation landscapes after training.
+the best value found (``SHIPPED_ABANDON``), halving from a stall at a wide zoom
+(``SHIPPED_DESCEND``) and parking a located basin to explore others before refining the lowest
+(``SHIPPED_EXPLORE``): deployment settings, chosen on validation landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -143,6 +144,12 @@ SHIPPED_DESCEND = 3
 (``RoverDescent.pretrained()``, 2-D) halves alpha and delta for the rest of the schedule
 (``minimize(descend=...)``). Adopted by a rule written before its runs, on five seeds and two
 fresh draws (docs/rdpg.md, "Halving from a stall at a wide zoom"). Every other policy: 0, off."""
+SHIPPED_EXPLORE = 0.01
+"""Below what fraction of its first resolution the shipped policy for bounded problems
+(``RoverDescent.pretrained()``, 2-D, with its restarts) parks a schedule whose basin is located,
+explores from the design, and resumes the lowest for the last ``EXPLORE_RESERVE`` iterations
+(``minimize(explore=...)``). Adopted by a rule written before its runs, on five seeds and two fresh
+draws (docs/rdpg.md, "Parking a located basin to explore"). Every other policy: 0, off."""
 SHIPPED_ABANDON = "model"
 """Whether the shipped policy for bounded problems (``RoverDescent.pretrained()``, 2-D, with its
 restarts) gives up a schedule whose basin bottoms out above the best value found
@@ -440,7 +447,8 @@ class RoverPolicy:
         """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
         ``"none"``."""
         self.deployed_explore: float | None = None
-        """``minimize``'s default ``explore``; None: 0, off."""
+        """``minimize``'s default ``explore`` (the shipped bounded policy: ``SHIPPED_EXPLORE``); None:
+        0, off."""
 
     @property
     def move(self) -> str:
@@ -530,7 +538,8 @@ class RoverPolicy:
     @property
     def explore(self) -> float:
         """Below what fraction of its first resolution ``minimize`` parks a schedule whose basin is
-        located, by default: ``deployed_explore`` when set, else 0 (never)."""
+        located, by default: ``deployed_explore`` when set (the shipped bounded policy:
+        ``SHIPPED_EXPLORE``), else 0 (never)."""
         return 0.0 if self.deployed_explore is None else float(self.deployed_explore)
 
     @property
@@ -669,6 +678,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_restart_distance = SHIPPED_RESTART_DISTANCE
             (bounded_policy or policy).deployed_abandon = SHIPPED_ABANDON
             (bounded_policy or policy).deployed_descend = SHIPPED_DESCEND
+            (bounded_policy or policy).deployed_explore = SHIPPED_EXPLORE
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -1117,7 +1127,8 @@ class RoverDescent:
         located its basin: it is parked, and a restart from the design takes the iterations it would
         have spent on refining it; with ``EXPLORE_RESERVE`` iterations left, the parked schedule with
         the lowest sample resumes where it stopped (if lower than the running one's) and refines to
-        the end; 0: off; default: the policy's, ``policy.explore``, where restarts run, else 0),
+        the end; 0: off; default: the policy's, ``policy.explore``, where restarts run
+        (``SHIPPED_EXPLORE`` (0.01) for the shipped bounded policy), else 0),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

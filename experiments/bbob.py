@@ -84,18 +84,27 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
 def _before_finish(rover: RoverDescent) -> RoverDescent:
     """``rover`` without the finish, its tolerance and the restart (``SHIPPED_FINISH``,
     ``SHIPPED_FTOL``, ``SHIPPED_RESTART``, ``SHIPPED_RESTART_DISTANCE``, ``SHIPPED_ABANDON``,
-    ``SHIPPED_DESCEND``): what every optimiser shipped before them ran."""
+    ``SHIPPED_DESCEND``, ``SHIPPED_EXPLORE``): what every optimiser shipped before them ran."""
     policy = rover.bounded_policy
     policy.deployed_finish = policy.deployed_ftol = policy.deployed_restart = None
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None
+    policy.deployed_explore = None
     return rover
 
 
-def _rover_no_descend() -> Callable:
-    """The shipped optimiser without halving from a stall at a wide zoom (``SHIPPED_DESCEND``): the
+def _rover_no_explore() -> Callable:
+    """The shipped optimiser without parking a located basin to explore (``SHIPPED_EXPLORE``): the
     optimiser shipped before."""
     rover = RoverDescent.pretrained()
-    rover.bounded_policy.deployed_descend = None
+    rover.bounded_policy.deployed_explore = None
+    return _method(rover)
+
+
+def _rover_no_descend() -> Callable:
+    """That without halving from a stall at a wide zoom (``SHIPPED_DESCEND``): the optimiser shipped
+    before it."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_descend = rover.bounded_policy.deployed_explore = None
     return _method(rover)
 
 
@@ -104,6 +113,7 @@ def _rover_no_abandon() -> Callable:
     before it."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_abandon = rover.bounded_policy.deployed_descend = None
+    rover.bounded_policy.deployed_explore = None
     return _method(rover)
 
 
@@ -113,6 +123,7 @@ def _rover_near_restart() -> Callable:
     rover = RoverDescent.pretrained()
     policy = rover.bounded_policy
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None
+    policy.deployed_explore = None
     return _method(rover)
 
 
@@ -164,6 +175,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_explore": _rover_no_explore,
     "rover_no_descend": _rover_no_descend,
     "rover_no_abandon": _rover_no_abandon,
     "rover_near_restart": _rover_near_restart,
@@ -195,9 +207,11 @@ budget leaves over (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its bas
 (``SHIPPED_SHRINK_POWER``), finishing a smooth basin at its grid's quadratic minimum and then
 spending what is left on another basin of the design (``SHIPPED_FINISH``, ``SHIPPED_FTOL``,
 ``SHIPPED_RESTART``) away from where the first ended (``SHIPPED_RESTART_DISTANCE``), giving up a
-basin that bottoms out above the best value found (``SHIPPED_ABANDON``) and halving from a stall
-at a wide zoom (``SHIPPED_DESCEND``); ``rover_no_descend``: the same without halving, the optimiser
-shipped before; ``rover_no_abandon``: that without giving up, the optimiser shipped before it;
+basin that bottoms out above the best value found (``SHIPPED_ABANDON``), halving from a stall at a
+wide zoom (``SHIPPED_DESCEND``) and parking a located basin to explore others before refining the
+lowest (``SHIPPED_EXPLORE``); ``rover_no_explore``: the same without parking, the optimiser shipped
+before; ``rover_no_descend``: that without halving, the optimiser shipped before it;
+``rover_no_abandon``: that without giving up, the one shipped before that;
 ``rover_near_restart``: that restarting at the default distance; ``rover_no_finish``: that
 without the finish and the restart; ``rover_no_shrink``: that at the
 actor's own shrink; ``rover_no_design``: that without the design; ``rover_fine_start``: that
@@ -437,7 +451,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_no_descend", "the same without halving from a stall at a wide zoom"),
+            ("rover_no_explore", "the same without parking a located basin to explore"),
+            ("rover_no_descend", "that without halving from a stall at a wide zoom"),
             ("rover_no_abandon", "that without giving up a basin that cannot win"),
             ("rover_near_restart", "that restarting nearer (0.1 of the width)"),
             ("rover_no_finish", "that without its model finish and restart"),

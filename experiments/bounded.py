@@ -477,7 +477,7 @@ def main(argv: list[str] | None = None) -> dict:
         help="run each run folder's policy on the settings it was trained with (default), or on the "
         "shipped deployment settings (RoverDescent.pretrained(settings='shipped'): every setting the "
         "shipped policy for bounded problems runs with, grid shape, boundary, design, restarts, late "
-        "zoom, finish, abandon and descend), so that a row with no option of its own is the shipped "
+        "zoom, finish, abandon, descend and explore), so that a row with no option of its own is the shipped "
         "optimiser",
     )
     parser.add_argument(

@@ -219,7 +219,13 @@ def test_rover_near_restart_is_the_shipped_optimiser_restarting_at_the_default_d
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     near = OPTIMIZERS["rover_near_restart"]()(fun, np.array([3.0, -2.0]), **kw)
     same = RoverDescent.pretrained().minimize(
-        fun, np.array([3.0, -2.0]), restart_distance=RESTART_DISTANCE, abandon="none", descend=0, **kw
+        fun,
+        np.array([3.0, -2.0]),
+        restart_distance=RESTART_DISTANCE,
+        abandon="none",
+        descend=0,
+        explore=0,
+        **kw,
     )
     np.testing.assert_array_equal(near.history["x"], same.history["x"])
 
@@ -236,7 +242,9 @@ def test_rover_no_abandon_is_the_shipped_optimiser_running_every_basin_to_its_en
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_abandon")}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), abandon="none", descend=0, **kw)
+    same = RoverDescent.pretrained().minimize(
+        fun, np.array([3.0, -2.0]), abandon="none", descend=0, explore=0, **kw
+    )
     np.testing.assert_array_equal(runs["rover_no_abandon"].history["x"], same.history["x"])
     assert SHIPPED_ABANDON == "model" and "(abandon)" in runs["rover"].message
     assert runs["rover"].fun < runs["rover_no_abandon"].fun - 1.0
@@ -254,6 +262,24 @@ def test_rover_no_descend_is_the_shipped_optimiser_following_its_actor_through_a
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_descend")}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend=0, **kw)
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend=0, explore=0, **kw)
     np.testing.assert_array_equal(runs["rover_no_descend"].history["x"], same.history["x"])
     assert SHIPPED_DESCEND == 3 and runs["rover"].fun < 1e-3 < 0.1 < runs["rover_no_descend"].fun
+
+
+def test_rover_no_explore_is_the_shipped_optimiser_refining_every_basin_it_finds():
+    from agents.rover import SHIPPED_EXPLORE, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from rover_envs.landscapes import make
+
+    found = make("peaks", rng=17)  # the first basin a rival well: parked, the global one found sooner
+
+    def fun(x):
+        return found(np.atleast_2d(x))
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
+    runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_explore")}
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), explore=0, **kw)
+    np.testing.assert_array_equal(runs["rover_no_explore"].history["x"], same.history["x"])
+    regret = {n: run.fun - found.minimum[1] for n, run in runs.items()}
+    assert SHIPPED_EXPLORE == 0.01 and regret["rover"] < 1e-12 < 1e-7 < regret["rover_no_explore"]

@@ -884,7 +884,8 @@ def test_finish_model_converges_early_and_restart_spends_the_rest_in_another_bas
     found = make("peaks", rng=26)
     fun = lambda x: found(np.atleast_2d(x))  # noqa: E731
     alone = rover.minimize(fun, np.array([3.0, -2.0]), **kw)
-    shipped_kw = {"bounds": box, "vectorized": True, "max_evals": 1471}  # the shipped default: all three on
+    # the shipped default: all three on (explore, which parks this first well, pinned off)
+    shipped_kw = {"bounds": box, "vectorized": True, "max_evals": 1471, "explore": 0}
     again = rover.minimize(fun, np.array([3.0, -2.0]), **shipped_kw)
     explicit = {"finish": "model", "ftol": 1e-16, "restart": "converged"}
     np.testing.assert_array_equal(
@@ -933,7 +934,7 @@ def test_restart_distance_keeps_restarts_farther_from_where_schedules_ended():
 
     f = make("styblinski_tang")  # the second schedule converges with no iteration left: still counted
     start = np.asarray(f.hard_start, dtype=float)
-    res = rover.minimize(f, start, bounds=f.bounds, vectorized=True, abandon="none")
+    res = rover.minimize(f, start, bounds=f.bounds, vectorized=True, abandon="none", explore=0)
     assert res.success and res.message.endswith("after 1 restart(s) from the design")
     for bad in (0.0, 1.5, True, "0.2", float("nan")):
         with pytest.raises(ValueError, match="restart_distance"):
@@ -1042,13 +1043,15 @@ def test_explore_parks_a_located_basin_and_resumes_it_for_the_last_iterations():
     from agents.rover import EXPLORE_RESERVE, RoverDescent
 
     rover = RoverDescent.pretrained()
-    assert rover.policy.explore == 0.0
+    assert rover.bounded_policy.explore == 0.01 and rover.policy.explore == 0.0
+    assert RoverDescent.pretrained(settings="trained").bounded_policy.explore == 0.0
     fun = lambda x: np.sum((np.atleast_2d(x) - [1.0, -0.5]) ** 2 * [1.0, 3.0], axis=-1)  # noqa: E731
     x0, kw = (
         np.array([3.0, -2.0]),
         {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
     )
     off, on = rover.minimize(fun, x0, explore=0, **kw), rover.minimize(fun, x0, explore=0.01, **kw)
+    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], on.history["x"])  # shipped
     x, delta = on.history["x"], on.history["resolution"]
     parked = int(np.argmax(np.any(off.history["x"] != x, axis=1))) - 1  # the last iterate before the restart
     assert parked > 5 and delta[parked] < 0.01 * delta[0]  # located: its grid fits a bowl, zoomed in
