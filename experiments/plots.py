@@ -22,7 +22,11 @@
   the design, both trajectories, and where the second schedule started;
 * ``lopsided.png``: three landscapes of the ``lopsided`` validation family (bowls steeper on one
   side of the minimum, :mod:`rover_envs.landscapes.lopsided`) in the domain box, and the shipped
-  optimiser on each at 1471 evaluations with ``descend`` 0 and 3.
+  optimiser on each at 1471 evaluations with ``descend`` 0 and 3;
+* ``explore.png``: the shipped optimiser at 1471 evaluations with ``explore`` 0 and 0.01 on the
+  first ``peaks`` landscapes (in the domain box) where the two end more than tenfold apart, paths
+  above and each iterate's normalised regret below: a parked schedule's restart shows as a jump
+  up, its resumption for the last ten iterations as a jump back down.
 """
 
 from __future__ import annotations
@@ -333,6 +337,46 @@ def lopsided_figure(out: Path, seed: int = 0, count: int = 3) -> Path:
     )
 
 
+def explore_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -> Path:
+    from agents.rover import EXPLORE_RESERVE, SHIPPED_EXPLORE, RoverDescent
+    from experiments.bounded import BUDGET, problems
+
+    rover = RoverDescent.pretrained()
+    shown = []
+    for f, f_star, bounds, x0 in problems("peaks", search, seed, "domain"):
+        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        span = float(fun(x0)[0]) - f_star
+        kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET}
+        runs = {e: rover.minimize(fun, x0, explore=e, **kw) for e in (0.0, SHIPPED_EXPLORE)}
+        regrets = [max((runs[e].fun - f_star) / span, 1e-16) for e in runs]
+        if max(regrets) > 10.0 * min(regrets):
+            shown.append((f, f_star, bounds, x0, span, runs))
+        if len(shown) == count:
+            break
+    if not shown:
+        raise ValueError(f"explore changes none of the first {search} peaks landscapes of seed {seed}")
+    fig, axes = plt.subplots(2, len(shown), figsize=(5 * len(shown), 8.4), squeeze=False)
+    for (top, bottom), (f, f_star, bounds, x0, span, runs) in zip(axes.T, shown):
+        _contour(top, f, bounds)
+        styles = ((SHIPPED_EXPLORE, "tab:red", "-o"), (0.0, "white", "--."))
+        _compared(top, [(f"explore {e:g}", runs[e], c, st) for e, c, st in styles], f_star, span, x0)
+        top.set_title(f"peaks: {len(f.centres)} wells (held-out, domain box)", fontsize=9)
+        for e, c, st in styles:
+            regret = np.maximum((runs[e].history["fun"] - f_star) / span, 1e-16)
+            bottom.semilogy(
+                regret, st, color="black" if c == "white" else c, ms=3, lw=1, label=f"explore {e:g}"
+            )
+        bottom.axvline(len(runs[SHIPPED_EXPLORE].history["fun"]) - 1 - EXPLORE_RESERVE, color="grey", lw=0.8)
+        bottom.set_xlabel(f"iteration (grey: {EXPLORE_RESERVE} left, the lowest parked schedule resumes)")
+        bottom.set_ylabel("the iterate's normalised regret")
+        bottom.legend(fontsize=7)
+    return _save(
+        fig,
+        out / "explore.png",
+        "Parking a located basin to explore: the shipped optimiser at 1471 evaluations, explore 0 and 0.01",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -350,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
         design_figure(args.out, args.seed),
         peaks_figure(args.out, args.seed),
         lopsided_figure(args.out, args.seed),
+        explore_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

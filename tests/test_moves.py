@@ -763,6 +763,15 @@ def test_the_peaks_figure_draws_both_runs(tmp_path):
     assert path.name == "peaks.png" and path.stat().st_size > 10_000
 
 
+def test_the_explore_figure_draws_both_runs(tmp_path):
+    from experiments.plots import explore_figure
+
+    path = explore_figure(tmp_path, count=1)
+    assert path.name == "explore.png" and path.stat().st_size > 10_000
+    with pytest.raises(ValueError, match="explore changes none"):
+        explore_figure(tmp_path, search=0)
+
+
 def test_the_lopsided_figure_draws_both_runs(tmp_path):
     from experiments.plots import lopsided_figure
 
