@@ -446,6 +446,8 @@ class RoverPolicy:
         self.deployed_abandon: str | None = None
         """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
         ``"none"``."""
+        self.deployed_descend_at: float | None = None
+        """``minimize``'s default ``descend_at``; None: ``DESCEND_AT``."""
         self.deployed_explore: float | None = None
         """``minimize``'s default ``explore`` (the shipped bounded policy: ``SHIPPED_EXPLORE``); None:
         0, off."""
@@ -534,6 +536,12 @@ class RoverPolicy:
         found, by default: ``deployed_abandon`` when set (the shipped bounded policy:
         ``SHIPPED_ABANDON``), else ``"none"``."""
         return self.deployed_abandon or "none"
+
+    @property
+    def descend_at(self) -> float:
+        """Above what fraction of the zoom cap a stall makes ``minimize``'s ``descend`` act, by
+        default: ``deployed_descend_at`` when set, else ``DESCEND_AT``."""
+        return DESCEND_AT if self.deployed_descend_at is None else float(self.deployed_descend_at)
 
     @property
     def explore(self) -> float:
@@ -743,6 +751,7 @@ class RoverDescent:
         abandon: str = "none",
         descend: int = 0,
         explore: float = 0.0,
+        descend_at: float = DESCEND_AT,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -848,7 +857,7 @@ class RoverDescent:
                     lowest, stalls = low, 0
                 else:
                     stalls += 1
-                descending = descending or (stalls >= descend and delta[0] >= DESCEND_AT * cap[1])
+                descending = descending or (stalls >= descend and delta[0] >= descend_at * cap[1])
             done = small or (ftol and late and stalled(values[0], model, ftol * scale))
             own = min(
                 np.inf if t == 0 else own, float(np.min(np.where(np.isfinite(values[0]), values[0], np.inf)))
@@ -1024,6 +1033,7 @@ class RoverDescent:
         restart_distance: float | None = None,
         abandon: str | None = None,
         descend: int | None = None,
+        descend_at: float | None = None,
         explore: float | None = None,
         pairs=None,
         **options,
@@ -1121,7 +1131,9 @@ class RoverDescent:
         quarter deep in the zoom under ``shrink_power=2``, a shrink at the action box's floor; a
         learned schedule that keeps its grid wider than the basin it sits in never samples the
         bottom); 0: off; default: the policy's, ``policy.descend``, ``SHIPPED_DESCEND`` (3) for the
-        shipped bounded policy, 0 otherwise; 2-D only), ``explore`` (a number ``e >= 0``: with
+        shipped bounded policy, 0 otherwise; 2-D only), ``descend_at`` (the fraction of the zoom cap,
+        in ``[0, 1]``, at or above which a stall counts for ``descend``; default: the policy's,
+        ``policy.descend_at``, ``DESCEND_AT`` (0.5)), ``explore`` (a number ``e >= 0``: with
         ``restart="converged"``, a schedule whose unclipped grid's quadratic fits (:func:`hopeless`'s
         test) with a minimum inside the grid, once delta is below ``e`` of its first value, has
         located its basin: it is parked, and a restart from the design takes the iterations it would
@@ -1165,6 +1177,7 @@ class RoverDescent:
                 "restart_distance",
                 "abandon",
                 "descend",
+                "descend_at",
                 "explore",
             ),
         )
@@ -1201,6 +1214,7 @@ class RoverDescent:
                 restart_distance=restart_distance,
                 abandon=abandon,
                 descend=descend,
+                descend_at=descend_at,
                 explore=explore,
                 pairs=pairs,
                 **options,
@@ -1333,6 +1347,17 @@ class RoverDescent:
             raise ValueError(f"descend={descend} is 2-D only; with pairs of dimensions use descend=0")
         if descend is None:  # the policy's own in 2-D
             descend = 0 if strategy is not None else getattr(self.policy, "descend", 0)
+        if descend_at is not None and (
+            isinstance(descend_at, bool)
+            or not isinstance(descend_at, int | float | np.number)
+            or not 0.0 <= descend_at <= 1.0
+        ):
+            raise ValueError(
+                f"descend_at must be a number in [0, 1] (a fraction of the zoom cap; None: the policy's); "
+                f"got {descend_at!r}"
+            )
+        if descend_at is None:
+            descend_at = getattr(self.policy, "descend_at", DESCEND_AT)
         if explore is not None and (
             isinstance(explore, bool)
             or not isinstance(explore, int | float | np.number)
@@ -1381,6 +1406,7 @@ class RoverDescent:
                     abandon,
                     int(descend),
                     float(explore),
+                    float(descend_at),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

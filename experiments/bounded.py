@@ -344,6 +344,13 @@ def with_descends(rows: dict[str, dict], counts: list[int] | None) -> dict[str, 
     return _each_bounded(rows, "descend", counts, lambda k: f"descend {k}")
 
 
+def with_descend_ats(rows: dict[str, dict], fractions: list[float] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(descend_at=a)`` in ``fractions`` (rows ``[<row>, descend at
+    <a>]``, the bounded rows only: it acts under the zoom cap); None: the policy's own, the rows as
+    they are."""
+    return _each_bounded(rows, "descend_at", fractions, lambda a: f"descend at {a:g}")
+
+
 def with_explores(rows: dict[str, dict], fractions: list[float] | None) -> dict[str, dict]:
     """``rows`` once per ``minimize(explore=e)`` in ``fractions`` (rows ``[<row>, explore <e>]``, the
     bounded rows only: the unbounded reference row has no design to restart from); None: the
@@ -608,6 +615,15 @@ def main(argv: list[str] | None = None) -> dict:
         "<k>]'; default: each policy's own)",
     )
     parser.add_argument(
+        "--descend-at",
+        nargs="+",
+        type=float,
+        default=None,
+        help="run every bounded row with each of these (minimize(descend_at=a): the fraction of the zoom "
+        "cap, in [0, 1], at or above which a stall counts for descend; rows '[<row>, descend at <a>]'; "
+        "default: each policy's own, 0.5)",
+    )
+    parser.add_argument(
         "--explore",
         nargs="+",
         type=float,
@@ -674,6 +690,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.descend and min(args.descend) < 0:
         parser.error(f"--descend takes iteration counts >= 0 (0: off); got {args.descend}")
     rows = with_descends(rows, args.descend)
+    if args.descend_at and not all(0.0 <= a <= 1.0 for a in args.descend_at):
+        parser.error(f"--descend-at takes fractions of the zoom cap in [0, 1]; got {args.descend_at}")
+    rows = with_descend_ats(rows, args.descend_at)
     if args.explore and min(args.explore) < 0:
         parser.error(f"--explore takes fractions >= 0 (0: off); got {args.explore}")
     rows = with_explores(rows, args.explore)

@@ -1026,6 +1026,13 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     }
     with pytest.raises(SystemExit):
         bounded.main(["--references", "grid_controller", "--descend", "-1"])
+    assert bounded.with_descend_ats({"penalty": {}, "none": {"bounds": None}}, [0.5, 0.25]) == {
+        "penalty, descend at 0.5": {"descend_at": 0.5},
+        "penalty, descend at 0.25": {"descend_at": 0.25},
+        "none": {"bounds": None},
+    }
+    with pytest.raises(SystemExit):
+        bounded.main(["--references", "grid_controller", "--descend-at", "1.5"])
     assert bounded.with_explores({"penalty": {}, "none": {"bounds": None}}, [0.0, 0.01]) == {
         "penalty, explore 0": {"explore": 0.0},
         "penalty, explore 0.01": {"explore": 0.01},

@@ -1078,3 +1078,29 @@ def test_explore_parks_a_located_basin_and_resumes_it_for_the_last_iterations():
         rover.minimize(fun, x0, explore=0.01, restart="none", **kw)
     with pytest.raises(ValueError, match="restart='converged'"):  # pairs of dimensions run no restarts
         rover.minimize(lambda x: float(np.sum(np.square(x))), np.ones(4), explore=0.01, max_iter=2)
+
+
+def test_descend_at_sets_the_zoom_above_which_a_stall_halves():
+    from agents.rover import DESCEND_AT, RoverDescent
+    from rover_envs.landscapes import make
+
+    rover = RoverDescent.pretrained()
+    assert rover.bounded_policy.descend_at == DESCEND_AT == 0.5
+    found = make("lopsided", rng=4)
+    fun = lambda x: found(np.atleast_2d(x) - np.array([1.3, -0.7]))  # noqa: E731
+    x0, kw = (
+        np.array([3.0, -2.0]),
+        {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
+    )
+    half, quarter = (
+        rover.minimize(fun, x0, descend_at=0.5, **kw),
+        rover.minimize(fun, x0, descend_at=0.25, **kw),
+    )
+    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], half.history["x"])
+    first = int(np.argmax(half.history["resolution"] != quarter.history["resolution"]))
+    assert first > 3  # the same path until a stall between a quarter and half of the cap
+    np.testing.assert_array_equal(half.history["x"][:first], quarter.history["x"][:first])
+    assert quarter.fun < 1e-3 < 1e-2 < half.fun
+    for bad in (-0.1, 1.5, True, "0.25", np.nan):
+        with pytest.raises(ValueError, match="descend_at"):
+            rover.minimize(fun, x0, descend_at=bad, **kw)
