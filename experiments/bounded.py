@@ -690,12 +690,12 @@ def main(argv: list[str] | None = None) -> dict:
     if args.descend and min(args.descend) < 0:
         parser.error(f"--descend takes iteration counts >= 0 (0: off); got {args.descend}")
     rows = with_descends(rows, args.descend)
-    if args.descend_at and not all(0.0 <= a <= 1.0 for a in args.descend_at):
-        parser.error(f"--descend-at takes fractions of the zoom cap in [0, 1]; got {args.descend_at}")
-    rows = with_descend_ats(rows, args.descend_at)
     if args.explore and min(args.explore) < 0:
         parser.error(f"--explore takes fractions >= 0 (0: off); got {args.explore}")
     rows = with_explores(rows, args.explore)
+    if args.descend_at and not all(0.0 <= a <= 1.0 for a in args.descend_at):
+        parser.error(f"--descend-at takes fractions of the zoom cap in [0, 1]; got {args.descend_at}")
+    rows = with_descend_ats(rows, args.descend_at)  # last: the rows' labels end with it
     try:
         rows = only(rows, args.only)
     except ValueError as error:
