@@ -13,8 +13,9 @@ from a coarser first grid (``SHIPPED_RESOLUTION_SCALE``) after an initial design
 the iterations left on another basin of the design (``SHIPPED_RESTART``), away from where the
 schedules so far ended (``SHIPPED_RESTART_DISTANCE``), giving up a basin that bottoms out above
 the best value found (``SHIPPED_ABANDON``), halving from a stall at a wide zoom
-(``SHIPPED_DESCEND``) and parking a located basin to explore others before refining the lowest
-(``SHIPPED_EXPLORE``): deployment settings, chosen on validation landscapes after training.
+(``SHIPPED_DESCEND``, ``SHIPPED_DESCEND_AT``) and parking a located basin to explore others
+before refining the lowest (``SHIPPED_EXPLORE``): deployment settings, chosen on validation
+landscapes after training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -144,6 +145,11 @@ SHIPPED_DESCEND = 3
 (``RoverDescent.pretrained()``, 2-D) halves alpha and delta for the rest of the schedule
 (``minimize(descend=...)``). Adopted by a rule written before its runs, on five seeds and two
 fresh draws (docs/rdpg.md, "Halving from a stall at a wide zoom"). Every other policy: 0, off."""
+SHIPPED_DESCEND_AT = 0.25
+"""The fraction of the zoom cap at or above which a stall counts for the shipped bounded policy's
+``descend`` (``minimize(descend_at=...)``), instead of ``DESCEND_AT``. Adopted by a rule written
+before its runs, on five seeds and two fresh draws (docs/rdpg.md, "Halving from a stall at a
+quarter of the widest zoom"). Every other policy: ``DESCEND_AT``."""
 SHIPPED_EXPLORE = 0.01
 """Below what fraction of its first resolution the shipped policy for bounded problems
 (``RoverDescent.pretrained()``, 2-D, with its restarts) parks a schedule whose basin is located,
@@ -447,7 +453,8 @@ class RoverPolicy:
         """``minimize``'s default ``abandon`` (the shipped bounded policy: ``SHIPPED_ABANDON``); None:
         ``"none"``."""
         self.deployed_descend_at: float | None = None
-        """``minimize``'s default ``descend_at``; None: ``DESCEND_AT``."""
+        """``minimize``'s default ``descend_at`` (the shipped bounded policy: ``SHIPPED_DESCEND_AT``);
+        None: ``DESCEND_AT``."""
         self.deployed_explore: float | None = None
         """``minimize``'s default ``explore`` (the shipped bounded policy: ``SHIPPED_EXPLORE``); None:
         0, off."""
@@ -540,7 +547,8 @@ class RoverPolicy:
     @property
     def descend_at(self) -> float:
         """Above what fraction of the zoom cap a stall makes ``minimize``'s ``descend`` act, by
-        default: ``deployed_descend_at`` when set, else ``DESCEND_AT``."""
+        default: ``deployed_descend_at`` when set (the shipped bounded policy: ``SHIPPED_DESCEND_AT``),
+        else ``DESCEND_AT``."""
         return DESCEND_AT if self.deployed_descend_at is None else float(self.deployed_descend_at)
 
     @property
@@ -687,6 +695,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_abandon = SHIPPED_ABANDON
             (bounded_policy or policy).deployed_descend = SHIPPED_DESCEND
             (bounded_policy or policy).deployed_explore = SHIPPED_EXPLORE
+            (bounded_policy or policy).deployed_descend_at = SHIPPED_DESCEND_AT
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -797,8 +806,9 @@ class RoverDescent:
                 return message + ("; only x0 was evaluated" if it == 0 else ""), False
             if explore and not resumed and min(max_iter - it, obj.remaining() // cost) <= EXPLORE_RESERVE:
                 resumed = True  # the iterations left finish the lowest schedule found, parked or running
-                if parked and min(parked, key=lambda each: each[0])[0] < own:
-                    own, state = min(parked, key=lambda each: each[0])
+                lowest_parked = min(parked, key=lambda each: each[0], default=(np.inf, None))
+                if lowest_parked[0] < own:
+                    own, state = lowest_parked
                     theta, alpha, delta, hidden, start, shape, accepted, t, history = state[:9]
                     lowest, stalls, descending = state[9:]
                     restarted = False
@@ -1133,7 +1143,8 @@ class RoverDescent:
         bottom); 0: off; default: the policy's, ``policy.descend``, ``SHIPPED_DESCEND`` (3) for the
         shipped bounded policy, 0 otherwise; 2-D only), ``descend_at`` (the fraction of the zoom cap,
         in ``[0, 1]``, at or above which a stall counts for ``descend``; default: the policy's,
-        ``policy.descend_at``, ``DESCEND_AT`` (0.5)), ``explore`` (a number ``e >= 0``: with
+        ``policy.descend_at``, ``SHIPPED_DESCEND_AT`` (0.25) for the shipped bounded policy,
+        ``DESCEND_AT`` (0.5) otherwise), ``explore`` (a number ``e >= 0``: with
         ``restart="converged"``, a schedule whose unclipped grid's quadratic fits (:func:`hopeless`'s
         test) with a minimum inside the grid, once delta is below ``e`` of its first value, has
         located its basin: it is parked, and a restart from the design takes the iterations it would

@@ -88,15 +88,23 @@ def _before_finish(rover: RoverDescent) -> RoverDescent:
     policy = rover.bounded_policy
     policy.deployed_finish = policy.deployed_ftol = policy.deployed_restart = None
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None
-    policy.deployed_explore = None
+    policy.deployed_explore = policy.deployed_descend_at = None
     return rover
 
 
-def _rover_no_explore() -> Callable:
-    """The shipped optimiser without parking a located basin to explore (``SHIPPED_EXPLORE``): the
-    optimiser shipped before."""
+def _rover_descend_half_cap() -> Callable:
+    """The shipped optimiser counting a stall for ``descend`` only from half the widest zoom
+    (``DESCEND_AT``, not ``SHIPPED_DESCEND_AT``): the optimiser shipped before."""
     rover = RoverDescent.pretrained()
-    rover.bounded_policy.deployed_explore = None
+    rover.bounded_policy.deployed_descend_at = None
+    return _method(rover)
+
+
+def _rover_no_explore() -> Callable:
+    """That without parking a located basin to explore (``SHIPPED_EXPLORE``): the optimiser shipped
+    before it."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_explore = rover.bounded_policy.deployed_descend_at = None
     return _method(rover)
 
 
@@ -105,6 +113,7 @@ def _rover_no_descend() -> Callable:
     before it."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_descend = rover.bounded_policy.deployed_explore = None
+    rover.bounded_policy.deployed_descend_at = None
     return _method(rover)
 
 
@@ -113,7 +122,7 @@ def _rover_no_abandon() -> Callable:
     before it."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_abandon = rover.bounded_policy.deployed_descend = None
-    rover.bounded_policy.deployed_explore = None
+    rover.bounded_policy.deployed_explore = rover.bounded_policy.deployed_descend_at = None
     return _method(rover)
 
 
@@ -123,7 +132,7 @@ def _rover_near_restart() -> Callable:
     rover = RoverDescent.pretrained()
     policy = rover.bounded_policy
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None
-    policy.deployed_explore = None
+    policy.deployed_explore = policy.deployed_descend_at = None
     return _method(rover)
 
 
@@ -175,6 +184,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_descend_half_cap": _rover_descend_half_cap,
     "rover_no_explore": _rover_no_explore,
     "rover_no_descend": _rover_no_descend,
     "rover_no_abandon": _rover_no_abandon,
@@ -208,10 +218,12 @@ budget leaves over (``SHIPPED_INITIAL_SAMPLES``), zooming in faster once its bas
 spending what is left on another basin of the design (``SHIPPED_FINISH``, ``SHIPPED_FTOL``,
 ``SHIPPED_RESTART``) away from where the first ended (``SHIPPED_RESTART_DISTANCE``), giving up a
 basin that bottoms out above the best value found (``SHIPPED_ABANDON``), halving from a stall at a
-wide zoom (``SHIPPED_DESCEND``) and parking a located basin to explore others before refining the
-lowest (``SHIPPED_EXPLORE``); ``rover_no_explore``: the same without parking, the optimiser shipped
-before; ``rover_no_descend``: that without halving, the optimiser shipped before it;
-``rover_no_abandon``: that without giving up, the one shipped before that;
+wide zoom (``SHIPPED_DESCEND``) from a quarter of the widest (``SHIPPED_DESCEND_AT``) and parking a
+located basin to explore others before refining the lowest (``SHIPPED_EXPLORE``);
+``rover_descend_half_cap``: the same counting a stall only from half the widest zoom, the
+optimiser shipped before; ``rover_no_explore``: that without parking, the one shipped before it;
+``rover_no_descend``: that without halving, the one before that;
+``rover_no_abandon``: that without giving up, the one before that;
 ``rover_near_restart``: that restarting at the default distance; ``rover_no_finish``: that
 without the finish and the restart; ``rover_no_shrink``: that at the
 actor's own shrink; ``rover_no_design``: that without the design; ``rover_fine_start``: that
@@ -451,7 +463,8 @@ def readings(fr: dict, budgets: list[int], head: int) -> list[str]:
     others = [
         f"{label} (`{n}`) {score(n):.2f}"
         for n, label in (
-            ("rover_no_explore", "the same without parking a located basin to explore"),
+            ("rover_descend_half_cap", "the same halving only from a stall at half the widest zoom"),
+            ("rover_no_explore", "that without parking a located basin to explore"),
             ("rover_no_descend", "that without halving from a stall at a wide zoom"),
             ("rover_no_abandon", "that without giving up a basin that cannot win"),
             ("rover_near_restart", "that restarting nearer (0.1 of the width)"),

@@ -264,7 +264,25 @@ def test_rover_no_descend_is_the_shipped_optimiser_following_its_actor_through_a
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_descend")}
     same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend=0, explore=0, **kw)
     np.testing.assert_array_equal(runs["rover_no_descend"].history["x"], same.history["x"])
-    assert SHIPPED_DESCEND == 3 and runs["rover"].fun < 1e-3 < 0.1 < runs["rover_no_descend"].fun
+    assert SHIPPED_DESCEND == 3 and runs["rover"].fun < 1e-2 < 0.1 < runs["rover_no_descend"].fun
+
+
+def test_rover_descend_half_cap_is_the_shipped_optimiser_halving_only_from_half_the_widest_zoom():
+    from agents.rover import DESCEND_AT, SHIPPED_DESCEND_AT, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from rover_envs.landscapes import make
+
+    found = make("lopsided", rng=4)
+
+    def fun(x):
+        return found(np.atleast_2d(x) - np.array([1.3, -0.7]))
+
+    kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
+    names = ("rover", "rover_descend_half_cap")
+    runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in names}
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend_at=DESCEND_AT, **kw)
+    np.testing.assert_array_equal(runs["rover_descend_half_cap"].history["x"], same.history["x"])
+    assert SHIPPED_DESCEND_AT == 0.25 and runs["rover"].fun < 1e-3 < 1e-2 < runs["rover_descend_half_cap"].fun
 
 
 def test_rover_no_explore_is_the_shipped_optimiser_refining_every_basin_it_finds():
@@ -279,7 +297,7 @@ def test_rover_no_explore_is_the_shipped_optimiser_refining_every_basin_it_finds
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_explore")}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), explore=0, **kw)
+    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), explore=0, descend_at=0.5, **kw)
     np.testing.assert_array_equal(runs["rover_no_explore"].history["x"], same.history["x"])
     regret = {n: run.fun - found.minimum[1] for n, run in runs.items()}
     assert SHIPPED_EXPLORE == 0.01 and regret["rover"] < 1e-12 < 1e-7 < regret["rover_no_explore"]

@@ -615,6 +615,7 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
         "finish": "none",
         "ftol": 0,
         "restart": "none",
+        "descend_at": 0.5,  # the settings of its time
     }
     plain = rover.minimize(_two_wells, [4.5, 4.0], initial_samples=0, **kw)
     assert plain.nfev == 1451  # 29 grids of 50 and the last iterate: 20 left over
@@ -1025,10 +1026,12 @@ def test_descend_halves_a_schedule_stalled_at_a_wide_zoom():
     fun = lambda x: found(np.atleast_2d(x) - np.array([1.3, -0.7]))  # noqa: E731
     x0, kw = (
         np.array([3.0, -2.0]),
-        {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471},
-    )
+        {"bounds": np.array([[-5.0, 5.0]] * 2), "vectorized": True, "max_evals": 1471, "descend_at": 0.5},
+    )  # descend at half the cap, as first adopted (SHIPPED_DESCEND_AT: a quarter)
     off, on = rover.minimize(fun, x0, descend=0, **kw), rover.minimize(fun, x0, descend=3, **kw)
-    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], on.history["x"])  # shipped
+    np.testing.assert_array_equal(
+        rover.minimize(fun, x0, **kw).history["x"], on.history["x"]
+    )  # shipped count
     assert rover.bounded_policy.descend == 3 and rover.policy.descend == 0
     assert RoverDescent.pretrained(settings="trained").bounded_policy.descend == 0
     assert off.fun > 0.1 and on.fun < 1e-3  # the actor holds its grid wider than the basin's bottom
@@ -1081,11 +1084,15 @@ def test_explore_parks_a_located_basin_and_resumes_it_for_the_last_iterations():
 
 
 def test_descend_at_sets_the_zoom_above_which_a_stall_halves():
-    from agents.rover import DESCEND_AT, RoverDescent
+    from agents.rover import DESCEND_AT, SHIPPED_DESCEND_AT, RoverDescent
     from rover_envs.landscapes import make
 
     rover = RoverDescent.pretrained()
-    assert rover.bounded_policy.descend_at == DESCEND_AT == 0.5
+    assert (
+        rover.bounded_policy.descend_at == SHIPPED_DESCEND_AT == 0.25
+        and rover.policy.descend_at == DESCEND_AT
+    )
+    assert RoverDescent.pretrained(settings="trained").bounded_policy.descend_at == DESCEND_AT == 0.5
     found = make("lopsided", rng=4)
     fun = lambda x: found(np.atleast_2d(x) - np.array([1.3, -0.7]))  # noqa: E731
     x0, kw = (
@@ -1096,7 +1103,7 @@ def test_descend_at_sets_the_zoom_above_which_a_stall_halves():
         rover.minimize(fun, x0, descend_at=0.5, **kw),
         rover.minimize(fun, x0, descend_at=0.25, **kw),
     )
-    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], half.history["x"])
+    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], quarter.history["x"])  # shipped
     first = int(np.argmax(half.history["resolution"] != quarter.history["resolution"]))
     assert first > 3  # the same path until a stall between a quarter and half of the cap
     np.testing.assert_array_equal(half.history["x"][:first], quarter.history["x"][:first])
