@@ -84,7 +84,8 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
 def _before_finish(rover: RoverDescent) -> RoverDescent:
     """``rover`` without the finish, its tolerance and the restart (``SHIPPED_FINISH``,
     ``SHIPPED_FTOL``, ``SHIPPED_RESTART``, ``SHIPPED_RESTART_DISTANCE``, ``SHIPPED_ABANDON``,
-    ``SHIPPED_DESCEND``, ``SHIPPED_EXPLORE``): what every optimiser shipped before them ran."""
+    ``SHIPPED_DESCEND``, ``SHIPPED_EXPLORE``, ``SHIPPED_DESCEND_AT``): what every optimiser shipped
+    before them ran."""
     policy = rover.bounded_policy
     policy.deployed_finish = policy.deployed_ftol = policy.deployed_restart = None
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None

@@ -621,7 +621,7 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="run every bounded row with each of these (minimize(descend_at=a): the fraction of the zoom "
         "cap, in [0, 1], at or above which a stall counts for descend; rows '[<row>, descend at <a>]'; "
-        "default: each policy's own, 0.5)",
+        "default: each policy's own, 0.25 under --settings shipped, else 0.5)",
     )
     parser.add_argument(
         "--explore",
