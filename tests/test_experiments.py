@@ -1069,3 +1069,44 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     row = "grid_controller [bounds]"
     assert out["resolved"][row][0]["saddle"] >= out["median"][row][0]["saddle"]  # floored higher or equal
     assert "resolved" in (tmp_path / "v.json").read_text()
+
+
+def test_failures_sorts_unsolved_runs_by_adjacency_and_restarts():
+    from scipy.optimize import OptimizeResult
+
+    from experiments import failures
+    from experiments.bounded import problems
+
+    (f, f_star, _, x0), *_ = problems("rippled", 1, 3, box="domain")
+    lam, x_star = failures.wavelength(f), np.asarray(f.minimum[0], dtype=float)
+    assert lam is not None and lam > 0
+    neighbour = x_star + np.array([lam, 0.0])
+    near = failures.outcome(
+        OptimizeResult(
+            x=neighbour, fun=float(f(neighbour[None])[0]), message="maximum number of iterations reached"
+        ),
+        f,
+        f_star,
+        x0,
+    )
+    assert not near["solved"] and near["adjacent"] and near["restarts"] == 0
+    message = "the grid shows nothing lower to gain (ftol), then 2 restart(s) from the design; budget"
+    hit = failures.outcome(OptimizeResult(x=x_star, fun=f_star, message=message), f, f_star, x0)
+    assert hit["solved"] and hit["restarts"] == 2
+    assert failures.wavelength(problems("peaks", 1, 3, box="domain")[0][0]) is None
+    table = failures.mode_table({"rippled": [near, hit]})
+    assert table[-1] == "| rippled | 2 | 1 | 1 | 1 | 1 | 0 |"
+
+
+def test_failures_diagnoses_the_shipped_optimiser_reproducibly(tmp_path):
+    from agents.rover import RoverDescent
+    from experiments import failures
+
+    rover = RoverDescent.pretrained()
+    first = failures.diagnose(rover, "multiscale", 2, 7, 300)
+    assert first == failures.diagnose(rover, "multiscale", 2, 7, 300)
+    assert len(first) == 2 and all(r["wavelength"] is not None for r in first)
+    bands = failures.band_table({"multiscale": first})
+    assert sum(int(line.split("|")[3]) for line in bands[2:]) == 2  # every run in one band
+    with pytest.raises(SystemExit):
+        failures.main([str(tmp_path)])  # not a run folder

@@ -1,0 +1,191 @@
+"""How the learned optimiser fails on validation landscapes: which runs end next to the minimiser.
+
+    python -m experiments.failures runs/sweeps/guard/*guard-guard* [--settings shipped] \
+        [--families rippled multiscale funnels peaks] [--landscapes 50] [--draw 0] \
+        [--max-evals 1471] [--out results/failure_modes.md]
+
+A solved fraction says how often a run misses the global minimum, not how. This runs each policy
+(a run folder, on its held-out landscapes of ``--draw``, in the domain box of
+``experiments.bounded --box domain``) and sorts every unsolved run (final normalised regret at or
+above ``heldout.SOLVED``) by two tests that can both hold:
+
+* **adjacent**: on a landscape with ripples (``rippled``, ``multiscale``: a bowl under ripples of
+  wavelength ``lam``), the run ended within ``ADJACENT`` wavelengths of the minimiser, in a
+  neighbouring ripple's basin: it found the bowl's bottom and chose the wrong ripple there. A
+  restart from a far design point cannot mend that; a search of the neighbourhood could.
+* **one schedule**: no schedule converged, parked or gave up before the budget ran out (the
+  result names no restart): the run spent its budget refining one basin.
+
+Runs that are neither ended in a basin away from the minimiser. A second table splits the ripple
+families by wavelength. It reads validation landscapes only (no test function) and chooses
+nothing: it is a diagnosis, for deciding what to try next.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from agents.rover import SETTINGS, RoverDescent
+from experiments import heldout
+from experiments.bounded import FAMILIES, problems
+from experiments.config import load
+from experiments.schemas import DDPGExperiment
+from rover_envs.landscapes import VALIDATION_ONLY
+
+ADJACENT = 1.5
+"""A run ends *adjacent* when its final point is within this many ripple wavelengths of the
+landscape's minimiser (neighbouring ripples' minima are about one wavelength apart)."""
+BANDS = ((0.05, 0.2), (0.2, 0.5), (0.5, 1.0), (1.0, 3.0))
+"""Wavelength bands of the second table (multiscale's wavelengths are log-uniform in [0.05, 3])."""
+DEFAULT_FAMILIES = ("rippled", "multiscale", "funnels", "peaks")
+RESTARTS = re.compile(r"(\d+) restart\(s\)")
+
+
+def wavelength(f) -> float | None:
+    """The ripple wavelength of a generated landscape (through ``experiments.bounded``'s
+    translation), or None for a landscape without ripples."""
+    inner = getattr(f, "f", f)
+    params = getattr(inner, "params", None)
+    if params is None or not float(np.asarray(params.r).ravel()[0]) > 0:
+        return None
+    return float(np.asarray(params.lam).ravel()[0])
+
+
+def restarts(message: str) -> int:
+    """The number of restarts a ``RoverDescent.minimize`` result's message names (0 if none)."""
+    found = RESTARTS.search(message)
+    return int(found.group(1)) if found else 0
+
+
+def outcome(result, f, f_star: float, x0: np.ndarray) -> dict:
+    """One run's normalised regret, whether it is solved, its wavelength (None: no ripples),
+    whether it ended adjacent to the minimiser, and its number of restarts."""
+    span = max(float(np.asarray(f(np.atleast_2d(x0))).ravel()[0]) - f_star, 1e-300)
+    regret = (float(result.fun) - f_star) / span
+    lam = wavelength(f)
+    distance = float(np.linalg.norm(np.asarray(result.x) - np.asarray(f.minimum[0], dtype=float)))
+    return {
+        "regret": regret,
+        "solved": regret < heldout.SOLVED,
+        "wavelength": lam,
+        "adjacent": lam is not None and distance <= ADJACENT * lam,
+        "restarts": restarts(result.message),
+    }
+
+
+def diagnose(rover: RoverDescent, family: str, count: int, seed: int, max_evals: int | None) -> list[dict]:
+    """The outcomes of ``rover`` on ``count`` domain-box landscapes of ``family`` from ``seed``."""
+    out = []
+    for f, f_star, bounds, x0 in problems(family, count, seed, box="domain"):
+        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        options = {"bounds": bounds} | ({} if max_evals is None else {"max_evals": max_evals})
+        out.append(outcome(rover.minimize(fun, x0, vectorized=True, **options), f, f_star, x0))
+    return out
+
+
+def mode_table(results: dict[str, list[dict]]) -> list[str]:
+    """Per family: runs, solved, unsolved, and of the unsolved how many are adjacent and how
+    many ran one schedule (the two tests can both hold)."""
+    lines = [
+        "| family | runs | solved | unsolved | adjacent (of unsolved) | one schedule (of unsolved) "
+        "| elsewhere |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for family, rows in results.items():
+        bad = [r for r in rows if not r["solved"]]
+        adjacent = sum(r["adjacent"] for r in bad)
+        alone = sum(r["restarts"] == 0 for r in bad)
+        rest = sum(not r["adjacent"] and r["restarts"] > 0 for r in bad)
+        ripples = any(r["wavelength"] is not None for r in rows)
+        lines.append(
+            f"| {family} | {len(rows)} | {len(rows) - len(bad)} | {len(bad)} | "
+            + (f"{adjacent}" if ripples else "–")
+            + f" | {alone} | {rest} |"
+        )
+    return lines
+
+
+def band_table(results: dict[str, list[dict]]) -> list[str]:
+    """Per ripple family and wavelength band: runs, solved and adjacent."""
+    lines = ["| family | wavelength | runs | solved | adjacent |", "|---|---|---:|---:|---:|"]
+    for family, rows in results.items():
+        if not any(r["wavelength"] is not None for r in rows):
+            continue
+        for lo, hi in BANDS:
+            band = [r for r in rows if r["wavelength"] is not None and lo <= r["wavelength"] < hi]
+            if band:
+                solved = sum(r["solved"] for r in band)
+                adjacent = sum(r["adjacent"] and not r["solved"] for r in band)
+                lines.append(f"| {family} | [{lo:g}, {hi:g}) | {len(band)} | {solved} | {adjacent} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> list[str]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "runs", nargs="+", type=Path, help="run folders (their config.yaml and rover_policy.pt)"
+    )
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        default=list(DEFAULT_FAMILIES),
+        choices=[*FAMILIES, *VALIDATION_ONLY],
+        help=f"validation families (default: {' '.join(DEFAULT_FAMILIES)})",
+    )
+    parser.add_argument(
+        "--landscapes", type=int, default=50, help="landscapes per family and run (default 50)"
+    )
+    parser.add_argument(
+        "--max-evals",
+        type=int,
+        default=None,
+        help="the evaluation budget (default: none, the policy's 30 iterations)",
+    )
+    parser.add_argument(
+        "--settings",
+        choices=SETTINGS,
+        default="shipped",
+        help="the shipped optimiser's deployment settings (default) or each policy's trained ones",
+    )
+    heldout.add_draw_argument(parser)
+    parser.add_argument("--out", type=Path, default=None, help="also write the tables here (markdown)")
+    args = parser.parse_args(argv)
+    if args.landscapes < 1:
+        parser.error(f"--landscapes must be >= 1; got {args.landscapes}")
+    if args.max_evals is not None and args.max_evals < 1:
+        parser.error(f"--max-evals must be >= 1; got {args.max_evals}")
+    for run in args.runs:
+        if not (run / "config.yaml").is_file() or not (run / "rover_policy.pt").is_file():
+            parser.error(f"{run}: not a finished run folder (config.yaml and rover_policy.pt)")
+    results: dict[str, list[dict]] = {family: [] for family in args.families}
+    for run in tqdm(args.runs, desc="runs", unit="run"):
+        cfg = load(DDPGExperiment, run / "config.yaml")
+        rover = RoverDescent.pretrained(run / "rover_policy.pt", settings=args.settings)
+        seed = heldout.heldout_seed(cfg.seed, cfg.eval.seed_offset, args.draw)
+        for family in args.families:
+            results[family] += diagnose(rover, family, args.landscapes, seed, args.max_evals)
+    budget = "30 iterations" if args.max_evals is None else f"{args.max_evals} evaluations"
+    lines = [
+        f"{len(args.runs)} run(s), {args.landscapes} landscapes per family each, held-out draw {args.draw}, "
+        f"the domain box, {budget}, settings {args.settings}.",
+        "",
+        *mode_table(results),
+    ]
+    bands = band_table(results)
+    if len(bands) > 2:
+        lines += ["", *bands]
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    print(text)
+    return lines
+
+
+if __name__ == "__main__":
+    main()
