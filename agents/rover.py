@@ -166,6 +166,12 @@ EXPLORE_RESERVE = 10
 allows, whichever is fewer), the parked schedule with the lowest sample resumes, if it is lower than
 the running one's, and no schedule is parked after that: enough iterations to zoom from
 ``explore`` of the first resolution to convergence."""
+REVISIT_JUMP = 1.5
+"""``minimize(revisit=...)``: a move of the iterate longer than this many of its grid's spacings
+(to a grid sample in another basin) leaves its point behind, a candidate to revisit."""
+REVISIT_ZOOM = 0.25
+"""``minimize(revisit=...)``: a revisit starts at this fraction of the step size and resolution
+at which its point was left, so that its first grid stays in that point's basin."""
 ABANDONED = "the grid's quadratic bottoms out above the best value found (abandon)"
 """``minimize``'s message where ``abandon`` ended the last schedule."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
@@ -410,6 +416,19 @@ def restart_point(
     return points[k].copy()
 
 
+def revisit_point(left: list[tuple[float, np.ndarray, float, float]], ends: list[np.ndarray]) -> tuple | None:
+    """``minimize(revisit=...)``'s next start, removed from ``left``, or None: of the points the
+    iterate left behind, ``(value, point, alpha, delta)`` each, the lowest that lies farther than
+    half its grid spacing ``delta`` from every point in ``ends`` (where schedules converged, were
+    parked or are)."""
+    far = [each for each in left if all(np.linalg.norm(each[1] - end) > 0.5 * each[3] for end in ends)]
+    if not far:
+        return None
+    best = min(far, key=lambda each: each[0])
+    left.remove(best)
+    return best
+
+
 class RoverPolicy:
     """Frozen angle network (direction) + recurrent actor (step size, resolution)."""
 
@@ -458,6 +477,8 @@ class RoverPolicy:
         self.deployed_explore: float | None = None
         """``minimize``'s default ``explore`` (the shipped bounded policy: ``SHIPPED_EXPLORE``); None:
         0, off."""
+        self.deployed_revisit: int | None = None
+        """``minimize``'s default ``revisit``; None: 0, off."""
 
     @property
     def move(self) -> str:
@@ -557,6 +578,12 @@ class RoverPolicy:
         located, by default: ``deployed_explore`` when set (the shipped bounded policy:
         ``SHIPPED_EXPLORE``), else 0 (never)."""
         return 0.0 if self.deployed_explore is None else float(self.deployed_explore)
+
+    @property
+    def revisit(self) -> int:
+        """How many restarts ``minimize`` may spend on points the iterate left behind, by default:
+        ``deployed_revisit`` when set, else 0 (never)."""
+        return 0 if self.deployed_revisit is None else int(self.deployed_revisit)
 
     @property
     def guard(self) -> str:
@@ -761,6 +788,7 @@ class RoverDescent:
         descend: int = 0,
         explore: float = 0.0,
         descend_at: float = DESCEND_AT,
+        revisit: int = 0,
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -796,6 +824,15 @@ class RoverDescent:
         # explore: (lowest sample, state) of each parked schedule; the running one's lowest sample
         parked: list[tuple[float, tuple]] = []
         own, resumed = np.inf, False
+        # revisit: (value, point, alpha, delta) of each point the iterate jumped away from, and how
+        # many restarts may still go to them (none where the design shows no global structure)
+        left: list[tuple[float, np.ndarray, float, float]] = []
+        revisits = 0
+        if revisit and design is not None and restart == "converged":
+            lowest_design = int(np.argmin(design[1]))
+            best_point, best_value = design[0][lowest_design], float(design[1][lowest_design])
+            lone = restart_point(*design, best_point, best_value, width, restart_distance)
+            revisits = revisit if lone is None else 0  # the design slopes toward its lowest point
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
@@ -881,12 +918,16 @@ class RoverDescent:
                 and np.array_equal(raw[0], points[0])  # no sample clipped
                 and metric_mod.model_minimum(values[0].reshape(n, n), r2=ABANDON_R2) is not None
             ):  # a basin located: park its schedule, and look for another from the design
-                other = next_start(*design, [*ends, theta[0]], width, restart_distance)
+                back = revisit_point(left, [*ends, theta[0]]) if revisits else None
+                other = back[1] if back else next_start(*design, [*ends, theta[0]], width, restart_distance)
                 if other is not None:
                     state = (theta, alpha, delta, hidden, start, copy.deepcopy(shape), accepted, t)
                     parked.append((own, (*state, copy.deepcopy(history), lowest, stalls, descending)))
                     ends.append(theta[0].copy())
                     theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
+                    if back:  # inside the left point's basin
+                        revisits -= 1
+                        alpha, delta = np.array([REVISIT_ZOOM * back[2]]), np.array([REVISIT_ZOOM * back[3]])
                     hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                     shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
                     continue
@@ -897,10 +938,13 @@ class RoverDescent:
                 and np.array_equal(raw[0], points[0])  # no sample clipped
                 and hopeless(values[0].reshape(n, n), obj.best()[1])
             )
-            other = None
+            other, back = None, None
             if done or given_up:
                 if restart == "converged" and design is not None and it + 1 < max_iter:
-                    other = next_start(*design, [*ends, theta[0]], width, restart_distance)
+                    back = revisit_point(left, [*ends, theta[0]]) if revisits else None
+                    other = (
+                        back[1] if back else next_start(*design, [*ends, theta[0]], width, restart_distance)
+                    )
                 if done:
                     converged = "step size and resolution below xtol" if small else FLAT
                 if done and other is None:  # the restarts so far, if any, in the message
@@ -911,6 +955,9 @@ class RoverDescent:
                 converged = converged if done else ABANDONED
                 ends.append(theta[0].copy())
                 theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
+                if back:  # inside the left point's basin
+                    revisits -= 1
+                    alpha, delta = np.array([REVISIT_ZOOM * back[2]]), np.array([REVISIT_ZOOM * back[3]])
                 hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                 shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
                 continue
@@ -934,7 +981,7 @@ class RoverDescent:
                 # deep in the zoom, a shrink at the box's floor goes deeper (only alpha and delta)
                 zoom = actions[:, :2]
                 actions[:, :2] = np.where(zoom <= shrink_below, (1.0 + zoom) ** shrink_power - 1.0, zoom)
-            grid_delta = delta
+            grid_delta, grid_alpha = delta, alpha
             step, alpha, delta = transition(theta, alpha, delta, direction, actions, clip=inside)
             if model is not None:  # the quadratic's minimum instead of the step
                 step = inside(theta + grid_delta[:, None] * metric_mod.apply(shape, model[0][None]))
@@ -942,6 +989,8 @@ class RoverDescent:
                 alpha, delta = np.minimum(alpha, cap[0]), np.minimum(delta, cap[1])
             choice = actions[:, -1] if move == "actor" else None
             moved = MOVES[move](MoveInputs(theta, step, np.array([f]), points, values, choice), obj)
+            if revisits and np.linalg.norm(moved.theta[0] - theta[0]) > REVISIT_JUMP * grid_delta[0]:
+                left.append((float(f), theta[0].copy(), float(grid_alpha[0]), float(grid_delta[0])))
             theta, accepted = moved.theta, (moved.accepted if move in EVALUATING else None)
             if shape is not None:  # the grid just read shapes the next one
                 shape = metric_mod.update(shape, seen.reshape(1, n, n), *metric[1:], metric[0])
@@ -1045,6 +1094,7 @@ class RoverDescent:
         descend: int | None = None,
         descend_at: float | None = None,
         explore: float | None = None,
+        revisit: int | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -1151,7 +1201,15 @@ class RoverDescent:
         have spent on refining it; with ``EXPLORE_RESERVE`` iterations left, the parked schedule with
         the lowest sample resumes where it stopped (if lower than the running one's) and refines to
         the end; 0: off; default: the policy's, ``policy.explore``, where restarts run
-        (``SHIPPED_EXPLORE`` (0.01) for the shipped bounded policy), else 0),
+        (``SHIPPED_EXPLORE`` (0.01) for the shipped bounded policy), else 0), ``revisit`` (an int
+        ``k >= 0``: with ``restart="converged"`` and a design that slopes toward its lowest point
+        (:func:`restart_point` finds no lone well in it), up to ``k`` restarts go, before the
+        design's, to the lowest point the iterate left behind by a move longer than
+        ``REVISIT_JUMP`` grid spacings (to a sample in another basin) and not within half that
+        grid's spacing of where a schedule ended, at ``REVISIT_ZOOM`` of the step size and
+        resolution it was left at: on a bowl under ripples, a run that jumps out of the global
+        ripple into a neighbour that sampled lower goes back to refine the one it left; 0: off;
+        default: the policy's, ``policy.revisit``, where restarts run, else 0),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
@@ -1190,6 +1248,7 @@ class RoverDescent:
                 "descend",
                 "descend_at",
                 "explore",
+                "revisit",
             ),
         )
         x = check_x0(x0)
@@ -1227,6 +1286,7 @@ class RoverDescent:
                 descend=descend,
                 descend_at=descend_at,
                 explore=explore,
+                revisit=revisit,
                 pairs=pairs,
                 **options,
             )
@@ -1385,6 +1445,20 @@ class RoverDescent:
             )
         if explore is None:  # the policy's own, where restarts run
             explore = getattr(self.policy, "explore", 0.0) if restart == "converged" else 0.0
+        if revisit is not None and (
+            isinstance(revisit, bool) or not isinstance(revisit, int | np.integer) or revisit < 0
+        ):
+            raise ValueError(
+                f"revisit must be an int >= 0 (restarts from left-behind points; 0: off; None: the "
+                f"policy's); got {revisit!r}"
+            )
+        if revisit and restart != "converged":
+            raise ValueError(
+                f"revisit={revisit} spends restarts on points the iterate left: use restart='converged' "
+                f"(with an initial design, in 2-D), or revisit=0; restart is {restart!r}"
+            )
+        if revisit is None:  # the policy's own, where restarts run
+            revisit = getattr(self.policy, "revisit", 0) if restart == "converged" else 0
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
@@ -1418,6 +1492,7 @@ class RoverDescent:
                     int(descend),
                     float(explore),
                     float(descend_at),
+                    int(revisit),
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

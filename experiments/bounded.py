@@ -358,6 +358,13 @@ def with_explores(rows: dict[str, dict], fractions: list[float] | None) -> dict[
     return _each_bounded(rows, "explore", fractions, lambda e: f"explore {e:g}")
 
 
+def with_revisits(rows: dict[str, dict], counts: list[int] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(revisit=k)`` in ``counts`` (rows ``[<row>, revisit <k>]``, the
+    bounded rows only: the unbounded reference row has no design to restart from); None: the
+    policy's own, the rows as they are."""
+    return _each_bounded(rows, "revisit", counts, lambda k: f"revisit {k}")
+
+
 def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
     """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
     (None: every row), so that a cross product of options runs only the rows a rule compares."""
@@ -635,6 +642,16 @@ def main(argv: list[str] | None = None) -> dict:
         "policy's own)",
     )
     parser.add_argument(
+        "--revisit",
+        nargs="+",
+        type=int,
+        default=None,
+        help="run every bounded row with each of these (minimize(revisit=k): on a design that slopes "
+        "toward its lowest point, up to k restarts go first to the lowest point the iterate jumped away "
+        "from, at a quarter of the zoom it left at; 0: off; rows '[<row>, revisit <k>]', appended last; "
+        "needs --restart converged or --settings shipped; default: each policy's own)",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         default=None,
@@ -695,7 +712,10 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_explores(rows, args.explore)
     if args.descend_at and not all(0.0 <= a <= 1.0 for a in args.descend_at):
         parser.error(f"--descend-at takes fractions of the zoom cap in [0, 1]; got {args.descend_at}")
-    rows = with_descend_ats(rows, args.descend_at)  # last: the rows' labels end with it
+    rows = with_descend_ats(rows, args.descend_at)
+    if args.revisit and min(args.revisit) < 0:
+        parser.error(f"--revisit takes restart counts >= 0 (0: off); got {args.revisit}")
+    rows = with_revisits(rows, args.revisit)  # last: the rows' labels end with it
     try:
         rows = only(rows, args.only)
     except ValueError as error:
@@ -709,6 +729,11 @@ def main(argv: list[str] | None = None) -> dict:
     if args.explore and any(args.explore) and not restarts:
         parser.error(
             "--explore parks a schedule to restart from the design: run folders load each policy with its "
+            "trained settings (no restart), so pass --restart converged or --settings shipped"
+        )
+    if args.revisit and any(args.revisit) and not restarts:
+        parser.error(
+            "--revisit spends restarts on points the iterate left: run folders load each policy with its "
             "trained settings (no restart), so pass --restart converged or --settings shipped"
         )
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget

@@ -1041,6 +1041,14 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     for bad in (["--explore", "-0.1"], ["--explore", "0.01"]):  # the second: references alone restart none
         with pytest.raises(SystemExit):
             bounded.main(["--references", "grid_controller", *bad])
+    assert bounded.with_revisits({"penalty": {}, "none": {"bounds": None}}, [0, 1]) == {
+        "penalty, revisit 0": {"revisit": 0},
+        "penalty, revisit 1": {"revisit": 1},
+        "none": {"bounds": None},  # the unbounded reference row has no design to restart from
+    }
+    for bad in (["--revisit", "-1"], ["--revisit", "1"]):  # the second: references alone restart none
+        with pytest.raises(SystemExit):
+            bounded.main(["--references", "grid_controller", *bad])
     # the float64 floor: the spread of f within three units in the last place of its minimiser
     bowl = bounded.Translated(lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1), np.zeros(2))
     bowl.f.minimum = (np.zeros(2), 0.0)

@@ -1111,3 +1111,35 @@ def test_descend_at_sets_the_zoom_above_which_a_stall_halves():
     for bad in (-0.1, 1.5, True, "0.25", np.nan):
         with pytest.raises(ValueError, match="descend_at"):
             rover.minimize(fun, x0, descend_at=bad, **kw)
+
+
+def test_revisit_point_takes_the_lowest_left_point_away_from_every_end():
+    from agents.rover import revisit_point
+
+    left = [(1.0, np.array([0.0, 0.0]), 0.2, 0.4), (0.5, np.array([1.0, 0.0]), 0.2, 0.4)]
+    assert revisit_point(left, [np.array([1.1, 0.0])])[0] == 1.0  # the lower one lies by an end
+    assert len(left) == 1 and revisit_point(left, [np.array([1.1, 0.0])]) is None
+    assert revisit_point(left, [np.array([3.0, 0.0])])[0] == 0.5 and left == []
+
+
+def test_revisit_goes_back_into_the_ripple_a_run_jumped_out_of():
+    from agents.rover import REVISIT_ZOOM, RoverDescent
+    from experiments.bounded import problems
+
+    rover = RoverDescent.pretrained()
+    assert rover.bounded_policy.revisit == 0 and rover.policy.revisit == 0
+    (f, f_star, bounds, x0), *_ = problems("multiscale", 1, 11, box="domain")  # a bowl under ripples
+    fun = lambda x: f(np.atleast_2d(x))  # noqa: E731
+    kw = {"bounds": bounds, "vectorized": True}
+    off, on = rover.minimize(fun, x0, revisit=0, **kw), rover.minimize(fun, x0, revisit=1, **kw)
+    np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], off.history["x"])
+    np.testing.assert_array_equal(rover.minimize(fun, x0, revisit=1, **kw).history["x"], on.history["x"])
+    assert on.fun - f_star < 1e-12 < 1e-3 < off.fun - f_star  # off ends in a neighbouring ripple
+    first = int(np.argmax(np.any(off.history["x"] != on.history["x"], axis=1)))
+    delta = on.history["resolution"]
+    assert first > 3 and any(np.isclose(delta[first], REVISIT_ZOOM * d) for d in delta[:first])
+    for bad in (-1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="revisit"):
+            rover.minimize(fun, x0, revisit=bad, **kw)
+    with pytest.raises(ValueError, match="restart='converged'"):
+        rover.minimize(fun, x0, revisit=1, restart="none", **kw)
