@@ -17,25 +17,35 @@ above ``heldout.SOLVED``) by two tests that can both hold:
   result names no restart): the run spent its budget refining one basin.
 
 Runs that are neither ended in a basin away from the minimiser. A second table splits the ripple
-families by wavelength. It reads validation landscapes only (no test function) and chooses
+families by wavelength. With ``--jumps``, a third sorts the *jumps*: moves of the best-sample
+rule longer than ``REVISIT_JUMP`` of its grid's median spacings between neighbouring samples (to
+a sample in another basin; ``minimize(revisit=...)`` counts in the resolution delta). A jump is a
+*mistake* when the basin it left bottoms out lower than the one it went to (each found by a
+bounded L-BFGS-B descent from the point, a check only the diagnosis can afford), and its *gap* is
+how much lower the sample jumped to was than the iterate, as a fraction of the grid's median
+above its lowest sample. It reads validation landscapes only (no test function) and chooses
 nothing: it is a diagnosis, for deciding what to try next.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import re
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import minimize as local_minimize
 from tqdm import tqdm
 
-from agents.rover import SETTINGS, RoverDescent
+from agents.rover import REVISIT_JUMP, SETTINGS, RoverDescent
 from experiments import heldout
 from experiments.bounded import FAMILIES, problems
 from experiments.config import load
 from experiments.schemas import DDPGExperiment
 from rover_envs.landscapes import VALIDATION_ONLY
+from rover_envs.moves import MOVES
 
 ADJACENT = 1.5
 """A run ends *adjacent* when its final point is within this many ripple wavelengths of the
@@ -44,6 +54,35 @@ BANDS = ((0.05, 0.2), (0.2, 0.5), (0.5, 1.0), (1.0, 3.0))
 """Wavelength bands of the second table (multiscale's wavelengths are log-uniform in [0.05, 3])."""
 DEFAULT_FAMILIES = ("rippled", "multiscale", "funnels", "peaks")
 RESTARTS = re.compile(r"(\d+) restart\(s\)")
+CLOSE = 0.1
+"""A jump is a *close call* when its gap is below this fraction of the grid's median above its
+lowest sample."""
+
+
+@contextlib.contextmanager
+def recording_jumps(log: list[dict], move: str = "best_sample"):
+    """While open, every move of rule ``move`` (:data:`rover_envs.moves.MOVES`, which
+    ``RoverDescent`` looks up per iteration) longer than ``REVISIT_JUMP`` spacings of its grid
+    appends ``{"left", "to", "gap"}`` to ``log``; the rule itself is unchanged."""
+    original = MOVES[move]
+
+    def recorded(m, evaluate):
+        out = original(m, evaluate)
+        n = math.isqrt(m.points.shape[1])
+        grid = m.points[0].reshape(n, n, -1)
+        spacing = float(np.median(np.linalg.norm(np.diff(grid, axis=1), axis=-1)))
+        if np.linalg.norm(out.theta[0] - m.theta[0]) > REVISIT_JUMP * spacing:
+            values = m.values[0][np.isfinite(m.values[0])]
+            below = max(float(np.median(values) - values.min()), 1e-300)
+            gap = (float(m.centre[0]) - float(values.min())) / below
+            log.append({"left": m.theta[0].copy(), "to": out.theta[0].copy(), "gap": gap})
+        return out
+
+    MOVES[move] = recorded
+    try:
+        yield log
+    finally:
+        MOVES[move] = original
 
 
 def wavelength(f) -> float | None:
@@ -78,14 +117,60 @@ def outcome(result, f, f_star: float, x0: np.ndarray) -> dict:
     }
 
 
-def diagnose(rover: RoverDescent, family: str, count: int, seed: int, max_evals: int | None) -> list[dict]:
-    """The outcomes of ``rover`` on ``count`` domain-box landscapes of ``family`` from ``seed``."""
+def diagnose(
+    rover: RoverDescent, family: str, count: int, seed: int, max_evals: int | None, jumps: bool = False
+) -> list[dict]:
+    """The outcomes of ``rover`` on ``count`` domain-box landscapes of ``family`` from ``seed``;
+    with ``jumps``, each with its ``"jumps"``, every one marked a ``"mistake"`` or not, and whether
+    it left the global basin."""
     out = []
     for f, f_star, bounds, x0 in problems(family, count, seed, box="domain"):
         fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
         options = {"bounds": bounds} | ({} if max_evals is None else {"max_evals": max_evals})
-        out.append(outcome(rover.minimize(fun, x0, vectorized=True, **options), f, f_star, x0))
+        log: list[dict] = []
+        with recording_jumps(log) if jumps else contextlib.nullcontext():
+            result = rover.minimize(fun, x0, vectorized=True, **options)
+        row = outcome(result, f, f_star, x0)
+        if jumps:
+            span = max(float(np.asarray(fun(x0)).ravel()[0]) - f_star, 1e-300)
+
+            def bottom(x, fun=fun, bounds=bounds):
+                found = local_minimize(lambda z: float(np.asarray(fun(z)).ravel()[0]), x, bounds=bounds)
+                return float(found.fun)
+
+            for jump in log:
+                left, to = bottom(jump["left"]), bottom(jump["to"])
+                jump["mistake"] = left < to - 1e-9 * span
+                jump["global"] = jump["mistake"] and left - f_star < 1e-6 * span
+            row["jumps"] = log
+        out.append(row)
     return out
+
+
+def jump_table(results: dict[str, list[dict]]) -> list[str]:
+    """Per family: jumps, mistakes, mistakes out of the global basin, the median gap of mistakes
+    and of the rest, and how many of the close calls (gap below ``CLOSE``) were mistakes."""
+    lines = [
+        "| family | jumps | mistakes | out of the global basin | median gap: mistakes / the rest "
+        f"| close calls (gap < {CLOSE:g}): mistakes of all |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for family, rows in results.items():
+        found = [jump for row in rows for jump in row.get("jumps", [])]
+        if not found:
+            continue
+        wrong = [j["gap"] for j in found if j["mistake"]]
+        right = [j["gap"] for j in found if not j["mistake"]]
+        close = [j for j in found if j["gap"] < CLOSE]
+
+        def median(gaps):
+            return f"{np.median(gaps):.3f}" if gaps else "–"
+
+        lines.append(
+            f"| {family} | {len(found)} | {len(wrong)} | {sum(j['global'] for j in found)} | "
+            f"{median(wrong)} / {median(right)} | {sum(j['mistake'] for j in close)} of {len(close)} |"
+        )
+    return lines
 
 
 def mode_table(results: dict[str, list[dict]]) -> list[str]:
@@ -153,6 +238,12 @@ def main(argv: list[str] | None = None) -> list[str]:
         help="the shipped optimiser's deployment settings (default) or each policy's trained ones",
     )
     heldout.add_draw_argument(parser)
+    parser.add_argument(
+        "--jumps",
+        action="store_true",
+        help="also sort the best-sample rule's jumps into mistakes and the rest (a local descent from "
+        "each end of every jump: slower)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here (markdown)")
     args = parser.parse_args(argv)
     if args.landscapes < 1:
@@ -168,7 +259,7 @@ def main(argv: list[str] | None = None) -> list[str]:
         rover = RoverDescent.pretrained(run / "rover_policy.pt", settings=args.settings)
         seed = heldout.heldout_seed(cfg.seed, cfg.eval.seed_offset, args.draw)
         for family in args.families:
-            results[family] += diagnose(rover, family, args.landscapes, seed, args.max_evals)
+            results[family] += diagnose(rover, family, args.landscapes, seed, args.max_evals, args.jumps)
     budget = "30 iterations" if args.max_evals is None else f"{args.max_evals} evaluations"
     lines = [
         f"{len(args.runs)} run(s), {args.landscapes} landscapes per family each, held-out draw {args.draw}, "
@@ -179,6 +270,8 @@ def main(argv: list[str] | None = None) -> list[str]:
     bands = band_table(results)
     if len(bands) > 2:
         lines += ["", *bands]
+    if args.jumps:
+        lines += ["", *jump_table(results)]
     text = "\n".join(lines) + "\n"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

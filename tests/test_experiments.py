@@ -1115,6 +1115,15 @@ def test_failures_diagnoses_the_shipped_optimiser_reproducibly(tmp_path):
     assert first == failures.diagnose(rover, "multiscale", 2, 7, 300)
     assert len(first) == 2 and all(r["wavelength"] is not None for r in first)
     bands = failures.band_table({"multiscale": first})
+    traced = failures.diagnose(rover, "multiscale", 2, 7, 300, jumps=True)
+    plain = [{k: v for k, v in r.items() if k != "jumps"} for r in traced]
+    assert plain == first  # recording changes nothing
+    from rover_envs.moves import MOVES, best_sample
+
+    assert MOVES["best_sample"] is best_sample  # the rule is restored
+    jumps = [j for r in traced for j in r["jumps"]]
+    assert all(isinstance(j["mistake"], bool) and j["gap"] >= 0 for j in jumps)
+    assert failures.jump_table({"multiscale": traced})[-1].startswith(f"| multiscale | {len(jumps)} |")
     assert sum(int(line.split("|")[3]) for line in bands[2:]) == 2  # every run in one band
     with pytest.raises(SystemExit):
         failures.main([str(tmp_path)])  # not a run folder
