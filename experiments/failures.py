@@ -54,6 +54,8 @@ BANDS = ((0.05, 0.2), (0.2, 0.5), (0.5, 1.0), (1.0, 3.0))
 """Wavelength bands of the second table (multiscale's wavelengths are log-uniform in [0.05, 3])."""
 DEFAULT_FAMILIES = ("rippled", "multiscale", "funnels", "peaks")
 RESTARTS = re.compile(r"(\d+) restart\(s\)")
+CORE = 0.3
+"""A point is in the global ripple's core within this many wavelengths of the minimiser."""
 CLOSE = 0.1
 """A jump is a *close call* when its gap is below this fraction of the grid's median above its
 lowest sample."""
@@ -101,19 +103,31 @@ def restarts(message: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def outcome(result, f, f_star: float, x0: np.ndarray) -> dict:
+def outcome(result, f, f_star: float, x0: np.ndarray, samples: np.ndarray | None = None) -> dict:
     """One run's normalised regret, whether it is solved, its wavelength (None: no ripples),
-    whether it ended adjacent to the minimiser, and its number of restarts."""
+    whether it ended adjacent to the minimiser, its number of restarts, and on ripples the
+    distance in wavelengths from the minimiser to the nearest of ``samples`` (every point
+    evaluated, when given) and to the nearest iterate of ``result.history``."""
     span = max(float(np.asarray(f(np.atleast_2d(x0))).ravel()[0]) - f_star, 1e-300)
     regret = (float(result.fun) - f_star) / span
     lam = wavelength(f)
-    distance = float(np.linalg.norm(np.asarray(result.x) - np.asarray(f.minimum[0], dtype=float)))
+    x_star = np.asarray(f.minimum[0], dtype=float)
+    distance = float(np.linalg.norm(np.asarray(result.x) - x_star))
+
+    def nearest(points) -> float | None:
+        if lam is None or points is None or not len(points):
+            return None
+        return float(np.min(np.linalg.norm(np.asarray(points, dtype=float) - x_star, axis=1))) / lam
+
+    history = result.get("history") if hasattr(result, "get") else None
     return {
         "regret": regret,
         "solved": regret < heldout.SOLVED,
         "wavelength": lam,
         "adjacent": lam is not None and distance <= ADJACENT * lam,
         "restarts": restarts(result.message),
+        "sampled": nearest(samples),
+        "visited": nearest(None if history is None else history["x"]),
     }
 
 
@@ -125,12 +139,17 @@ def diagnose(
     it left the global basin."""
     out = []
     for f, f_star, bounds, x0 in problems(family, count, seed, box="domain"):
-        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        seen: list[np.ndarray] = []
+
+        def fun(x, f=f, seen=seen):
+            seen.append(np.atleast_2d(x).copy())
+            return f(np.atleast_2d(x))
+
         options = {"bounds": bounds} | ({} if max_evals is None else {"max_evals": max_evals})
         log: list[dict] = []
         with recording_jumps(log) if jumps else contextlib.nullcontext():
             result = rover.minimize(fun, x0, vectorized=True, **options)
-        row = outcome(result, f, f_star, x0)
+        row = outcome(result, f, f_star, x0, np.vstack(seen))
         if jumps:
             span = max(float(np.asarray(fun(x0)).ravel()[0]) - f_star, 1e-300)
 
@@ -145,6 +164,30 @@ def diagnose(
             row["jumps"] = log
         out.append(row)
     return out
+
+
+def adjacent_table(results: dict[str, list[dict]]) -> list[str]:
+    """Per ripple family: the adjacent misses, and how many of them evaluated a sample in the
+    global ripple's core (within ``CORE`` wavelengths of the minimiser), had an iterate there, and
+    (with jumps recorded) jumped out of the global basin."""
+    lines = [
+        f"| family | adjacent misses | a sample within {CORE:g} wavelengths | an iterate within {CORE:g} "
+        "wavelengths | a jump out of the global basin |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for family, rows in results.items():
+        misses = [r for r in rows if r["adjacent"] and not r["solved"]]
+        if not any(r["wavelength"] is not None for r in rows):
+            continue
+        sampled = sum(r["sampled"] is not None and r["sampled"] <= CORE for r in misses)
+        visited = sum(r["visited"] is not None and r["visited"] <= CORE for r in misses)
+        jumped = (
+            str(sum(any(j["global"] for j in r["jumps"]) for r in misses))
+            if all("jumps" in r for r in misses)
+            else "–"
+        )
+        lines.append(f"| {family} | {len(misses)} | {sampled} | {visited} | {jumped} |")
+    return lines
 
 
 def jump_table(results: dict[str, list[dict]]) -> list[str]:
@@ -269,7 +312,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     ]
     bands = band_table(results)
     if len(bands) > 2:
-        lines += ["", *bands]
+        lines += ["", *bands, "", *adjacent_table(results)]
     if args.jumps:
         lines += ["", *jump_table(results)]
     text = "\n".join(lines) + "\n"

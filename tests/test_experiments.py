@@ -1104,6 +1104,9 @@ def test_failures_sorts_unsolved_runs_by_adjacency_and_restarts():
     assert failures.wavelength(problems("peaks", 1, 3, box="domain")[0][0]) is None
     table = failures.mode_table({"rippled": [near, hit]})
     assert table[-1] == "| rippled | 2 | 1 | 1 | 1 | 1 | 0 |"
+    assert near["sampled"] is None and failures.adjacent_table({"rippled": [near, hit]})[-1] == (
+        "| rippled | 1 | 0 | 0 | – |"  # no samples given, no history, no jumps recorded
+    )
 
 
 def test_failures_diagnoses_the_shipped_optimiser_reproducibly(tmp_path):
@@ -1114,6 +1117,7 @@ def test_failures_diagnoses_the_shipped_optimiser_reproducibly(tmp_path):
     first = failures.diagnose(rover, "multiscale", 2, 7, 300)
     assert first == failures.diagnose(rover, "multiscale", 2, 7, 300)
     assert len(first) == 2 and all(r["wavelength"] is not None for r in first)
+    assert all(0 <= r["sampled"] <= r["visited"] for r in first)  # iterates are samples too
     bands = failures.band_table({"multiscale": first})
     traced = failures.diagnose(rover, "multiscale", 2, 7, 300, jumps=True)
     plain = [{k: v for k, v in r.items() if k != "jumps"} for r in traced]
