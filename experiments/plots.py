@@ -377,6 +377,60 @@ def explore_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -
     )
 
 
+def adjacent_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -> Path:
+    from agents.rover import RoverDescent
+    from experiments.bounded import BUDGET, problems
+    from experiments.failures import ADJACENT, CORE, outcome
+
+    rover = RoverDescent.pretrained()
+    shown = []
+    for family in ("multiscale", "rippled"):
+        for f, f_star, bounds, x0 in problems(family, search, seed, "domain"):
+            seen: list[np.ndarray] = []
+
+            def fun(x, f=f, seen=seen):
+                seen.append(np.atleast_2d(x).copy())
+                return f(np.atleast_2d(x))
+
+            res = rover.minimize(fun, x0, bounds=bounds, vectorized=True, max_evals=BUDGET)
+            row = outcome(res, f, f_star, x0, np.vstack(seen))
+            if row["adjacent"] and not row["solved"]:
+                shown.append((family, f, bounds, res, np.vstack(seen), row))
+            if len(shown) == count:
+                break
+        if len(shown) == count:
+            break
+    if not shown:
+        raise ValueError(f"no adjacent miss among the first {search} ripple landscapes of seed {seed}")
+    fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 5.4), squeeze=False)
+    for ax, (family, f, bounds, res, samples, row) in zip(axes[0], shown):
+        lam, x_star = row["wavelength"], np.asarray(f.minimum[0], dtype=float)
+        reach = (ADJACENT + 2.5) * lam
+        box = np.stack(
+            [np.maximum(x_star - reach, bounds[:, 0]), np.minimum(x_star + reach, bounds[:, 1])], 1
+        )
+        _contour(ax, f, box)
+        inside = np.all((samples >= box[:, 0]) & (samples <= box[:, 1]), axis=1)
+        core = np.linalg.norm(samples - x_star, axis=1) <= CORE * lam
+        ax.plot(*samples[inside & ~core].T, ".", color="white", ms=2, alpha=0.6, label="samples")
+        ax.plot(*samples[core].T, "o", color="tab:red", ms=4, mec="k", label=f"samples within {CORE:g} λ")
+        path = np.asarray(res.history["x"])
+        near = np.all((path >= box[:, 0]) & (path <= box[:, 1]), axis=1)
+        ax.plot(*path[near].T, "-", color="white", lw=0.8, alpha=0.8, label="iterates")
+        ax.plot(*np.asarray(res.x), "X", color="tab:orange", ms=10, mec="k", label="returned")
+        ax.set_xlim(*box[0])
+        ax.set_ylim(*box[1])
+        ax.set_title(
+            f"{family}: wavelength {lam:.2f}, final normalised regret {row['regret']:.0e}", fontsize=9
+        )
+        ax.legend(loc="lower right", fontsize=7)
+    return _save(
+        fig,
+        out / "adjacent.png",
+        "Misses next to the minimum: the shipped optimiser at 1471 evaluations (generated ripples)",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -395,6 +449,7 @@ def main(argv: list[str] | None = None) -> None:
         peaks_figure(args.out, args.seed),
         lopsided_figure(args.out, args.seed),
         explore_figure(args.out, args.seed),
+        adjacent_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

@@ -1143,3 +1143,12 @@ def test_revisit_goes_back_into_the_ripple_a_run_jumped_out_of():
             rover.minimize(fun, x0, revisit=bad, **kw)
     with pytest.raises(ValueError, match="restart='converged'"):
         rover.minimize(fun, x0, revisit=1, restart="none", **kw)
+
+
+def test_the_adjacent_figure_draws_a_miss_next_to_the_minimum(tmp_path):
+    from experiments.plots import adjacent_figure
+
+    path = adjacent_figure(tmp_path, count=1)
+    assert path.name == "adjacent.png" and path.stat().st_size > 0
+    with pytest.raises(ValueError, match="no adjacent miss"):
+        adjacent_figure(tmp_path, search=0)
