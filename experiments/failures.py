@@ -131,6 +131,20 @@ def outcome(result, f, f_star: float, x0: np.ndarray, samples: np.ndarray | None
     }
 
 
+def recorded_run(rover: RoverDescent, f, bounds: np.ndarray, x0: np.ndarray, max_evals: int | None):
+    """``(result, samples)``: ``rover.minimize`` on landscape ``f`` from ``x0`` in ``bounds``, and
+    every point it evaluated ``(m, 2)``."""
+    seen: list[np.ndarray] = []
+
+    def fun(x):
+        seen.append(np.atleast_2d(x).copy())
+        return f(np.atleast_2d(x))
+
+    options = {"bounds": bounds} | ({} if max_evals is None else {"max_evals": max_evals})
+    result = rover.minimize(fun, x0, vectorized=True, **options)
+    return result, np.vstack(seen)
+
+
 def diagnose(
     rover: RoverDescent, family: str, count: int, seed: int, max_evals: int | None, jumps: bool = False
 ) -> list[dict]:
@@ -139,26 +153,18 @@ def diagnose(
     it left the global basin."""
     out = []
     for f, f_star, bounds, x0 in problems(family, count, seed, box="domain"):
-        seen: list[np.ndarray] = []
-
-        def fun(x, f=f, seen=seen):
-            seen.append(np.atleast_2d(x).copy())
-            return f(np.atleast_2d(x))
-
-        options = {"bounds": bounds} | ({} if max_evals is None else {"max_evals": max_evals})
         log: list[dict] = []
         with recording_jumps(log) if jumps else contextlib.nullcontext():
-            result = rover.minimize(fun, x0, vectorized=True, **options)
-        row = outcome(result, f, f_star, x0, np.vstack(seen))
+            result, samples = recorded_run(rover, f, bounds, x0, max_evals)
+        row = outcome(result, f, f_star, x0, samples)
         if jumps:
-            span = max(float(np.asarray(fun(x0)).ravel()[0]) - f_star, 1e-300)
 
-            def bottom(x, fun=fun, bounds=bounds):
-                found = local_minimize(lambda z: float(np.asarray(fun(z)).ravel()[0]), x, bounds=bounds)
-                return float(found.fun)
+            def value(z, f=f):
+                return float(np.asarray(f(np.atleast_2d(z))).ravel()[0])
 
+            span = max(value(x0) - f_star, 1e-300)
             for jump in log:
-                left, to = bottom(jump["left"]), bottom(jump["to"])
+                left, to = (float(local_minimize(value, jump[k], bounds=bounds).fun) for k in ("left", "to"))
                 jump["mistake"] = left < to - 1e-9 * span
                 jump["global"] = jump["mistake"] and left - f_star < 1e-6 * span
             row["jumps"] = log

@@ -380,22 +380,16 @@ def explore_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -
 def adjacent_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -> Path:
     from agents.rover import RoverDescent
     from experiments.bounded import BUDGET, problems
-    from experiments.failures import ADJACENT, CORE, outcome
+    from experiments.failures import ADJACENT, CORE, outcome, recorded_run
 
     rover = RoverDescent.pretrained()
     shown = []
     for family in ("multiscale", "rippled"):
         for f, f_star, bounds, x0 in problems(family, search, seed, "domain"):
-            seen: list[np.ndarray] = []
-
-            def fun(x, f=f, seen=seen):
-                seen.append(np.atleast_2d(x).copy())
-                return f(np.atleast_2d(x))
-
-            res = rover.minimize(fun, x0, bounds=bounds, vectorized=True, max_evals=BUDGET)
-            row = outcome(res, f, f_star, x0, np.vstack(seen))
+            res, samples = recorded_run(rover, f, bounds, x0, BUDGET)
+            row = outcome(res, f, f_star, x0, samples)
             if row["adjacent"] and not row["solved"]:
-                shown.append((family, f, bounds, res, np.vstack(seen), row))
+                shown.append((family, f, bounds, res, samples, row))
             if len(shown) == count:
                 break
         if len(shown) == count:
