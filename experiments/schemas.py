@@ -155,11 +155,12 @@ class DDPGExperiment:
     """Where run folders go (relative to the working directory)."""
 
     def __post_init__(self):
-        if self.env.move == "actor":
+        teaching = self.warm_start.rounds > 0 or self.rdpg.bc_weight > 0
+        if self.env.move == "actor" and teaching and self.warm_start.teacher != "privileged":
             raise ValueError(
-                "env.move='actor' needs an actor with a move-choice output, which the recurrent DDPG "
-                "actor (d_alpha, d_delta) does not have; use eq4, keep or best_sample (or an SB3 "
-                "agent: train_sb3)"
+                "env.move='actor' (the actor outputs a move choice) is taught by the privileged "
+                "teacher only, whose choice needs the minimiser; set warm_start.teacher: privileged, "
+                "or warm_start.rounds: 0 and rdpg.bc_weight: 0"
             )
 
 

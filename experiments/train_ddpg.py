@@ -75,6 +75,7 @@ def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tupl
         "features": a.features,
         "hidden": a.hidden,
         "n_features": N_FEATURES if cfg.env.features else 0,
+        **({"action_dim": 3} if cfg.env.move == "actor" else {}),  # the move choice
     }
     actor, critic = RecurrentActor(**arch), RecurrentCritic(**arch)
     if a.init_from_angle_net:
@@ -86,8 +87,11 @@ def build_agent(cfg: DDPGExperiment, device: torch.device | None = None) -> tupl
 
 
 def make_teacher(cfg: DDPGExperiment):
-    """The warm start's teacher as ``(info, features) -> (N, 2)`` when the TD3+BC term is on."""
-    return None if cfg.rdpg.bc_weight <= 0 else warmstart.make_teacher(cfg.warm_start)
+    """The warm start's teacher as ``(info, features) -> (N, A)`` when the TD3+BC term is on (``A``
+    = 3 with the move choice of ``env.move: actor``)."""
+    if cfg.rdpg.bc_weight <= 0:
+        return None
+    return warmstart.make_teacher(cfg.warm_start, with_choice=cfg.env.move == "actor")
 
 
 def warm_start(cfg: DDPGExperiment, rdpg: RDPG, writer: SummaryWriter, quiet: bool = False) -> list[float]:
@@ -116,9 +120,10 @@ class Collector:
     """Steps the vector env with the noisy actor; hands finished episodes to the buffer."""
 
     def __init__(self, env, actor: RecurrentActor, noise: float, seed: int, teacher=None):
-        """``teacher(info) -> (N, 2)``, when given, labels every state with its action
+        """``teacher(info) -> (N, A)``, when given, labels every state with its action
         (stored in the buffer for the TD3+BC regulariser)."""
         self.env, self.actor, self.noise, self.teacher = env, actor, noise, teacher
+        self.with_choice = actor.action_dim == 3  # the move choice of move="actor"
         self.rng = np.random.default_rng(seed)
         n = env.num_envs
         obs, info = env.reset(seed=seed)
@@ -151,7 +156,8 @@ class Collector:
         action, self.hidden = self.actor.act(obs, self.hidden, torch.from_numpy(self.start), feats)
         action = action.cpu().numpy().astype(np.float64)
         if self.noise > 0:
-            action = clip_actions(action + self.noise * self.rng.standard_normal(action.shape))
+            noisy = action + self.noise * self.rng.standard_normal(action.shape)
+            action = clip_actions(noisy, with_choice=self.with_choice)
         prev = torch.from_numpy(action.astype(np.float32)).to(device)
         self.hidden = self.hidden._replace(prev_action=prev)
         obs, reward, term, trunc, info = self.env.step(action)
@@ -239,7 +245,13 @@ def restore(cfg: DDPGExperiment, run_dir: Path, resume: bool) -> TrainState:
     state = TrainState(
         rdpg,
         arch,
-        EpisodeBuffer(cfg.train.buffer_episodes, cfg.env.horizon, cfg.env.grid_size, arch["n_features"]),
+        EpisodeBuffer(
+            cfg.train.buffer_episodes,
+            cfg.env.horizon,
+            cfg.env.grid_size,
+            arch["n_features"],
+            arch.get("action_dim", 2),
+        ),
     )
     path = run_dir / "checkpoint.pt"
     if not (resume and path.is_file()):

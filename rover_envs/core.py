@@ -643,6 +643,19 @@ class Engine:
             offset = np.linalg.solve(self.shape[idx], offset[..., None])[..., 0]
         return np.linalg.norm(offset, axis=-1)
 
+    def _best_sample_distance(self, idx) -> np.ndarray:
+        """Distance from each grid's lowest finite sample to the minimiser, in the grid's
+        coordinates as ``grid_distance`` (privileged; ``move="actor"`` only: the warm-start
+        teacher's move choice, :mod:`agents.rdpg.warmstart`)."""
+        every = np.arange(self.B)
+        points = grid_mod.grid_points(self.theta, self.delta, self.n, shape=self.shape)
+        points = self._inside(every, points.reshape(self.B, -1, 2))
+        values = np.where(np.isfinite(self.grid), self.grid, np.inf).reshape(self.B, -1)
+        offset = points[every, np.argmin(values, axis=1)] - self.x_star
+        if self.shape is not None:
+            offset = np.linalg.solve(self.shape, offset[..., None])[..., 0]
+        return np.linalg.norm(offset, axis=-1)[idx]
+
     def observation(self, idx):
         """The observation of slots ``idx``: the rescaled grids, or with ``features`` the dict
         ``{"grid": grids, "features": (..., N_FEATURES)}`` (copies)."""
@@ -663,6 +676,7 @@ class Engine:
             "resolution": self.delta[idx],
             "n_evals": self.n_evals[idx],
             "t": self.t[idx],
+            **({"best_sample_distance": self._best_sample_distance(idx)} if self.cfg.move == "actor" else {}),
         }
 
 

@@ -122,7 +122,6 @@ def test_every_other_shipped_config_loads(cls, path):
         ("train.device=gpu0", "not a torch device"),
         ("rdpg.gamma=1.5", "rdpg.gamma must be in"),
         ("eval.landscapes_per_family=0", "eval.landscapes_per_family must be >= 1"),
-        ("env.move=actor", "needs an actor with a move-choice output"),
     ],
 )
 def test_bad_values_fail_before_a_run_folder_exists(tmp_path, override, message):

@@ -66,6 +66,23 @@ def test_actor_range_and_explicit_hidden_state():
     )
 
 
+def test_an_actor_with_a_move_choice_outputs_it_in_its_own_range():
+    torch.manual_seed(0)
+    actor, critic = RecurrentActor(**ARCH, action_dim=3), RecurrentCritic(**ARCH, action_dim=3)
+    torch.nn.init.zeros_(actor.head[-1].weight)
+    with torch.no_grad():
+        actor.head[-1].bias.copy_(torch.tensor([-9.0, 9.0, -9.0]))
+    a, hidden = actor.act(torch.rand(4, 1, 7, 7), actor.initial(4), torch.ones(4, dtype=torch.bool))
+    assert a.shape == (4, 3) and hidden.prev_action.shape == (4, 3)
+    torch.testing.assert_close(a, torch.tensor([[-0.5, 1.0, -1.0]]).expand(4, 3))  # the choice reaches -1
+    memory = critic.sequence(torch.rand(2, 4, 1, 7, 7), torch.zeros(2, 4, 3))
+    assert critic.q(memory, torch.zeros(2, 4, 3)).shape == (2, 4)
+    with pytest.raises(ValueError, match="action_dim must be 2"):
+        RecurrentActor(**ARCH, action_dim=4)
+    with pytest.raises(ValueError, match="actions of 3 entries"):
+        EpisodeBuffer(4, 5, 7, action_dim=3).add(np.zeros((3, 1, 7, 7)), np.zeros((2, 2)), np.zeros(2), False)
+
+
 def test_update_reduces_critic_loss_and_moves_targets_slowly():
     torch.manual_seed(0)
     rdpg = RDPG(RecurrentActor(**ARCH), RecurrentCritic(**ARCH), RDPGConfig(tau=0.05, critic_lr=3e-3))

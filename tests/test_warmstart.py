@@ -188,3 +188,74 @@ def test_teacher_screen_runs_the_success_rule_teacher_as_a_policy(tmp_path):
     rows = teacher_screen.main(["--landscapes", "2", "--variants", "success_coarse", "--out", str(out)])
     assert list(rows) == ["policy agents/pretrained/rover_policy.pt", "success_coarse"]
     assert "| success_coarse |" in out.read_text() and len(rows["success_coarse"]) == 8
+
+
+def test_the_move_choice_label_and_its_teacher():
+    from agents.rdpg.warmstart import choice_labels, make_teacher
+
+    labels = choice_labels(np.array([0.5, 0.7, 0.59]), np.array([1.0, 1.0, 1.0]), step_gain=0.4)
+    np.testing.assert_array_equal(labels[:, 0], [1.0, -1.0, 1.0])  # nearer than 0.6 d: the best sample
+    info = {
+        "grid_distance": np.array([1.0, 2.0]),
+        "step_size": np.array([0.4, 0.1]),
+        "resolution": np.array([0.6, 0.1]),
+        "best_sample_distance": np.array([0.1, 1.9]),
+    }
+    cfg = WarmStartConfig()
+    actions = make_teacher(cfg, with_choice=True)(info, np.zeros((2, 0)))
+    np.testing.assert_array_equal(actions[:, :2], make_teacher(cfg)(info, np.zeros((2, 0))))
+    np.testing.assert_array_equal(actions[:, 2], [1.0, -1.0])
+    with pytest.raises(ValueError, match="privileged teacher only"):
+        make_teacher(WarmStartConfig(teacher="success_rule"), with_choice=True)
+
+
+def test_the_env_reports_the_best_samples_distance_under_the_actors_move_only():
+    import gymnasium as gym
+
+    import rover_envs  # noqa: F401
+    from rover_envs.grid import grid_points
+
+    env = gym.make("RoverLandscape-v0", family="quadratic", direction="gradient", move="actor")
+    _, info = env.reset(seed=3)
+    engine = env.unwrapped._engine
+    points = grid_points(engine.theta, engine.delta, 7).reshape(-1, 2)
+    best = points[np.argmin(engine.grid.reshape(-1))]
+    assert info["best_sample_distance"] == pytest.approx(np.linalg.norm(best - engine.x_star[0]))
+    _, info = gym.make("RoverLandscape-v0", family="quadratic", direction="gradient").reset(seed=3)
+    assert "best_sample_distance" not in info
+
+
+@pytest.mark.slow
+def test_train_ddpg_teaches_and_ships_an_actor_that_chooses_the_move(tmp_path):
+    from agents.rover import RoverDescent
+    from experiments import train_ddpg
+    from experiments.config import ConfigError
+    from rover_envs.landscapes import make
+
+    args = [
+        "--config",
+        "experiments/configs/ddpg_small.yaml",
+        "--set",
+        f"runs_dir={tmp_path / 'runs'}",
+        "env.move=actor",
+        "warm_start.rounds=2",
+        "warm_start.episodes_per_round=8",
+        "warm_start.updates_per_round=3",
+        "rdpg.bc_weight=0.5",
+        "train.total_episodes=16",
+    ]
+    train_ddpg.main([*args, "--output", str(tmp_path / "policy.pt")])
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    ckpt = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    buffer = ckpt["buffer"]
+    actions, labels = buffer["actions"][: buffer["size"]], buffer["labels"][: buffer["size"]]
+    assert actions.shape[-1] == labels.shape[-1] == 3
+    mask = buffer["mask"][: buffer["size"]] > 0
+    assert set(labels[..., 2][mask].unique().tolist()) <= {-1.0, 1.0}
+    assert torch.all(actions[..., 2][mask].abs() <= 1.0)
+    rover = RoverDescent.pretrained(tmp_path / "policy.pt")
+    assert rover.policy.move == "actor" and rover.policy.actor.action_dim == 3
+    res = rover.minimize(make("beale"), [1.0, 1.0], max_iter=3, vectorized=True)
+    assert res.nit == 3 and res.nfev == 3 * 49 + 1  # the choice costs no evaluation
+    with pytest.raises(ConfigError, match="privileged teacher only"):
+        train_ddpg.main([*args, "warm_start.teacher=success_rule", "env.features=true"])

@@ -12,26 +12,28 @@ class EpisodeBatch(NamedTuple):
     """``B`` episodes padded to the horizon ``T``; ``obs`` has ``T + 1`` steps."""
 
     obs: torch.Tensor  # (B, T + 1, 1, n, n)
-    actions: torch.Tensor  # (B, T, 2)
+    actions: torch.Tensor  # (B, T, A) A = 2, or 3 with the move choice
     rewards: torch.Tensor  # (B, T)
     terminals: torch.Tensor  # (B, T) 1 where the episode terminated (no bootstrap)
     mask: torch.Tensor  # (B, T) 1 for real steps, 0 for padding after a termination
-    labels: torch.Tensor  # (B, T, 2) a teacher's actions (zeros when none was recorded)
+    labels: torch.Tensor  # (B, T, A) a teacher's actions (zeros when none was recorded)
     features: torch.Tensor  # (B, T + 1, K) history features (K = 0 when the agent reads none)
 
 
 class EpisodeBuffer:
     """A ring of ``capacity`` episodes of at most ``horizon`` steps (numpy storage)."""
 
-    def __init__(self, capacity: int, horizon: int, grid_size: int, n_features: int = 0):
+    def __init__(
+        self, capacity: int, horizon: int, grid_size: int, n_features: int = 0, action_dim: int = 2
+    ):
         self.capacity, self.horizon = capacity, horizon
         n = grid_size
         self.obs = np.zeros((capacity, horizon + 1, 1, n, n), np.float32)
-        self.actions = np.zeros((capacity, horizon, 2), np.float32)
+        self.actions = np.zeros((capacity, horizon, action_dim), np.float32)
         self.rewards = np.zeros((capacity, horizon), np.float32)
         self.terminals = np.zeros((capacity, horizon), np.float32)
         self.mask = np.zeros((capacity, horizon), np.float32)
-        self.labels = np.zeros((capacity, horizon, 2), np.float32)
+        self.labels = np.zeros((capacity, horizon, action_dim), np.float32)
         self.features = np.zeros((capacity, horizon + 1, n_features), np.float32)
         self.size = 0
         self.next = 0
@@ -45,12 +47,18 @@ class EpisodeBuffer:
         labels: np.ndarray | None = None,
         features: np.ndarray | None = None,
     ) -> None:
-        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, 2)``, ``rewards (L,)``, optionally
-        a teacher's ``labels (L, 2)`` for the same states, and ``features (L + 1, K)`` when the
+        """One episode: ``obs (L + 1, 1, n, n)``, ``actions (L, A)``, ``rewards (L,)``, optionally
+        a teacher's ``labels (L, A)`` for the same states, and ``features (L + 1, K)`` when the
         buffer holds K > 0 history features."""
         steps = len(actions)
         if not 1 <= steps <= self.horizon or len(obs) != steps + 1 or len(rewards) != steps:
             raise ValueError(f"episode of {steps} steps does not fit horizon {self.horizon}")
+        a = self.actions.shape[-1]
+        if np.shape(actions)[1:] != (a,) or (labels is not None and np.shape(labels)[1:] != (a,)):
+            raise ValueError(
+                f"this buffer stores actions of {a} entries; got actions {np.shape(actions)} and labels "
+                f"{None if labels is None else np.shape(labels)}"
+            )
         i = self.next
         self.obs[i] = 0.0
         self.obs[i, : steps + 1] = obs

@@ -3,7 +3,10 @@
 Both read the grid through a small convolutional encoder (two 3x3 convolutions, as the angle
 network), append the previous action, run an LSTM over the episode, and finish with two
 hidden layers. The actor outputs ``(d_alpha, d_delta)`` in ``[-0.5, 1]^2``
-(``0.25 + 0.75 tanh``); the critic outputs ``Q(history, action)``.
+(``0.25 + 0.75 tanh``); the critic outputs ``Q(history, action)``. With ``action_dim=3`` the
+actor also outputs the move choice of ``move="actor"`` (:mod:`rover_envs.moves`) in ``[-1, 1]``
+(``tanh``; above 0 the grid's best sample, else the step), and both networks read and take
+three-entry actions.
 
 With ``n_features > 0`` both also read the history features of :mod:`rover_envs.features`
 (the environment's ``features=True`` observation), appended to the LSTM's input beside the
@@ -26,6 +29,8 @@ from rover_envs.grid import GRID_SIZE
 from rover_envs.transition import ACTION_HIGH, ACTION_LOW
 
 ACTION_DIM = 2
+"""``(d_alpha, d_delta)``; one more entry, the move choice, with ``action_dim=3``."""
+ACTION_DIMS = (2, 3)
 
 
 def split_obs(obs) -> tuple[np.ndarray, np.ndarray]:
@@ -40,19 +45,23 @@ def split_obs(obs) -> tuple[np.ndarray, np.ndarray]:
 class Hidden(NamedTuple):
     h: torch.Tensor  # (1, N, H)
     c: torch.Tensor  # (1, N, H)
-    prev_action: torch.Tensor  # (N, 2)
+    prev_action: torch.Tensor  # (N, action_dim)
 
 
 def squash(z: torch.Tensor) -> torch.Tensor:
-    """Map R to the action interval [-0.5, 1]."""
+    """Map R to the action interval [-0.5, 1] in the first two entries (``d_alpha, d_delta``) and
+    to the move choice's [-1, 1] in a third, when there is one."""
     mid, half = (ACTION_HIGH + ACTION_LOW) / 2, (ACTION_HIGH - ACTION_LOW) / 2
-    return mid + half * torch.tanh(z)
+    zoom = mid + half * torch.tanh(z[..., :ACTION_DIM])
+    if z.shape[-1] == ACTION_DIM:
+        return zoom
+    return torch.cat([zoom, torch.tanh(z[..., ACTION_DIM:])], dim=-1)
 
 
-def zero_hidden(n: int, size: int, device) -> Hidden:
+def zero_hidden(n: int, size: int, device, action_dim: int = ACTION_DIM) -> Hidden:
     """The zero recurrent state of ``n`` streams of an LSTM of ``size`` units."""
     z = torch.zeros(1, n, size, device=device)
-    return Hidden(z, z.clone(), torch.zeros(n, ACTION_DIM, device=device))
+    return Hidden(z, z.clone(), torch.zeros(n, action_dim, device=device))
 
 
 class Encoder(nn.Module):
@@ -95,16 +104,25 @@ class Encoder(nn.Module):
 
 
 class _Recurrent(nn.Module):
-    action_dim = ACTION_DIM  # (d_alpha, d_delta): no move choice
-
     def __init__(
-        self, grid_size: int, channels: tuple[int, int], features: int, hidden: int, n_features: int
+        self,
+        grid_size: int,
+        channels: tuple[int, int],
+        features: int,
+        hidden: int,
+        n_features: int,
+        action_dim: int = ACTION_DIM,
     ):
         super().__init__()
+        if action_dim not in ACTION_DIMS:
+            raise ValueError(
+                f"action_dim must be 2 (d_alpha, d_delta) or 3 (and the move choice); got {action_dim}"
+            )
         self.encoder = Encoder(grid_size, channels, features)
-        self.lstm = nn.LSTM(features + ACTION_DIM + n_features, hidden, batch_first=True)
+        self.lstm = nn.LSTM(features + action_dim + n_features, hidden, batch_first=True)
         self.hidden_size = hidden
         self.n_features = n_features
+        self.action_dim = action_dim
 
     def _input(self, obs: torch.Tensor, prev: torch.Tensor, features: torch.Tensor | None) -> torch.Tensor:
         parts = [self.encoder(obs), prev]
@@ -117,12 +135,12 @@ class _Recurrent(nn.Module):
 
     def initial(self, n: int) -> Hidden:
         """Zero state for ``n`` streams, on the network's device."""
-        return zero_hidden(n, self.hidden_size, next(self.parameters()).device)
+        return zero_hidden(n, self.hidden_size, next(self.parameters()).device, self.action_dim)
 
     def sequence(
         self, obs: torch.Tensor, prev_actions: torch.Tensor, features: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """LSTM outputs for whole episodes: ``obs (B, T, 1, n, n)``, ``prev_actions (B, T, 2)``
+        """LSTM outputs for whole episodes: ``obs (B, T, 1, n, n)``, ``prev_actions (B, T, action_dim)``
         (zeros at t = 0), ``features (B, T, n_features)`` -> ``(B, T, hidden)``."""
         out, _ = self.lstm(self._input(obs, prev_actions, features))
         return out
@@ -144,7 +162,7 @@ class _Recurrent(nn.Module):
 
 
 class RecurrentActor(_Recurrent):
-    """``(history) -> (d_alpha, d_delta)``."""
+    """``(history) -> (d_alpha, d_delta)``, and the move choice with ``action_dim=3``."""
 
     def __init__(
         self,
@@ -153,14 +171,15 @@ class RecurrentActor(_Recurrent):
         features: int = 64,
         hidden: int = 64,
         n_features: int = 0,
+        action_dim: int = ACTION_DIM,
     ):
-        super().__init__(grid_size, channels, features, hidden, n_features)
+        super().__init__(grid_size, channels, features, hidden, n_features, action_dim)
         self.head = nn.Sequential(
             nn.Linear(hidden, hidden),
             nn.ReLU(),
             nn.Linear(hidden, hidden),
             nn.ReLU(),
-            nn.Linear(hidden, ACTION_DIM),
+            nn.Linear(hidden, action_dim),
         )
         nn.init.uniform_(self.head[-1].weight, -3e-3, 3e-3)
         nn.init.zeros_(self.head[-1].bias)
@@ -192,10 +211,11 @@ class RecurrentCritic(_Recurrent):
         features: int = 64,
         hidden: int = 64,
         n_features: int = 0,
+        action_dim: int = ACTION_DIM,
     ):
-        super().__init__(grid_size, channels, features, hidden, n_features)
+        super().__init__(grid_size, channels, features, hidden, n_features, action_dim)
         self.head = nn.Sequential(
-            nn.Linear(hidden + ACTION_DIM, hidden),
+            nn.Linear(hidden + action_dim, hidden),
             nn.ReLU(),
             nn.Linear(hidden, hidden),
             nn.ReLU(),
@@ -203,7 +223,7 @@ class RecurrentCritic(_Recurrent):
         )
 
     def q(self, memory: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        """``memory (B, T, hidden)``, ``actions (B, T, 2)`` -> ``(B, T)``."""
+        """``memory (B, T, hidden)``, ``actions (B, T, action_dim)`` -> ``(B, T)``."""
         return self.head(torch.cat([memory, actions], dim=-1))[..., 0]
 
 
@@ -233,7 +253,7 @@ class ActorEnsemble(nn.Module):
 
     def initial(self, n: int) -> Hidden:
         """Zero state for ``n`` streams, on the network's device."""
-        return zero_hidden(n, self.hidden_size, next(self.parameters()).device)
+        return zero_hidden(n, self.hidden_size, next(self.parameters()).device, self.action_dim)
 
     def act(
         self,

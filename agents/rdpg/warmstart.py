@@ -11,6 +11,11 @@ as far as one action allows (``(d_alpha, d_delta)`` clipped to ``[-0.5, 1]``): z
 take long steps while far, zoom in as the minimiser nears, recover from any initial alpha and
 delta. The actor only sees its grids and previous actions, so it must infer ``d`` from them.
 
+For an actor that also chooses the move (``env.move: actor``, ``action_dim=3``) the privileged
+teacher adds a choice: the grid's best sample (+1) where it lies nearer the minimiser than the
+teacher's own step would leave the iterate along a perfect direction, ``(1 - step_gain) d``, and
+the step (-1) elsewhere (``info["best_sample_distance"]``, in the grid's coordinates as ``d``).
+
 DAgger (Ross et al., 2011): round ``k`` rolls out episodes in which the teacher acts with
 probability ``beta_k`` (decaying from 1 to 0 over ``teacher_rounds``) and the actor otherwise,
 labels every visited state with the teacher's action, adds the episodes to the data set and
@@ -154,10 +159,33 @@ def success_rule_actions(
     return np.clip(np.stack([factor - 1.0, dd], axis=1), ACTION_LOW, ACTION_HIGH)
 
 
-def make_teacher(cfg: WarmStartConfig):
+def choice_labels(best_distance: np.ndarray, distance: np.ndarray, step_gain: float) -> np.ndarray:
+    """The privileged teacher's move choice ``(B, 1)``: +1 (the grid's best sample) where the
+    best sample lies nearer the minimiser than ``(1 - step_gain) * distance``, the distance a step
+    of ``step_gain * distance`` along a perfect direction leaves, else -1 (the step)."""
+    nearer = np.asarray(best_distance, float) < (1.0 - step_gain) * np.asarray(distance, float)
+    return np.where(nearer, 1.0, -1.0)[:, None]
+
+
+def make_teacher(cfg: WarmStartConfig, with_choice: bool = False):
     """``teacher(info, features) -> (B, 2)`` for the configured teacher; ``info`` is what the
     environments report (``grid_distance``, ``step_size``, ``resolution``), ``features`` the history
-    features of the same states (``(B, 0)`` without them)."""
+    features of the same states (``(B, 0)`` without them). ``with_choice`` (``move="actor"``) adds
+    the move choice as a third column (:func:`choice_labels`; privileged teacher only)."""
+    if with_choice:
+        if cfg.teacher != "privileged":
+            raise ValueError(
+                "env.move='actor' is warm-started by the privileged teacher only (its move choice "
+                f"needs the minimiser); got warm_start.teacher={cfg.teacher!r}"
+            )
+        zoom = make_teacher(cfg)
+        return lambda info, feats: np.concatenate(
+            [
+                zoom(info, feats),
+                choice_labels(info["best_sample_distance"], info["grid_distance"], cfg.step_gain),
+            ],
+            axis=1,
+        )
     if cfg.teacher == "success_rule":
         return lambda info, feats: success_rule_actions(
             feats,
@@ -211,17 +239,24 @@ def rollout(
     noise_rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """One episode per engine slot; returns the complete (non-diverged) ones as arrays:
-    ``obs (E, T, 1, n, n)``, ``prev (E, T, 2)`` (executed actions, zeros at t = 0) and
-    ``labels (E, T, 2)`` (the teacher's actions), ``feats (E, T, K)`` (history features)."""
+    ``obs (E, T, 1, n, n)``, ``prev (E, T, A)`` (executed actions, zeros at t = 0) and
+    ``labels (E, T, A)`` (the teacher's actions), ``feats (E, T, K)`` (history features); ``A``
+    is the actor's ``action_dim`` (3 with the move choice of ``move="actor"``)."""
     B = engine.B
     horizon = engine.cfg.horizon
     engine.reset_slots(range(B), rngs)
     device = next(actor.parameters()).device
     hidden = actor.initial(B)
     start = torch.ones(B, dtype=torch.bool)
-    obs, prev, labels, feats = [], [np.zeros((B, 2))], [], []
+    with_choice = actor.action_dim == 3
+    if with_choice != (engine.cfg.move == "actor"):
+        raise ValueError(
+            f"an actor of {actor.action_dim} action entries cannot act under move={engine.cfg.move!r}; "
+            "the move choice (action_dim=3) goes with move='actor' and only with it"
+        )
+    obs, prev, labels, feats = [], [np.zeros((B, actor.action_dim))], [], []
     alive = np.ones(B, bool)
-    teacher = make_teacher(cfg)
+    teacher = make_teacher(cfg, with_choice)
     for _ in range(horizon):
         f = _engine_features(engine)
         label = teacher(engine.info(slice(None)), f)
@@ -235,7 +270,7 @@ def rollout(
         action = np.where(use_teacher[:, None], label, own.double().cpu().numpy())
         if cfg.noise > 0:
             action = action + cfg.noise * noise_rng.standard_normal(action.shape)
-        action = clip_actions(action)
+        action = clip_actions(action, with_choice=with_choice)
         hidden = hidden._replace(prev_action=torch.from_numpy(action.astype(np.float32)).to(device))
         labels.append(label)
         prev.append(action)
