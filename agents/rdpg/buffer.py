@@ -23,9 +23,7 @@ class EpisodeBatch(NamedTuple):
 class EpisodeBuffer:
     """A ring of ``capacity`` episodes of at most ``horizon`` steps (numpy storage)."""
 
-    def __init__(
-        self, capacity: int, horizon: int, grid_size: int, n_features: int = 0, action_dim: int = 2
-    ):
+    def __init__(self, capacity: int, horizon: int, grid_size: int, n_features: int = 0, action_dim: int = 2):
         self.capacity, self.horizon = capacity, horizon
         n = grid_size
         self.obs = np.zeros((capacity, horizon + 1, 1, n, n), np.float32)
