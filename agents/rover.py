@@ -179,7 +179,8 @@ INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
 ``max_evals`` leaves over after the iterations it pays for (none where the budget is counted in
 iterations); ``"spare+iteration"``, those and one iteration's (the run makes one iteration
 fewer, in either kind of budget); ``"auto"``, ``"spare"`` where ``max_evals`` counts the budget
-and ``"spare+iteration"`` where iterations count it (``SHIPPED_INITIAL_SAMPLES``)."""
+and leaves some over, and ``"spare+iteration"`` where iterations count it or ``max_evals`` leaves
+nothing over (``SHIPPED_INITIAL_SAMPLES``)."""
 RESTARTS = ("none", "design", "converged")
 """``minimize(restart=...)`` values: ``"none"``, one schedule; ``"design"``, a second schedule tried
 from the initial design's best point in another basin (``RESTART_*``, :func:`restart_point`);
@@ -1014,9 +1015,14 @@ class RoverDescent:
                 )
             if over_pairs or not finite:
                 return 0, opts.max_iter
+            cost = self._iteration_cost(move)
             if value == "auto":
                 value = "spare" if opts.max_evals is not None else "spare+iteration"
-            cost = self._iteration_cost(move)
+                if (
+                    value == "spare"
+                    and min(opts.max_iter, (opts.max_evals - 1) // cost) * cost + 2 >= opts.max_evals
+                ):
+                    value = "spare+iteration"  # the iterations leave nothing over: one pays for the design
             if opts.max_evals is None:  # a budget in iterations: nothing spare; one iteration to trade
                 if value == "spare+iteration" and opts.max_iter >= 2:
                     return cost - 1, opts.max_iter - 1  # its evaluations go to x0 and the design

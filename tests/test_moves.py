@@ -651,6 +651,13 @@ def test_initial_samples_spend_only_the_spare_budget_and_start_from_the_best_poi
         np.testing.assert_array_equal(
             rover.minimize(_two_wells, [4.5, 4.0], **options).history["x"], named.history["x"]
         )
+    # a budget its iterations use up (1502 = 30 grids of 50 and 2): "auto" trades one for the design
+    full = kw | {"max_evals": 1502}
+    np.testing.assert_array_equal(
+        rover.minimize(_two_wells, [4.5, 4.0], **full).history["x"],
+        rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare+iteration", **full).history["x"],
+    )
+    assert rover.minimize(_two_wells, [4.5, 4.0], initial_samples="spare", **full).nit == 30  # no design
     trained = RoverDescent.pretrained(default_bounded_policy_path())  # a policy by path: no design
     assert trained.policy.initial_samples == 0 and trained.minimize(_two_wells, [4.5, 4.0], **kw).nfev == 1451
     for bad in (-1, True, 1.5, "all"):
