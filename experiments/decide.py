@@ -16,6 +16,9 @@ the rule of docs/rdpg.md ("The next rule"):
 * ``--paired`` (the same weights with and without a deployment-time switch): ``d_i`` is run
   ``i``'s candidate minus its own baseline, the change is the mean of ``d_i`` and ``tol`` is
   ``2 × std(d_i) / √n``;
+* ``--paired-by-seed`` (two trained recipes, the same training seeds): as ``--paired``, with
+  ``d_i`` the candidate's seed-``i`` run minus the baseline's. Each run is scored on landscapes
+  drawn from its config's seed, so the two runs of a seed meet the same landscapes;
 * ``--unpaired`` (two trained recipes, different weights): the change is the difference of the
   two means and ``tol`` is ``2 × √(s²_base / n_base + s²_cand / n_cand)``.
 
@@ -88,8 +91,10 @@ def compare(
     candidate: str,
     families: tuple[str, ...],
     paired: bool,
+    by_seed: bool = False,
 ) -> Comparison:
-    """Compare two rows of ``results[statistic]`` (``experiments.bounded``'s per-run values)."""
+    """Compare two rows of ``results[statistic]`` (``experiments.bounded``'s per-run values);
+    ``by_seed`` pairs two recipes' runs by their training seed (``paired`` must be true)."""
     if statistic not in LOWER_IS_BETTER:
         raise ValueError(f"unknown statistic {statistic!r}; expected one of {sorted(LOWER_IS_BETTER)}")
     rows = results["statistics"][statistic]
@@ -99,6 +104,17 @@ def compare(
     base, cand = per_run(rows[baseline], families), per_run(rows[candidate], families)
     if min(len(base), len(cand)) < 2:
         raise ValueError("a tolerance needs at least two runs per row")
+    if by_seed:
+        runs = results.get("runs", {})
+        seeds = [[_seed(name) for name in runs.get(row, [])] for row in (baseline, candidate)]
+        one_each = len(set(seeds[0])) == len(seeds[0]) == len(base) and len(seeds[1]) == len(cand)
+        if not one_each or sorted(seeds[0]) != sorted(seeds[1]):
+            raise ValueError(
+                f"--paired-by-seed needs one run per seed and the same seeds in both rows; {baseline!r} "
+                f"has seeds {seeds[0]}, {candidate!r} has {seeds[1]}"
+            )
+        cand = cand[[seeds[1].index(seed) for seed in seeds[0]]]
+        return Comparison(statistic, families, base, cand, True)
     if paired:
         runs = results.get("runs", {})
         if len(base) != len(cand) or runs.get(baseline) != runs.get(candidate):
@@ -107,6 +123,16 @@ def compare(
                 f"{candidate!r} has {runs.get(candidate)} (two recipes: use --unpaired)"
             )
     return Comparison(statistic, families, base, cand, paired)
+
+
+def _seed(run: str) -> int:
+    """A run folder's training seed, from its name ``{env}__{name}__{seed}__{time}``."""
+    parts = run.split("__")
+    if len(parts) < 4 or not parts[2].isdigit():
+        raise ValueError(
+            f"cannot read a seed from the run name {run!r} ({{env}}__{{name}}__{{seed}}__{{time}})"
+        )
+    return int(parts[2])
 
 
 def write_values(
@@ -194,6 +220,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--candidate", required=True, help="the candidate's row")
     pairing = parser.add_mutually_exclusive_group(required=True)
     pairing.add_argument("--paired", action="store_true", help="the same runs in both rows")
+    pairing.add_argument(
+        "--paired-by-seed",
+        action="store_true",
+        help="two recipes trained on the same seeds: each seed's runs paired (they meet the same landscapes)",
+    )
     pairing.add_argument("--unpaired", action="store_true", help="two recipes, different runs")
     parser.add_argument(
         "--target",
@@ -221,7 +252,13 @@ def main(argv: list[str] | None = None) -> dict:
     for (statistic, families), target in [(args.target, True)] + [(g, False) for g in args.guarded]:
         try:
             c = compare(
-                results, statistic, args.baseline, args.candidate, families or everything, args.paired
+                results,
+                statistic,
+                args.baseline,
+                args.candidate,
+                families or everything,
+                args.paired or args.paired_by_seed,
+                by_seed=args.paired_by_seed,
             )
         except ValueError as exc:
             parser.error(str(exc))

@@ -868,6 +868,17 @@ def test_decide_computes_the_paired_and_unpaired_tolerances_of_the_rule():
     assert solved.gain < 0 and verdict(solved, target=False) == ("loss > tol", False)
     with pytest.raises(ValueError, match="same runs"):
         compare(_decide_results(base, cand, False), "median", "base", "cand", ("quadratic",), True)
+    # two recipes on the same seeds: each seed's runs paired, whatever order the rows list them in
+    recipes = _decide_results(base, cand[::-1], False)
+    recipes["runs"] = {
+        "base": [f"E__a__{i}__t" for i in range(3)],
+        "cand": [f"E__b__{i}__t" for i in (2, 1, 0)],
+    }
+    by_seed = compare(recipes, "median", "base", "cand", ("quadratic",), True, by_seed=True)
+    assert by_seed.change == pytest.approx(paired.change) and by_seed.tol == pytest.approx(paired.tol)
+    recipes["runs"]["cand"] = [f"E__b__{i}__t" for i in (0, 1, 3)]
+    with pytest.raises(ValueError, match="the same seeds"):
+        compare(recipes, "median", "base", "cand", ("quadratic",), True, by_seed=True)
     with pytest.raises(ValueError, match="no row"):
         compare(_decide_results(base, cand, True), "median", "base", "nope", ("quadratic",), True)
     with pytest.raises(ValueError, match="families"):
