@@ -25,6 +25,13 @@ bounded L-BFGS-B descent from the point, a check only the diagnosis can afford),
 how much lower the sample jumped to was than the iterate, as a fraction of the grid's median
 above its lowest sample. It reads validation landscapes only (no test function) and chooses
 nothing: it is a diagnosis, for deciding what to try next.
+
+``--oracle`` measures a ceiling instead: the best-sample rule replaced by a privileged one that
+knows the landscape's minimiser and moves to the candidate nearest it (``ORACLES``):
+``fallback``, where the step failed, any grid sample below the centre (best_sample takes the
+lowest); ``below``, at every move, the accepted step or any sample below the centre (the most a
+rule that never moves uphill can do); ``uphill``, at every move, the step or any finite sample,
+whatever its value. The actor's schedule and every other setting are unchanged.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from experiments.bounded import FAMILIES, problems
 from experiments.config import load
 from experiments.schemas import DDPGExperiment
 from rover_envs.landscapes import VALIDATION_ONLY
-from rover_envs.moves import MOVES
+from rover_envs.moves import MOVES, Move
 
 ADJACENT = 1.5
 """A run ends *adjacent* when its final point is within this many ripple wavelengths of the
@@ -85,6 +92,45 @@ def recording_jumps(log: list[dict], move: str = "best_sample"):
         yield log
     finally:
         MOVES[move] = original
+
+
+ORACLES = ("fallback", "below", "uphill")
+"""``--oracle`` modes (module docstring)."""
+
+
+@contextlib.contextmanager
+def oracle_moves(mode: str, minimiser: list):
+    """While open, the best-sample rule is the privileged ``mode`` of :data:`ORACLES`, moving to
+    the candidate nearest ``minimiser[0]`` (set per landscape by the caller)."""
+    if mode not in ORACLES:
+        raise ValueError(f"unknown oracle {mode!r}; valid: {', '.join(ORACLES)}")
+    original = MOVES["best_sample"]
+
+    def oracle(m, evaluate):
+        accepted = original(m, evaluate).accepted  # the step's one evaluation, as best_sample's
+        values = np.where(np.isfinite(m.values), m.values, np.inf)
+        theta = m.theta.copy()
+        for b in range(len(values)):
+            below = values[b] < m.centre[b]
+            if mode == "fallback" and accepted[b]:
+                theta[b] = m.step[b]
+                continue
+            samples = m.points[b, np.isfinite(values[b]) if mode == "uphill" else below]
+            steps = (
+                m.step[b][None]
+                if mode == "uphill" or (mode == "below" and accepted[b])
+                else m.step[b][None][:0]
+            )
+            candidates = np.vstack([steps, samples])
+            if len(candidates):
+                theta[b] = candidates[np.argmin(np.linalg.norm(candidates - minimiser[0], axis=1))]
+        return Move(theta, accepted)
+
+    MOVES["best_sample"] = oracle
+    try:
+        yield
+    finally:
+        MOVES["best_sample"] = original
 
 
 def wavelength(f) -> float | None:
@@ -146,15 +192,26 @@ def recorded_run(rover: RoverDescent, f, bounds: np.ndarray, x0: np.ndarray, max
 
 
 def diagnose(
-    rover: RoverDescent, family: str, count: int, seed: int, max_evals: int | None, jumps: bool = False
+    rover: RoverDescent,
+    family: str,
+    count: int,
+    seed: int,
+    max_evals: int | None,
+    jumps: bool = False,
+    oracle: str | None = None,
 ) -> list[dict]:
     """The outcomes of ``rover`` on ``count`` domain-box landscapes of ``family`` from ``seed``;
     with ``jumps``, each with its ``"jumps"``, every one marked a ``"mistake"`` or not, and whether
-    it left the global basin."""
+    it left the global basin; with ``oracle`` (:data:`ORACLES`), under that privileged move."""
     out = []
+    minimiser: list = [None]
     for f, f_star, bounds, x0 in problems(family, count, seed, box="domain"):
         log: list[dict] = []
-        with recording_jumps(log) if jumps else contextlib.nullcontext():
+        minimiser[0] = np.asarray(f.minimum[0], dtype=float)
+        with (
+            recording_jumps(log) if jumps else contextlib.nullcontext(),
+            oracle_moves(oracle, minimiser) if oracle else contextlib.nullcontext(),
+        ):
             result, samples = recorded_run(rover, f, bounds, x0, max_evals)
         row = outcome(result, f, f_star, x0, samples)
         if jumps:
@@ -293,8 +350,17 @@ def main(argv: list[str] | None = None) -> list[str]:
         help="also sort the best-sample rule's jumps into mistakes and the rest (a local descent from "
         "each end of every jump: slower)",
     )
+    parser.add_argument(
+        "--oracle",
+        choices=ORACLES,
+        default=None,
+        help="a privileged ceiling: the best-sample rule replaced by a move to the candidate nearest "
+        "the minimiser (module docstring; a diagnostic, never a setting)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the tables here (markdown)")
     args = parser.parse_args(argv)
+    if args.oracle and args.jumps:
+        parser.error("--oracle replaces the rule --jumps records; use one of them")
     if args.landscapes < 1:
         parser.error(f"--landscapes must be >= 1; got {args.landscapes}")
     if args.max_evals is not None and args.max_evals < 1:
@@ -308,11 +374,14 @@ def main(argv: list[str] | None = None) -> list[str]:
         rover = RoverDescent.pretrained(run / "rover_policy.pt", settings=args.settings)
         seed = heldout.heldout_seed(cfg.seed, cfg.eval.seed_offset, args.draw)
         for family in args.families:
-            results[family] += diagnose(rover, family, args.landscapes, seed, args.max_evals, args.jumps)
+            results[family] += diagnose(
+                rover, family, args.landscapes, seed, args.max_evals, args.jumps, args.oracle
+            )
     budget = "30 iterations" if args.max_evals is None else f"{args.max_evals} evaluations"
     lines = [
         f"{len(args.runs)} run(s), {args.landscapes} landscapes per family each, held-out draw {args.draw}, "
-        f"the domain box, {budget}, settings {args.settings}.",
+        f"the domain box, {budget}, settings {args.settings}"
+        + (f", the privileged `{args.oracle}` move (a ceiling, not a setting)." if args.oracle else "."),
         "",
         *mode_table(results),
     ]

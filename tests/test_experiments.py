@@ -1120,6 +1120,42 @@ def test_failures_sorts_unsolved_runs_by_adjacency_and_restarts():
     )
 
 
+def test_failure_oracles_move_to_the_candidate_nearest_the_minimiser():
+    from experiments import failures
+    from rover_envs.moves import MOVES, MoveInputs, best_sample
+
+    # centre 1.0 at the origin; samples: lowest far away, one below the centre near the minimiser,
+    # one above the centre nearest it; the step's end point evaluates to `step_value`
+    points = np.array([[[4.0, 0.0], [0.0, 1.0], [0.0, 2.1]]])
+    m = MoveInputs(
+        np.zeros((1, 2)), np.array([[1.0, 0.0]]), np.array([1.0]), points, np.array([[0.0, 0.5, 3.0]]), None
+    )
+    minimiser = [np.array([0.0, 2.0])]
+    expected = {  # (step fails, step succeeds)
+        "fallback": ([0.0, 1.0], [1.0, 0.0]),
+        "below": ([0.0, 1.0], [0.0, 1.0]),
+        "uphill": ([0.0, 2.1], [0.0, 2.1]),
+    }
+    for mode, (failed, succeeded) in expected.items():
+        with failures.oracle_moves(mode, minimiser):
+            for step_value, want in ((2.0, failed), (0.9, succeeded)):
+                calls = []
+
+                def evaluate(x, v=step_value, calls=calls):
+                    calls.append(x)
+                    return np.array([v])
+
+                move = MOVES["best_sample"](m, evaluate)
+                np.testing.assert_array_equal(move.theta[0], want)
+                assert len(calls) == 1 and move.accepted[0] == (
+                    step_value < 1.0
+                )  # one evaluation, as best_sample
+    assert MOVES["best_sample"] is best_sample
+    with pytest.raises(ValueError, match="unknown oracle"):
+        with failures.oracle_moves("psychic", minimiser):
+            pass
+
+
 def test_failures_diagnoses_the_shipped_optimiser_reproducibly(tmp_path):
     from agents.rover import RoverDescent
     from experiments import failures
