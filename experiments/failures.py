@@ -116,12 +116,8 @@ def oracle_moves(mode: str, minimiser: list):
                 theta[b] = m.step[b]
                 continue
             samples = m.points[b, np.isfinite(values[b]) if mode == "uphill" else below]
-            steps = (
-                m.step[b][None]
-                if mode == "uphill" or (mode == "below" and accepted[b])
-                else m.step[b][None][:0]
-            )
-            candidates = np.vstack([steps, samples])
+            with_step = mode == "uphill" or (mode == "below" and accepted[b])
+            candidates = np.vstack([m.step[b][None], samples]) if with_step else samples
             if len(candidates):
                 theta[b] = candidates[np.argmin(np.linalg.norm(candidates - minimiser[0], axis=1))]
         return Move(theta, accepted)
