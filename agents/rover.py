@@ -172,6 +172,11 @@ REVISIT_JUMP = 1.5
 REVISIT_ZOOM = 0.25
 """``minimize(revisit=...)``: a revisit starts at this fraction of the step size and resolution
 at which its point was left, so that its first grid stays in that point's basin."""
+SEEKS = ("none", "model")
+"""``minimize(seek=...)``: ``"none"``, every restart from the design starts at a design point;
+``"model"``, before each, one evaluation at the bottom of a quadratic fitted to every sample so far
+(:func:`model_bottom`), and the restart starts there instead where that sample is lower than the
+best value found."""
 ABANDONED = "the grid's quadratic bottoms out above the best value found (abandon)"
 """``minimize``'s message where ``abandon`` ended the last schedule."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
@@ -417,6 +422,31 @@ def restart_point(
     return points[k].copy()
 
 
+def model_bottom(
+    points: np.ndarray, values: np.ndarray, weights: np.ndarray, bounds: np.ndarray
+) -> np.ndarray | None:
+    """``minimize(seek="model")``'s candidate: the bottom of the weighted least-squares quadratic
+    through ``points`` ``(m, 2)`` and their ``values`` ``(m,)`` (non-finite ones left out), clipped
+    into ``bounds`` ``(2, 2)``; None where fewer than six values are finite or the quadratic is not
+    convex. ``weights`` ``(m,)`` are the areas the samples stand for (the box's area over the
+    design's size, a grid's squared spacing), so that the coarse grids, whose samples average over
+    ripples finer than their spacing, weigh as much as the fine ones that crowd a single basin: on
+    a bowl under ripples the fit's bottom is the bowl's, which a sample's value does not show."""
+    keep = np.isfinite(values) & np.isfinite(points).all(axis=1)
+    if keep.sum() < 6:
+        return None
+    mid, half = bounds.mean(axis=1), 0.5 * (bounds[:, 1] - bounds[:, 0])
+    u = (points[keep] - mid) / half
+    design = np.stack([np.ones(len(u)), u[:, 0], u[:, 1], u[:, 0] ** 2, u[:, 0] * u[:, 1], u[:, 1] ** 2], 1)
+    root = np.sqrt(weights[keep] / weights[keep].max())
+    c = np.linalg.lstsq(design * root[:, None], values[keep] * root, rcond=None)[0]
+    hessian = np.array([[2.0 * c[3], c[4]], [c[4], 2.0 * c[5]]])
+    if not np.all(np.isfinite(hessian)) or np.any(np.linalg.eigvalsh(hessian) <= 0):
+        return None
+    bottom = mid + half * np.linalg.solve(hessian, -c[1:3])
+    return np.clip(bottom, bounds[:, 0], bounds[:, 1])
+
+
 def revisit_point(left: list[tuple[float, np.ndarray, float, float]], ends: list[np.ndarray]) -> tuple | None:
     """``minimize(revisit=...)``'s next start, removed from ``left``, or None: of the points the
     iterate left behind, ``(value, point, alpha, delta)`` each, the lowest that lies farther than
@@ -480,6 +510,8 @@ class RoverPolicy:
         0, off."""
         self.deployed_revisit: int | None = None
         """``minimize``'s default ``revisit``; None: 0, off."""
+        self.deployed_seek: str | None = None
+        """``minimize``'s default ``seek``; None: ``"none"``, off."""
 
     @property
     def move(self) -> str:
@@ -585,6 +617,12 @@ class RoverPolicy:
         """How many restarts ``minimize`` may spend on points the iterate left behind, by default:
         ``deployed_revisit`` when set, else 0 (never)."""
         return 0 if self.deployed_revisit is None else int(self.deployed_revisit)
+
+    @property
+    def seek(self) -> str:
+        """Whether ``minimize`` first tries a restart at the bottom of a quadratic fitted to every
+        sample so far, by default: ``deployed_seek`` when set, else ``"none"`` (never)."""
+        return self.deployed_seek or "none"
 
     @property
     def guard(self) -> str:
@@ -790,6 +828,7 @@ class RoverDescent:
         explore: float = 0.0,
         descend_at: float = DESCEND_AT,
         revisit: int = 0,
+        seek: str = "none",
     ) -> tuple[str, bool]:
         """The optimisation loop (see the module docstring); returns ``(message, success)``.
         ``design``: the initial design's ``(points, values)``, where ``restart`` starts its
@@ -834,6 +873,27 @@ class RoverDescent:
             best_point, best_value = design[0][lowest_design], float(design[1][lowest_design])
             lone = restart_point(*design, best_point, best_value, width, restart_distance)
             revisits = revisit if lone is None else 0  # the design slopes toward its lowest point
+        # seek: every sample so far, with the area it stands for (model_bottom's fit)
+        bank: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        seek = seek if design is not None and restart == "converged" else "none"
+        if seek == "model":
+            area = float(np.prod(obj.bounds[:, 1] - obj.bounds[:, 0])) / len(design[1])
+            bank.append((design[0], design[1], np.full(len(design[1]), area)))
+
+        def sought(other: np.ndarray | None, floor: float = np.inf) -> np.ndarray | None:
+            """seek="model": the model's bottom instead of the design point ``other`` where one
+            evaluation there is lower than the best value found and than ``floor`` (where a schedule
+            is parked, the bottom its basin's quadratic predicts, less the grid's span: a lower
+            point in that basin is the parked schedule's to find)."""
+            if seek != "model" or other is None or obj.remaining() < 1:
+                return other
+            bottom = model_bottom(*(np.concatenate(each) for each in zip(*bank, strict=True)), obj.bounds)
+            if bottom is None:
+                return other
+            best = obj.best()[1]
+            value = float(np.asarray(obj(bottom)).ravel()[0])
+            return bottom if np.isfinite(value) and value < min(best, floor) else other
+
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
                 message = f"evaluation budget max_evals={obj.max_evals} cannot pay for an iteration ({cost})"
@@ -884,6 +944,8 @@ class RoverDescent:
             points = inside(raw)
             values = obj(points[0])[None]
             seen = values
+            if seek == "model":
+                bank.append((points[0], values[0], np.full(n * n, delta[0] ** 2)))
             if boundary in ("penalty", "active_penalty"):
                 seen = penalised(values[0], raw[0], points[0], boundary == "active_penalty")[None]
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
@@ -917,10 +979,15 @@ class RoverDescent:
                 and design is not None
                 and delta[0] < explore * start_delta
                 and np.array_equal(raw[0], points[0])  # no sample clipped
-                and metric_mod.model_minimum(values[0].reshape(n, n), r2=ABANDON_R2) is not None
+                and (located := metric_mod.model_minimum(values[0].reshape(n, n), r2=ABANDON_R2)) is not None
             ):  # a basin located: park its schedule, and look for another from the design
                 back = revisit_point(left, [*ends, theta[0]]) if revisits else None
-                other = back[1] if back else next_start(*design, [*ends, theta[0]], width, restart_distance)
+                bottom = float(f) - located[1] - float(np.ptp(values[0]))  # hopeless()'s margin
+                other = (
+                    back[1]
+                    if back
+                    else sought(next_start(*design, [*ends, theta[0]], width, restart_distance), bottom)
+                )
                 if other is not None:
                     state = (theta, alpha, delta, hidden, start, copy.deepcopy(shape), accepted, t)
                     parked.append((own, (*state, copy.deepcopy(history), lowest, stalls, descending)))
@@ -944,7 +1011,9 @@ class RoverDescent:
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     back = revisit_point(left, [*ends, theta[0]]) if revisits else None
                     other = (
-                        back[1] if back else next_start(*design, [*ends, theta[0]], width, restart_distance)
+                        back[1]
+                        if back
+                        else sought(next_start(*design, [*ends, theta[0]], width, restart_distance))
                     )
                 if done:
                     converged = "step size and resolution below xtol" if small else FLAT
@@ -1101,6 +1170,7 @@ class RoverDescent:
         descend_at: float | None = None,
         explore: float | None = None,
         revisit: int | None = None,
+        seek: str | None = None,
         pairs=None,
         **options,
     ) -> OptimizeResult:
@@ -1216,6 +1286,13 @@ class RoverDescent:
         resolution it was left at: on a bowl under ripples, a run that jumps out of the global
         ripple into a neighbour that sampled lower goes back to refine the one it left; 0: off;
         default: the policy's, ``policy.revisit``, where restarts run, else 0),
+        ``seek`` (``"none"``, or ``"model"``: with ``restart="converged"``, before each restart from
+        the design, one evaluation at the bottom of a quadratic fitted by least squares to every
+        sample so far, each weighted by the area it stands for (:func:`model_bottom`), and the
+        restart starts there instead, at the same step size and resolution, where that value is
+        lower than the best found: on a bowl under ripples, the bowl's bottom, which no single
+        sample's value shows; default: the policy's, ``policy.seek``, where restarts run, else
+        ``"none"``),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,
@@ -1255,6 +1332,7 @@ class RoverDescent:
                 "descend_at",
                 "explore",
                 "revisit",
+                "seek",
             ),
         )
         x = check_x0(x0)
@@ -1293,6 +1371,7 @@ class RoverDescent:
                 descend_at=descend_at,
                 explore=explore,
                 revisit=revisit,
+                seek=seek,
                 pairs=pairs,
                 **options,
             )
@@ -1465,6 +1544,16 @@ class RoverDescent:
             )
         if revisit is None:  # the policy's own, where restarts run
             revisit = getattr(self.policy, "revisit", 0) if restart == "converged" else 0
+        if seek is not None and seek not in SEEKS:
+            raise ValueError(f"unknown seek {seek!r}; valid: {', '.join(SEEKS)}")
+        if seek not in (None, "none") and restart != "converged":
+            raise ValueError(
+                f"seek={seek!r} moves a restart from the design to the model's bottom: use "
+                "restart='converged' (with an initial design, in 2-D), or seek='none'; restart is "
+                f"{restart!r}"
+            )
+        if seek is None:  # the policy's own, where restarts run
+            seek = getattr(self.policy, "seek", "none") if restart == "converged" else "none"
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
@@ -1499,6 +1588,7 @@ class RoverDescent:
                     float(explore),
                     float(descend_at),
                     int(revisit),
+                    seek,
                 )
             else:
                 rng = np.random.default_rng(opts.seed)

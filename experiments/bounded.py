@@ -57,6 +57,7 @@ from agents.rover import (
     FINISHES,
     INITIAL_SAMPLES,
     RESTARTS,
+    SEEKS,
     SETTINGS,
     RoverDescent,
     RoverPolicy,
@@ -365,6 +366,13 @@ def with_revisits(rows: dict[str, dict], counts: list[int] | None) -> dict[str, 
     return _each_bounded(rows, "revisit", counts, lambda k: f"revisit {k}")
 
 
+def with_seeks(rows: dict[str, dict], values: list[str] | None) -> dict[str, dict]:
+    """``rows`` once per ``minimize(seek=...)`` value in ``values`` (rows ``[<row>, seek <value>]``,
+    the bounded rows only: the unbounded reference row has no design to restart from); None: the
+    policy's own, the rows as they are."""
+    return _each_bounded(rows, "seek", values, lambda v: f"seek {v}")
+
+
 def only(rows: dict[str, dict], patterns: list[str] | None) -> dict[str, dict]:
     """The ``rows`` whose label (``[<label>]``, as the tables print it) contains one of ``patterns``
     (None: every row), so that a cross product of options runs only the rows a rule compares."""
@@ -652,6 +660,17 @@ def main(argv: list[str] | None = None) -> dict:
         "needs --restart converged or --settings shipped; default: each policy's own)",
     )
     parser.add_argument(
+        "--seek",
+        nargs="+",
+        choices=SEEKS,
+        default=None,
+        help="run every bounded row with each of these (minimize(seek=...): 'model', before each restart "
+        "from the design, one evaluation at the bottom of a quadratic fitted to every sample so far, "
+        "where the restart starts instead when that value is lower than the best found; 'none': off; "
+        "rows '[<row>, seek <value>]', appended last; needs --restart converged or --settings shipped; "
+        "default: each policy's own)",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         default=None,
@@ -715,7 +734,8 @@ def main(argv: list[str] | None = None) -> dict:
     rows = with_descend_ats(rows, args.descend_at)
     if args.revisit and min(args.revisit) < 0:
         parser.error(f"--revisit takes restart counts >= 0 (0: off); got {args.revisit}")
-    rows = with_revisits(rows, args.revisit)  # last: the rows' labels end with it
+    rows = with_revisits(rows, args.revisit)
+    rows = with_seeks(rows, args.seek)  # last: the rows' labels end with it
     try:
         rows = only(rows, args.only)
     except ValueError as error:
@@ -735,6 +755,11 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error(
             "--revisit spends restarts on points the iterate left: run folders load each policy with its "
             "trained settings (no restart), so pass --restart converged or --settings shipped"
+        )
+    if args.seek and set(args.seek) != {"none"} and not restarts:
+        parser.error(
+            "--seek model moves a restart from the design: run folders load each policy with its trained "
+            "settings (no restart), so pass --restart converged or --settings shipped"
         )
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}

@@ -1060,6 +1060,14 @@ def test_bounded_finish_rows_the_only_filter_and_the_resolved_median(tmp_path):
     for bad in (["--revisit", "-1"], ["--revisit", "1"]):  # the second: references alone restart none
         with pytest.raises(SystemExit):
             bounded.main(["--references", "grid_controller", *bad])
+    assert bounded.with_seeks({"penalty": {}, "none": {"bounds": None}}, ["none", "model"]) == {
+        "penalty, seek none": {"seek": "none"},
+        "penalty, seek model": {"seek": "model"},
+        "none": {"bounds": None},  # the unbounded reference row has no design to restart from
+    }
+    for bad in (["--seek", "bowl"], ["--seek", "model"]):  # the second: references alone restart none
+        with pytest.raises(SystemExit):
+            bounded.main(["--references", "grid_controller", *bad])
     # the float64 floor: the spread of f within three units in the last place of its minimiser
     bowl = bounded.Translated(lambda x: np.sum(np.atleast_2d(x) ** 2, axis=-1), np.zeros(2))
     bowl.f.minimum = (np.zeros(2), 0.0)

@@ -1152,6 +1152,59 @@ def test_revisit_goes_back_into_the_ripple_a_run_jumped_out_of():
         rover.minimize(fun, x0, revisit=1, restart="none", **kw)
 
 
+def test_model_bottom_finds_the_bowl_under_the_ripples():
+    from agents.rover import model_bottom
+
+    bounds = np.array([[-5.0, 5.0], [-5.0, 5.0]])
+    points = np.random.default_rng(0).uniform(-5.0, 5.0, (200, 2))
+    bowl = (points[:, 0] - 1.0) ** 2 + 2.0 * (points[:, 1] + 2.0) ** 2
+    ripples = 3.0 * np.cos(7.0 * points[:, 0])
+    found = model_bottom(points, bowl + ripples, np.ones(200), bounds)
+    np.testing.assert_allclose(found, [1.0, -2.0], atol=0.1)
+    values = bowl + ripples
+    values[:50] = np.nan  # left out
+    np.testing.assert_allclose(model_bottom(points, values, np.ones(200), bounds), [1.0, -2.0], atol=0.1)
+    # the weights: a crowd of fine samples in a far-off ripple weighs no more than the area it covers
+    crowd = np.array([4.0, 4.0]) + np.random.default_rng(1).uniform(-0.05, 0.05, (400, 2))
+    dip = np.sum((crowd - 4.0) ** 2, axis=1) - 5.0  # a deep narrow well off the bowl
+    both = np.vstack([points, crowd])
+    valued = np.concatenate([bowl, dip])
+    unweighted = model_bottom(both, valued, np.ones(600), bounds)
+    weighted = model_bottom(both, valued, np.concatenate([np.full(200, 0.5), np.full(400, 1e-6)]), bounds)
+    assert np.linalg.norm(weighted - [1.0, -2.0]) < 0.05
+    assert unweighted is None or np.linalg.norm(unweighted - [1.0, -2.0]) > 0.5  # the crowd decides it
+    np.testing.assert_allclose(
+        model_bottom(points, (points[:, 0] - 9.0) ** 2 + points[:, 1] ** 2, np.ones(200), bounds),
+        [5.0, 0.0],
+        atol=1e-9,
+    )  # clipped into the box
+    assert model_bottom(points, -bowl, np.ones(200), bounds) is None  # not convex
+    assert model_bottom(points[:5], bowl[:5], np.ones(5), bounds) is None  # too few
+
+
+def test_seek_restarts_at_the_bowls_bottom_where_it_is_lower():
+    from agents.rover import RoverDescent
+    from experiments.bounded import problems
+
+    rover = RoverDescent.pretrained()
+    assert rover.bounded_policy.seek == "none" and rover.policy.seek == "none"
+    f, f_star, bounds, x0 = problems("multiscale", 30, 12, box="domain")[29]  # a bowl under ripples
+    fun = lambda x: f(np.atleast_2d(x))  # noqa: E731
+
+    kw = {"bounds": bounds, "vectorized": True}
+    off = rover.minimize(fun, x0, **kw)
+    np.testing.assert_array_equal(rover.minimize(fun, x0, seek="none", **kw).history["x"], off.history["x"])
+    on = rover.minimize(fun, x0, seek="model", **kw)
+    assert on.fun - f_star < 1e-12 < 1e-3 < off.fun - f_star  # off ends in a neighbouring ripple
+    assert 1 <= on.nfev - off.nfev <= 3  # one evaluation per restart that sought (30 iterations each)
+    np.testing.assert_array_equal(rover.minimize(fun, x0, seek="model", **kw).history["x"], on.history["x"])
+    for bad in ("bowl", 1, True):
+        with pytest.raises(ValueError, match="seek"):
+            rover.minimize(fun, x0, seek=bad, **kw)
+    with pytest.raises(ValueError, match="restart='converged'"):
+        rover.minimize(fun, x0, seek="model", restart="none", **kw)
+
+
 def test_the_adjacent_figure_draws_a_miss_next_to_the_minimum(tmp_path):
     from experiments.plots import adjacent_figure
 
