@@ -172,11 +172,14 @@ REVISIT_JUMP = 1.5
 REVISIT_ZOOM = 0.25
 """``minimize(revisit=...)``: a revisit starts at this fraction of the step size and resolution
 at which its point was left, so that its first grid stays in that point's basin."""
-SEEKS = ("none", "model")
+SEEKS = ("none", "model", "grid")
 """``minimize(seek=...)``: ``"none"``, every restart from the design starts at a design point;
 ``"model"``, before each, one evaluation at the bottom of a quadratic fitted to every sample so far
 (:func:`model_bottom`), and the restart starts there instead where that sample is lower than the
 best value found."""
+SEEK_R2 = 0.9
+"""``minimize(seek="grid")``: the quadratic fitted to every sample so far must explain this fraction
+of their weighted variance (:func:`model_bottom`): a bowl under the ripples, not unrelated wells."""
 ABANDONED = "the grid's quadratic bottoms out above the best value found (abandon)"
 """``minimize``'s message where ``abandon`` ended the last schedule."""
 INITIAL_SAMPLES = ("spare", "spare+iteration", "auto")
@@ -423,15 +426,16 @@ def restart_point(
 
 
 def model_bottom(
-    points: np.ndarray, values: np.ndarray, weights: np.ndarray, bounds: np.ndarray
+    points: np.ndarray, values: np.ndarray, weights: np.ndarray, bounds: np.ndarray, r2: float = 0.0
 ) -> np.ndarray | None:
-    """``minimize(seek="model")``'s candidate: the bottom of the weighted least-squares quadratic
+    """``minimize(seek=...)``'s candidate: the bottom of the weighted least-squares quadratic
     through ``points`` ``(m, 2)`` and their ``values`` ``(m,)`` (non-finite ones left out), clipped
-    into ``bounds`` ``(2, 2)``; None where fewer than six values are finite or the quadratic is not
-    convex. ``weights`` ``(m,)`` are the areas the samples stand for (the box's area over the
-    design's size, a grid's squared spacing), so that the coarse grids, whose samples average over
-    ripples finer than their spacing, weigh as much as the fine ones that crowd a single basin: on
-    a bowl under ripples the fit's bottom is the bowl's, which a sample's value does not show."""
+    into ``bounds`` ``(2, 2)``; None where fewer than six values are finite, the quadratic is not
+    convex, or it explains less than ``r2`` of the values' weighted variance. ``weights`` ``(m,)``
+    are the areas the samples stand for (the box's area over the design's size, a grid's squared
+    spacing), so that the coarse grids, whose samples average over ripples finer than their
+    spacing, weigh as much as the fine ones that crowd a single basin: on a bowl under ripples the
+    fit's bottom is the bowl's, which a sample's value does not show."""
     keep = np.isfinite(values) & np.isfinite(points).all(axis=1)
     if keep.sum() < 6:
         return None
@@ -440,6 +444,11 @@ def model_bottom(
     design = np.stack([np.ones(len(u)), u[:, 0], u[:, 1], u[:, 0] ** 2, u[:, 0] * u[:, 1], u[:, 1] ** 2], 1)
     root = np.sqrt(weights[keep] / weights[keep].max())
     c = np.linalg.lstsq(design * root[:, None], values[keep] * root, rcond=None)[0]
+    if r2 > 0.0:
+        w, v = root**2, values[keep]
+        spread = float(np.sum(w * (v - np.average(v, weights=w)) ** 2))
+        if not spread > 0.0 or 1.0 - float(np.sum(w * (v - design @ c) ** 2)) / spread < r2:
+            return None
     hessian = np.array([[2.0 * c[3], c[4]], [c[4], 2.0 * c[5]]])
     if not np.all(np.isfinite(hessian)) or np.any(np.linalg.eigvalsh(hessian) <= 0):
         return None
@@ -876,23 +885,48 @@ class RoverDescent:
         # seek: every sample so far, with the area it stands for (model_bottom's fit)
         bank: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         seek = seek if design is not None and restart == "converged" else "none"
-        if seek == "model":
+        hops, basin_zoom = (
+            0,
+            None,
+        )  # seek="grid": hops left; the schedule's zoom where its grid first fit a bowl
+        if seek == "grid":
+            lowest_design = int(np.argmin(design[1]))
+            lone = restart_point(
+                *design, design[0][lowest_design], float(design[1][lowest_design]), width, restart_distance
+            )
+            hops = 1 if lone is None else 0  # the design slopes toward its lowest point
+        if seek in ("model", "grid"):
             area = float(np.prod(obj.bounds[:, 1] - obj.bounds[:, 0])) / len(design[1])
             bank.append((design[0], design[1], np.full(len(design[1]), area)))
 
-        def sought(other: np.ndarray | None, floor: float = np.inf) -> np.ndarray | None:
-            """seek="model": the model's bottom instead of the design point ``other`` where one
+        def sought(other: np.ndarray | None, here: np.ndarray, floor: float = np.inf) -> tuple:
+            """``(start, zoom)`` of the next schedule in place of the design point ``other``
+            (``zoom`` None: the first schedule's). seek="model": the model's bottom where one
             evaluation there is lower than the best value found and than ``floor`` (where a schedule
             is parked, the bottom its basin's quadratic predicts, less the grid's span: a lower
-            point in that basin is the parked schedule's to find)."""
-            if seek != "model" or other is None or obj.remaining() < 1:
-                return other
-            bottom = model_bottom(*(np.concatenate(each) for each in zip(*bank, strict=True)), obj.bounds)
+            point in that basin is the parked schedule's to find). seek="grid": once, where the
+            design slopes, the model's bottom at the zoom where the schedule ending at ``here``
+            first saw its basin as a bowl, unless that bottom lies on the grid it saw then."""
+            nonlocal hops
+            if seek == "none" or other is None or obj.remaining() < 1:
+                return other, None
+            if seek == "grid" and (not hops or basin_zoom is None):
+                return other, None
+            bottom = model_bottom(
+                *(np.concatenate(each) for each in zip(*bank, strict=True)),
+                obj.bounds,
+                SEEK_R2 if seek == "grid" else 0.0,
+            )
             if bottom is None:
-                return other
+                return other, None
+            if seek == "grid":
+                if np.max(np.abs(bottom - here)) <= (n // 2) * basin_zoom[1]:
+                    return other, None
+                hops -= 1
+                return bottom, basin_zoom
             best = obj.best()[1]
             value = float(np.asarray(obj(bottom)).ravel()[0])
-            return bottom if np.isfinite(value) and value < min(best, floor) else other
+            return (bottom if np.isfinite(value) and value < min(best, floor) else other), None
 
         for it in range(max_iter):
             if obj.remaining() < cost:  # score the iterate alone
@@ -944,8 +978,16 @@ class RoverDescent:
             points = inside(raw)
             values = obj(points[0])[None]
             seen = values
-            if seek == "model":
+            if seek in ("model", "grid"):
                 bank.append((points[0], values[0], np.full(n * n, delta[0] ** 2)))
+            if seek == "grid":
+                basin_zoom = None if t == 0 else basin_zoom
+                if (
+                    basin_zoom is None
+                    and np.array_equal(raw[0], points[0])
+                    and metric_mod.model_minimum(values[0].reshape(n, n), r2=ABANDON_R2) is not None
+                ):
+                    basin_zoom = (float(alpha[0]), float(delta[0]))
             if boundary in ("penalty", "active_penalty"):
                 seen = penalised(values[0], raw[0], points[0], boundary == "active_penalty")[None]
             f = values[0, (n * n) // 2] if n % 2 else obj(theta[0])
@@ -983,19 +1025,25 @@ class RoverDescent:
             ):  # a basin located: park its schedule, and look for another from the design
                 back = revisit_point(left, [*ends, theta[0]]) if revisits else None
                 bottom = float(f) - located[1] - float(np.ptp(values[0]))  # hopeless()'s margin
-                other = (
-                    back[1]
+                other, zoom = (
+                    (
+                        back[1],
+                        (REVISIT_ZOOM * back[2], REVISIT_ZOOM * back[3]),
+                    )  # inside the left point's basin
                     if back
-                    else sought(next_start(*design, [*ends, theta[0]], width, restart_distance), bottom)
+                    else sought(
+                        next_start(*design, [*ends, theta[0]], width, restart_distance), theta[0], bottom
+                    )
                 )
                 if other is not None:
                     state = (theta, alpha, delta, hidden, start, copy.deepcopy(shape), accepted, t)
                     parked.append((own, (*state, copy.deepcopy(history), lowest, stalls, descending)))
                     ends.append(theta[0].copy())
-                    theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
-                    if back:  # inside the left point's basin
-                        revisits -= 1
-                        alpha, delta = np.array([REVISIT_ZOOM * back[2]]), np.array([REVISIT_ZOOM * back[3]])
+                    theta, (alpha, delta) = (
+                        other[None],
+                        (np.array([z]) for z in zoom or (start_alpha, start_delta)),
+                    )
+                    revisits -= bool(back)
                     hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                     shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
                     continue
@@ -1006,14 +1054,17 @@ class RoverDescent:
                 and np.array_equal(raw[0], points[0])  # no sample clipped
                 and hopeless(values[0].reshape(n, n), obj.best()[1])
             )
-            other, back = None, None
+            other, back, zoom = None, None, None
             if done or given_up:
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     back = revisit_point(left, [*ends, theta[0]]) if revisits else None
-                    other = (
-                        back[1]
+                    other, zoom = (
+                        (
+                            back[1],
+                            (REVISIT_ZOOM * back[2], REVISIT_ZOOM * back[3]),
+                        )  # inside the left point's basin
                         if back
-                        else sought(next_start(*design, [*ends, theta[0]], width, restart_distance))
+                        else sought(next_start(*design, [*ends, theta[0]], width, restart_distance), theta[0])
                     )
                 if done:
                     converged = "step size and resolution below xtol" if small else FLAT
@@ -1024,10 +1075,11 @@ class RoverDescent:
             if other is not None:  # a restart, where a schedule converged or was given up
                 converged = converged if done else ABANDONED
                 ends.append(theta[0].copy())
-                theta, alpha, delta = other[None], np.array([start_alpha]), np.array([start_delta])
-                if back:  # inside the left point's basin
-                    revisits -= 1
-                    alpha, delta = np.array([REVISIT_ZOOM * back[2]]), np.array([REVISIT_ZOOM * back[3]])
+                theta, (alpha, delta) = (
+                    other[None],
+                    (np.array([z]) for z in zoom or (start_alpha, start_delta)),
+                )
+                revisits -= bool(back)
                 hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                 shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
                 continue

@@ -1179,6 +1179,9 @@ def test_model_bottom_finds_the_bowl_under_the_ripples():
         atol=1e-9,
     )  # clipped into the box
     assert model_bottom(points, -bowl, np.ones(200), bounds) is None  # not convex
+    assert model_bottom(points, bowl + ripples, np.ones(200), bounds, r2=0.8) is not None  # a bowl
+    wells = -np.exp(-np.sum((points[:, None] - [[-3.0, 3.0], [3.0, 3.0], [0.0, -3.0]]) ** 2, axis=-1)).sum(1)
+    assert model_bottom(points, wells + 0.01 * bowl, np.ones(200), bounds, r2=0.8) is None  # unrelated wells
     assert model_bottom(points[:5], bowl[:5], np.ones(5), bounds) is None  # too few
 
 
@@ -1203,6 +1206,28 @@ def test_seek_restarts_at_the_bowls_bottom_where_it_is_lower():
             rover.minimize(fun, x0, seek=bad, **kw)
     with pytest.raises(ValueError, match="restart='converged'"):
         rover.minimize(fun, x0, seek="model", restart="none", **kw)
+
+
+def test_seek_grid_hops_to_the_bowls_bottom_at_the_zoom_that_saw_a_basin():
+    from agents.rover import RoverDescent
+    from experiments.bounded import problems
+
+    rover = RoverDescent.pretrained()
+    (f, f_star, bounds, x0), *_ = problems("multiscale", 1, 11, box="domain")  # a bowl under ripples
+    fun = lambda x: f(np.atleast_2d(x))  # noqa: E731
+    kw = {"bounds": bounds, "vectorized": True}
+    off, on = rover.minimize(fun, x0, **kw), rover.minimize(fun, x0, seek="grid", **kw)
+    assert on.fun - f_star < 1e-12 < 1e-3 < off.fun - f_star  # off ends in a neighbouring ripple
+    np.testing.assert_array_equal(rover.minimize(fun, x0, seek="grid", **kw).history["x"], on.history["x"])
+
+    def hops(delta):  # restarts at a zoom an earlier schedule had, not at a design restart's first
+        return [
+            i for i in range(1, len(delta)) if delta[0] > delta[i] > delta[i - 1] and delta[i] in delta[:i]
+        ]
+
+    assert len(hops(on.history["resolution"])) == 1 and not hops(off.history["resolution"])
+    with pytest.raises(ValueError, match="restart='converged'"):
+        rover.minimize(fun, x0, seek="grid", restart="none", **kw)
 
 
 def test_the_adjacent_figure_draws_a_miss_next_to_the_minimum(tmp_path):
