@@ -176,7 +176,9 @@ SEEKS = ("none", "model", "grid")
 """``minimize(seek=...)``: ``"none"``, every restart from the design starts at a design point;
 ``"model"``, before each, one evaluation at the bottom of a quadratic fitted to every sample so far
 (:func:`model_bottom`), and the restart starts there instead where that sample is lower than the
-best value found."""
+best value found; ``"grid"``, once, where the design slopes toward its lowest point and the fit
+explains ``SEEK_R2`` of the samples' variance, the restart starts at that bottom at the zoom where
+the ending schedule first saw its basin as a bowl."""
 SEEK_R2 = 0.9
 """``minimize(seek="grid")``: the quadratic fitted to every sample so far must explain this fraction
 of their weighted variance (:func:`model_bottom`): a bowl under the ripples, not unrelated wells."""
@@ -1343,8 +1345,13 @@ class RoverDescent:
         sample so far, each weighted by the area it stands for (:func:`model_bottom`), and the
         restart starts there instead, at the same step size and resolution, where that value is
         lower than the best found: on a bowl under ripples, the bowl's bottom, which no single
-        sample's value shows; default: the policy's, ``policy.seek``, where restarts run, else
-        ``"none"``),
+        sample's value shows; or ``"grid"``: once per run, where the design slopes toward its lowest
+        point (:func:`restart_point` finds no lone well) and that quadratic explains at least
+        ``SEEK_R2`` of the samples' weighted variance, the next schedule starts at its bottom, unless
+        that lies on the first grid of the ending schedule whose quadratic fit (``ABANDON_R2``), at
+        that grid's step size and resolution: a grid around the bowl's bottom, which ``abandon``
+        ends after one iteration where its basin bottoms out above the best found; default: the
+        policy's, ``policy.seek``, where restarts run, else ``"none"``),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

@@ -666,7 +666,9 @@ def main(argv: list[str] | None = None) -> dict:
         default=None,
         help="run every bounded row with each of these (minimize(seek=...): 'model', before each restart "
         "from the design, one evaluation at the bottom of a quadratic fitted to every sample so far, "
-        "where the restart starts instead when that value is lower than the best found; 'none': off; "
+        "where the restart starts instead when that value is lower than the best found; 'grid', once, "
+        "where the design slopes and that quadratic explains SEEK_R2 of the samples' variance, a schedule "
+        "at its bottom at the zoom where the ending schedule first saw a bowl; 'none': off; "
         "rows '[<row>, seek <value>]', appended last; needs --restart converged or --settings shipped; "
         "default: each policy's own)",
     )
