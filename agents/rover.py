@@ -14,8 +14,9 @@ the iterations left on another basin of the design (``SHIPPED_RESTART``), away f
 schedules so far ended (``SHIPPED_RESTART_DISTANCE``), giving up a basin that bottoms out above
 the best value found (``SHIPPED_ABANDON``), halving from a stall at a wide zoom
 (``SHIPPED_DESCEND``, ``SHIPPED_DESCEND_AT``) and parking a located basin to explore others
-before refining the lowest (``SHIPPED_EXPLORE``): deployment settings, chosen on validation
-landscapes after training.
+before refining the lowest (``SHIPPED_EXPLORE``), and hopping once to the bottom of a bowl fitted
+under the ripples (``SHIPPED_SEEK``): deployment settings, chosen on validation landscapes after
+training.
 :meth:`RoverDescent.minimize` has SciPy's API (2-D functions; in ``d > 2`` dimensions it runs
 over 2-D slices along pairs of coordinates, ``pairs=``, :mod:`agents.highdim` and
 :mod:`agents.pairs`):
@@ -179,6 +180,12 @@ SEEKS = ("none", "model", "grid")
 best value found; ``"grid"``, once, where the design slopes toward its lowest point and the fit
 explains ``SEEK_R2`` of the samples' variance, the restart starts at that bottom at the zoom where
 the ending schedule first saw its basin as a bowl."""
+SHIPPED_SEEK = "grid"
+"""Whether the shipped policy for bounded problems (``RoverDescent.pretrained()``, 2-D, with its
+restarts) hops once to the bottom of the quadratic fitted to every sample, at the zoom where a
+schedule first saw its basin as a bowl (``minimize(seek=...)``). Adopted by a rule written before
+its runs, on five seeds and two fresh draws (docs/rdpg.md, "A hop to the bowl's bottom at the
+basin's zoom"). Every other policy: ``"none"``."""
 SEEK_R2 = 0.9
 """``minimize(seek="grid")``: the quadratic fitted to every sample so far must explain this fraction
 of their weighted variance (:func:`model_bottom`): a bowl under the ripples, not unrelated wells."""
@@ -522,7 +529,8 @@ class RoverPolicy:
         self.deployed_revisit: int | None = None
         """``minimize``'s default ``revisit``; None: 0, off."""
         self.deployed_seek: str | None = None
-        """``minimize``'s default ``seek``; None: ``"none"``, off."""
+        """``minimize``'s default ``seek`` (the shipped bounded policy: ``SHIPPED_SEEK``); None:
+        ``"none"``, off."""
 
     @property
     def move(self) -> str:
@@ -632,7 +640,8 @@ class RoverPolicy:
     @property
     def seek(self) -> str:
         """Whether ``minimize`` first tries a restart at the bottom of a quadratic fitted to every
-        sample so far, by default: ``deployed_seek`` when set, else ``"none"`` (never)."""
+        sample so far, by default: ``deployed_seek`` when set (the shipped bounded policy:
+        ``SHIPPED_SEEK``), else ``"none"`` (never)."""
         return self.deployed_seek or "none"
 
     @property
@@ -773,6 +782,7 @@ class RoverDescent:
             (bounded_policy or policy).deployed_descend = SHIPPED_DESCEND
             (bounded_policy or policy).deployed_explore = SHIPPED_EXPLORE
             (bounded_policy or policy).deployed_descend_at = SHIPPED_DESCEND_AT
+            (bounded_policy or policy).deployed_seek = SHIPPED_SEEK
         return cls(policy, bounded_policy=bounded_policy)
 
     @classmethod
@@ -1351,7 +1361,8 @@ class RoverDescent:
         that lies on the first grid of the ending schedule whose quadratic fit (``ABANDON_R2``), at
         that grid's step size and resolution: a grid around the bowl's bottom, which ``abandon``
         ends after one iteration where its basin bottoms out above the best found; default: the
-        policy's, ``policy.seek``, where restarts run, else ``"none"``),
+        policy's, ``policy.seek``, where restarts run (``SHIPPED_SEEK``, ``"grid"``, for the shipped
+        bounded policy), else ``"none"``),
         ``pairs`` (for
         ``d > 2``, or to run a 2-D problem through the same code: the pair-sampling strategy of
         :mod:`agents.pairs` -- ``AllPairs()``, ``RandomPairs(k)``, ``PerDimension(l)``,

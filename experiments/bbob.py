@@ -84,20 +84,28 @@ def _rover(path: Path | None = None, move: str | None = None) -> Callable:
 def _before_finish(rover: RoverDescent) -> RoverDescent:
     """``rover`` without the finish, its tolerance and the restart (``SHIPPED_FINISH``,
     ``SHIPPED_FTOL``, ``SHIPPED_RESTART``, ``SHIPPED_RESTART_DISTANCE``, ``SHIPPED_ABANDON``,
-    ``SHIPPED_DESCEND``, ``SHIPPED_EXPLORE``, ``SHIPPED_DESCEND_AT``): what every optimiser shipped
-    before them ran."""
+    ``SHIPPED_DESCEND``, ``SHIPPED_EXPLORE``, ``SHIPPED_DESCEND_AT``, ``SHIPPED_SEEK``): what every
+    optimiser shipped before them ran."""
     policy = rover.bounded_policy
     policy.deployed_finish = policy.deployed_ftol = policy.deployed_restart = None
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None
-    policy.deployed_explore = policy.deployed_descend_at = None
+    policy.deployed_explore = policy.deployed_descend_at = policy.deployed_seek = None
     return rover
 
 
-def _rover_descend_half_cap() -> Callable:
-    """The shipped optimiser counting a stall for ``descend`` only from half the widest zoom
-    (``DESCEND_AT``, not ``SHIPPED_DESCEND_AT``): the optimiser shipped before."""
+def _rover_no_seek() -> Callable:
+    """The shipped optimiser without its hop to the fitted bowl's bottom (``SHIPPED_SEEK``): the
+    optimiser shipped before."""
     rover = RoverDescent.pretrained()
-    rover.bounded_policy.deployed_descend_at = None
+    rover.bounded_policy.deployed_seek = None
+    return _method(rover)
+
+
+def _rover_descend_half_cap() -> Callable:
+    """That counting a stall for ``descend`` only from half the widest zoom (``DESCEND_AT``, not
+    ``SHIPPED_DESCEND_AT``): the optimiser shipped before it."""
+    rover = RoverDescent.pretrained()
+    rover.bounded_policy.deployed_descend_at = rover.bounded_policy.deployed_seek = None
     return _method(rover)
 
 
@@ -106,6 +114,7 @@ def _rover_no_explore() -> Callable:
     before it."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_explore = rover.bounded_policy.deployed_descend_at = None
+    rover.bounded_policy.deployed_seek = None
     return _method(rover)
 
 
@@ -114,7 +123,7 @@ def _rover_no_descend() -> Callable:
     before it."""
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_descend = rover.bounded_policy.deployed_explore = None
-    rover.bounded_policy.deployed_descend_at = None
+    rover.bounded_policy.deployed_descend_at = rover.bounded_policy.deployed_seek = None
     return _method(rover)
 
 
@@ -124,6 +133,7 @@ def _rover_no_abandon() -> Callable:
     rover = RoverDescent.pretrained()
     rover.bounded_policy.deployed_abandon = rover.bounded_policy.deployed_descend = None
     rover.bounded_policy.deployed_explore = rover.bounded_policy.deployed_descend_at = None
+    rover.bounded_policy.deployed_seek = None
     return _method(rover)
 
 
@@ -133,7 +143,7 @@ def _rover_near_restart() -> Callable:
     rover = RoverDescent.pretrained()
     policy = rover.bounded_policy
     policy.deployed_restart_distance = policy.deployed_abandon = policy.deployed_descend = None
-    policy.deployed_explore = policy.deployed_descend_at = None
+    policy.deployed_explore = policy.deployed_descend_at = policy.deployed_seek = None
     return _method(rover)
 
 
@@ -185,6 +195,7 @@ def _cma(fun, x0, **options):
 
 OPTIMIZERS: dict[str, Callable[[], Callable]] = {
     "rover": lambda: _rover(),
+    "rover_no_seek": _rover_no_seek,
     "rover_descend_half_cap": _rover_descend_half_cap,
     "rover_no_explore": _rover_no_explore,
     "rover_no_descend": _rover_no_descend,
@@ -220,10 +231,11 @@ spending what is left on another basin of the design (``SHIPPED_FINISH``, ``SHIP
 ``SHIPPED_RESTART``) away from where the first ended (``SHIPPED_RESTART_DISTANCE``), giving up a
 basin that bottoms out above the best value found (``SHIPPED_ABANDON``), halving from a stall at a
 wide zoom (``SHIPPED_DESCEND``) from a quarter of the widest (``SHIPPED_DESCEND_AT``) and parking a
-located basin to explore others before refining the lowest (``SHIPPED_EXPLORE``);
-``rover_descend_half_cap``: the same counting a stall only from half the widest zoom, the
-optimiser shipped before; ``rover_no_explore``: that without parking, the one shipped before it;
-``rover_no_descend``: that without halving, the one before that;
+located basin to explore others before refining the lowest (``SHIPPED_EXPLORE``), and hopping
+once to the bottom of a bowl fitted under the ripples (``SHIPPED_SEEK``); ``rover_no_seek``: the
+same without the hop, the optimiser shipped before; ``rover_descend_half_cap``: that counting a
+stall only from half the widest zoom, the one shipped before it; ``rover_no_explore``: that
+without parking, the one shipped before that; ``rover_no_descend``: that without halving, the one before that;
 ``rover_no_abandon``: that without giving up, the one before that;
 ``rover_near_restart``: that restarting at the default distance; ``rover_no_finish``: that
 without the finish and the restart; ``rover_no_shrink``: that at the

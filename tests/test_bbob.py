@@ -225,6 +225,7 @@ def test_rover_near_restart_is_the_shipped_optimiser_restarting_at_the_default_d
         abandon="none",
         descend=0,
         explore=0,
+        seek="none",
         **kw,
     )
     np.testing.assert_array_equal(near.history["x"], same.history["x"])
@@ -243,7 +244,7 @@ def test_rover_no_abandon_is_the_shipped_optimiser_running_every_basin_to_its_en
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_abandon")}
     same = RoverDescent.pretrained().minimize(
-        fun, np.array([3.0, -2.0]), abandon="none", descend=0, explore=0, **kw
+        fun, np.array([3.0, -2.0]), abandon="none", descend=0, explore=0, seek="none", **kw
     )
     np.testing.assert_array_equal(runs["rover_no_abandon"].history["x"], same.history["x"])
     assert SHIPPED_ABANDON == "model" and "(abandon)" in runs["rover"].message
@@ -262,7 +263,9 @@ def test_rover_no_descend_is_the_shipped_optimiser_following_its_actor_through_a
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_descend")}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend=0, explore=0, **kw)
+    same = RoverDescent.pretrained().minimize(
+        fun, np.array([3.0, -2.0]), seek="none", descend=0, explore=0, **kw
+    )
     np.testing.assert_array_equal(runs["rover_no_descend"].history["x"], same.history["x"])
     assert SHIPPED_DESCEND == 3 and runs["rover"].fun < 1e-2 < 0.1 < runs["rover_no_descend"].fun
 
@@ -280,7 +283,9 @@ def test_rover_descend_half_cap_is_the_shipped_optimiser_halving_only_from_half_
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     names = ("rover", "rover_descend_half_cap")
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in names}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), descend_at=DESCEND_AT, **kw)
+    same = RoverDescent.pretrained().minimize(
+        fun, np.array([3.0, -2.0]), seek="none", descend_at=DESCEND_AT, **kw
+    )
     np.testing.assert_array_equal(runs["rover_descend_half_cap"].history["x"], same.history["x"])
     assert SHIPPED_DESCEND_AT == 0.25 and runs["rover"].fun < 1e-3 < 1e-2 < runs["rover_descend_half_cap"].fun
 
@@ -297,7 +302,29 @@ def test_rover_no_explore_is_the_shipped_optimiser_refining_every_basin_it_finds
 
     kw = {"bounds": np.array([[-5.0, 5.0]] * 2), "max_evals": 1471, "vectorized": True}
     runs = {n: OPTIMIZERS[n]()(fun, np.array([3.0, -2.0]), **kw) for n in ("rover", "rover_no_explore")}
-    same = RoverDescent.pretrained().minimize(fun, np.array([3.0, -2.0]), explore=0, descend_at=0.5, **kw)
+    same = RoverDescent.pretrained().minimize(
+        fun, np.array([3.0, -2.0]), seek="none", explore=0, descend_at=0.5, **kw
+    )
     np.testing.assert_array_equal(runs["rover_no_explore"].history["x"], same.history["x"])
     regret = {n: run.fun - found.minimum[1] for n, run in runs.items()}
     assert SHIPPED_EXPLORE == 0.01 and regret["rover"] < 1e-12 < 1e-7 < regret["rover_no_explore"]
+
+
+def test_rover_no_seek_is_the_shipped_optimiser_without_its_hop():
+    from agents.rover import SHIPPED_SEEK, RoverDescent
+    from experiments.bbob import OPTIMIZERS
+    from experiments.bounded import problems
+
+    f, f_star, bounds, x0 = problems("multiscale", 28, 12, box="domain")[27]  # a bowl under ripples
+
+    def fun(x):
+        return f(np.atleast_2d(x))
+
+    kw = {"bounds": bounds, "max_evals": 1471, "vectorized": True}
+    runs = {n: OPTIMIZERS[n]()(fun, x0, **kw) for n in ("rover", "rover_no_seek")}
+    same = RoverDescent.pretrained().minimize(fun, x0, seek="none", **kw)
+    np.testing.assert_array_equal(runs["rover_no_seek"].history["x"], same.history["x"])
+    assert (
+        SHIPPED_SEEK == "grid"
+        and runs["rover"].fun - f_star < 1e-12 < 1e-6 < runs["rover_no_seek"].fun - f_star
+    )
