@@ -888,25 +888,17 @@ class RoverDescent:
         # revisit: (value, point, alpha, delta) of each point the iterate jumped away from, and how
         # many restarts may still go to them (none where the design shows no global structure)
         left: list[tuple[float, np.ndarray, float, float]] = []
-        revisits = 0
-        if revisit and design is not None and restart == "converged":
+        seek = seek if design is not None and restart == "converged" else "none"
+        slopes = False  # the design slopes toward its lowest point (restart_point finds no lone well)
+        if design is not None and restart == "converged" and (revisit or seek == "grid"):
             lowest_design = int(np.argmin(design[1]))
             best_point, best_value = design[0][lowest_design], float(design[1][lowest_design])
-            lone = restart_point(*design, best_point, best_value, width, restart_distance)
-            revisits = revisit if lone is None else 0  # the design slopes toward its lowest point
-        # seek: every sample so far, with the area it stands for (model_bottom's fit)
+            slopes = restart_point(*design, best_point, best_value, width, restart_distance) is None
+        revisits = revisit if slopes else 0
+        # seek: every sample so far, with the area it stands for (model_bottom's fit); "grid": the
+        # hops left, and the running schedule's zoom where its grid first fit a bowl
         bank: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        seek = seek if design is not None and restart == "converged" else "none"
-        hops, basin_zoom = (
-            0,
-            None,
-        )  # seek="grid": hops left; the schedule's zoom where its grid first fit a bowl
-        if seek == "grid":
-            lowest_design = int(np.argmin(design[1]))
-            lone = restart_point(
-                *design, design[0][lowest_design], float(design[1][lowest_design]), width, restart_distance
-            )
-            hops = 1 if lone is None else 0  # the design slopes toward its lowest point
+        hops, basin_zoom = (1 if seek == "grid" and slopes else 0), None
         if seek in ("model", "grid"):
             area = float(np.prod(obj.bounds[:, 1] - obj.bounds[:, 0])) / len(design[1])
             bank.append((design[0], design[1], np.full(len(design[1]), area)))
@@ -918,7 +910,8 @@ class RoverDescent:
             is parked, the bottom its basin's quadratic predicts, less the grid's span: a lower
             point in that basin is the parked schedule's to find). seek="grid": once, where the
             design slopes, the model's bottom at the zoom where the schedule ending at ``here``
-            first saw its basin as a bowl, unless that bottom lies on the grid it saw then."""
+            first saw its basin as a bowl, unless that bottom lies on that grid's reach around
+            ``here``."""
             nonlocal hops
             if seek == "none" or other is None or obj.remaining() < 1:
                 return other, None
@@ -1036,25 +1029,19 @@ class RoverDescent:
                 and (located := metric_mod.model_minimum(values[0].reshape(n, n), r2=ABANDON_R2)) is not None
             ):  # a basin located: park its schedule, and look for another from the design
                 back = revisit_point(left, [*ends, theta[0]]) if revisits else None
-                bottom = float(f) - located[1] - float(np.ptp(values[0]))  # hopeless()'s margin
-                other, zoom = (
-                    (
-                        back[1],
-                        (REVISIT_ZOOM * back[2], REVISIT_ZOOM * back[3]),
-                    )  # inside the left point's basin
-                    if back
-                    else sought(
-                        next_start(*design, [*ends, theta[0]], width, restart_distance), theta[0], bottom
+                if back:  # inside the left point's basin
+                    other, zoom = back[1], (REVISIT_ZOOM * back[2], REVISIT_ZOOM * back[3])
+                else:  # the design's next start, or where seek sends it
+                    floor = float(f) - located[1] - float(np.ptp(values[0]))  # hopeless()'s margin
+                    other, zoom = sought(
+                        next_start(*design, [*ends, theta[0]], width, restart_distance), theta[0], floor
                     )
-                )
                 if other is not None:
                     state = (theta, alpha, delta, hidden, start, copy.deepcopy(shape), accepted, t)
                     parked.append((own, (*state, copy.deepcopy(history), lowest, stalls, descending)))
                     ends.append(theta[0].copy())
-                    theta, (alpha, delta) = (
-                        other[None],
-                        (np.array([z]) for z in zoom or (start_alpha, start_delta)),
-                    )
+                    zoom = zoom or (start_alpha, start_delta)
+                    theta, alpha, delta = other[None], np.array([zoom[0]]), np.array([zoom[1]])
                     revisits -= bool(back)
                     hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                     shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
@@ -1070,14 +1057,12 @@ class RoverDescent:
             if done or given_up:
                 if restart == "converged" and design is not None and it + 1 < max_iter:
                     back = revisit_point(left, [*ends, theta[0]]) if revisits else None
-                    other, zoom = (
-                        (
-                            back[1],
-                            (REVISIT_ZOOM * back[2], REVISIT_ZOOM * back[3]),
-                        )  # inside the left point's basin
-                        if back
-                        else sought(next_start(*design, [*ends, theta[0]], width, restart_distance), theta[0])
-                    )
+                    if back:  # inside the left point's basin
+                        other, zoom = back[1], (REVISIT_ZOOM * back[2], REVISIT_ZOOM * back[3])
+                    else:  # the design's next start, or where seek sends it
+                        other, zoom = sought(
+                            next_start(*design, [*ends, theta[0]], width, restart_distance), theta[0]
+                        )
                 if done:
                     converged = "step size and resolution below xtol" if small else FLAT
                 if done and other is None:  # the restarts so far, if any, in the message
@@ -1087,10 +1072,8 @@ class RoverDescent:
             if other is not None:  # a restart, where a schedule converged or was given up
                 converged = converged if done else ABANDONED
                 ends.append(theta[0].copy())
-                theta, (alpha, delta) = (
-                    other[None],
-                    (np.array([z]) for z in zoom or (start_alpha, start_delta)),
-                )
+                zoom = zoom or (start_alpha, start_delta)
+                theta, alpha, delta = other[None], np.array([zoom[0]]), np.array([zoom[1]])
                 revisits -= bool(back)
                 hidden, start = self.policy.actor.initial(1), torch.ones(1, dtype=torch.bool)
                 shape, accepted, restarted, t = metric_mod.initial(1, metric[0]), None, True, 0
@@ -1357,10 +1340,11 @@ class RoverDescent:
         lower than the best found: on a bowl under ripples, the bowl's bottom, which no single
         sample's value shows; or ``"grid"``: once per run, where the design slopes toward its lowest
         point (:func:`restart_point` finds no lone well) and that quadratic explains at least
-        ``SEEK_R2`` of the samples' weighted variance, the next schedule starts at its bottom, unless
-        that lies on the first grid of the ending schedule whose quadratic fit (``ABANDON_R2``), at
-        that grid's step size and resolution: a grid around the bowl's bottom, which ``abandon``
-        ends after one iteration where its basin bottoms out above the best found; default: the
+        ``SEEK_R2`` of the samples' weighted variance, the next schedule starts at its bottom at the
+        step size and resolution of the ending schedule's first grid whose quadratic fit
+        (``ABANDON_R2``), unless the bottom lies within that grid's reach of where the schedule
+        ended: a grid around the bowl's bottom, which ``abandon`` ends after one iteration where its
+        basin bottoms out above the best found; default: the
         policy's, ``policy.seek``, where restarts run (``SHIPPED_SEEK``, ``"grid"``, for the shipped
         bounded policy), else ``"none"``),
         ``pairs`` (for
