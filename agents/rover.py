@@ -186,6 +186,8 @@ restarts) hops once to the bottom of the quadratic fitted to every sample, at th
 schedule first saw its basin as a bowl (``minimize(seek=...)``). Adopted by a rule written before
 its runs, on five seeds and two fresh draws (docs/rdpg.md, "A hop to the bowl's bottom at the
 basin's zoom"). Every other policy: ``"none"``."""
+SEEK_HOPS = 1
+"""``minimize(seek="grid")``: the hops a run may make (each in place of a restart from the design)."""
 SEEK_R2 = 0.9
 """``minimize(seek="grid")``: the quadratic fitted to every sample so far must explain this fraction
 of their weighted variance (:func:`model_bottom`): a bowl under the ripples, not unrelated wells."""
@@ -898,7 +900,7 @@ class RoverDescent:
         # seek: every sample so far, with the area it stands for (model_bottom's fit); "grid": the
         # hops left, and the running schedule's zoom where its grid first fit a bowl
         bank: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        hops, basin_zoom = (1 if seek == "grid" and slopes else 0), None
+        hops, basin_zoom = (SEEK_HOPS if seek == "grid" and slopes else 0), None
         if seek in ("model", "grid"):
             area = float(np.prod(obj.bounds[:, 1] - obj.bounds[:, 0])) / len(design[1])
             bank.append((design[0], design[1], np.full(len(design[1]), area)))
