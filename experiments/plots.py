@@ -425,6 +425,69 @@ def adjacent_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) 
     )
 
 
+def hop_starts(resolution: np.ndarray) -> list[int]:
+    """The iterations of a ``minimize`` history where a schedule started at a zoom an earlier one
+    had, narrower than the first and wider than the iteration before: where ``seek="grid"`` hopped
+    (a restart from the design starts at the first zoom; a revisit at a quarter of an earlier one)."""
+    delta = np.asarray(resolution, dtype=float)
+    return [i for i in range(1, len(delta)) if delta[0] > delta[i] > delta[i - 1] and delta[i] in delta[:i]]
+
+
+def hop_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -> Path:
+    from agents.rover import RoverDescent
+    from experiments.bounded import BUDGET, problems
+    from experiments.failures import wavelength
+
+    rover = RoverDescent.pretrained()
+    shown = []
+    for family in ("multiscale", "rippled"):
+        for f, f_star, bounds, x0 in problems(family, search, seed, "domain"):
+            fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+            span = float(fun(x0)[0]) - f_star
+            kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET}
+            runs = {s: rover.minimize(fun, x0, seek=s, **kw) for s in ("none", "grid")}
+            regrets = {s: max((runs[s].fun - f_star) / span, 1e-16) for s in runs}
+            if regrets["grid"] < 1e-3 <= regrets["none"] and hop_starts(runs["grid"].history["resolution"]):
+                shown.append((family, f, bounds, runs, regrets))
+            if len(shown) == count:
+                break
+        if len(shown) == count:
+            break
+    if not shown:
+        raise ValueError(f"no run the hop solves among the first {search} ripple landscapes of seed {seed}")
+    fig, axes = plt.subplots(1, len(shown), figsize=(5 * len(shown), 5.4), squeeze=False)
+    for ax, (family, f, bounds, runs, regrets) in zip(axes[0], shown):
+        lam, x_star = wavelength(f), np.asarray(f.minimum[0], dtype=float)
+        hop = hop_starts(runs["grid"].history["resolution"])[0]
+        ends = np.stack([runs["none"].x, runs["grid"].history["x"][hop], x_star])
+        reach = 4.0 * max(lam, float(np.max(np.abs(ends - x_star))))
+        box = np.stack(
+            [np.maximum(x_star - reach, bounds[:, 0]), np.minimum(x_star + reach, bounds[:, 1])], 1
+        )
+        _contour(ax, f, box)
+        for s, color, style, label in (
+            ("none", "white", "--", f"without the hop: {regrets['none']:.0e}"),
+            ("grid", "tab:red", "-", f"with it: {regrets['grid']:.0e}"),
+        ):
+            path = np.asarray(runs[s].history["x"])
+            near = np.all((path >= box[:, 0]) & (path <= box[:, 1]), axis=1)
+            ax.plot(*path[near].T, style, color=color, lw=0.9, alpha=0.85, label=label)
+            ax.plot(*np.asarray(runs[s].x), "X", color=color, ms=10, mec="k")
+        ax.plot(
+            *runs["grid"].history["x"][hop], "o", color="tab:orange", ms=9, mec="k", label="the fitted bottom"
+        )
+        ax.plot(*x_star, "*", color="white", ms=13, mec="k", label="the minimum")
+        ax.set_xlim(*box[0])
+        ax.set_ylim(*box[1])
+        ax.set_title(f"{family}: wavelength {lam:.2f}; final normalised regret", fontsize=9)
+        ax.legend(loc="lower right", fontsize=7)
+    return _save(
+        fig,
+        out / "hop.png",
+        "The hop to the fitted bowl's bottom: the shipped optimiser at 1471 evaluations, with and without it",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Figures of the environment suite.")
     parser.add_argument("what", choices=["landscapes"])
@@ -444,6 +507,7 @@ def main(argv: list[str] | None = None) -> None:
         lopsided_figure(args.out, args.seed),
         explore_figure(args.out, args.seed),
         adjacent_figure(args.out, args.seed),
+        hop_figure(args.out, args.seed),
     ):
         print(f"wrote {path}")
 

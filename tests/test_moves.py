@@ -1211,6 +1211,7 @@ def test_seek_restarts_at_the_bowls_bottom_where_it_is_lower():
 def test_seek_grid_hops_to_the_bowls_bottom_at_the_zoom_that_saw_a_basin():
     from agents.rover import RoverDescent
     from experiments.bounded import problems
+    from experiments.plots import hop_starts
 
     rover = RoverDescent.pretrained()
     (f, f_star, bounds, x0), *_ = problems("multiscale", 1, 11, box="domain")  # a bowl under ripples
@@ -1219,13 +1220,8 @@ def test_seek_grid_hops_to_the_bowls_bottom_at_the_zoom_that_saw_a_basin():
     off, on = rover.minimize(fun, x0, seek="none", **kw), rover.minimize(fun, x0, seek="grid", **kw)
     assert on.fun - f_star < 1e-12 < 1e-3 < off.fun - f_star  # off ends in a neighbouring ripple
     np.testing.assert_array_equal(rover.minimize(fun, x0, **kw).history["x"], on.history["x"])  # shipped
-
-    def hops(delta):  # restarts at a zoom an earlier schedule had, not at a design restart's first
-        return [
-            i for i in range(1, len(delta)) if delta[0] > delta[i] > delta[i - 1] and delta[i] in delta[:i]
-        ]
-
-    assert len(hops(on.history["resolution"])) == 1 and not hops(off.history["resolution"])
+    # once, at a zoom an earlier schedule had, not at a design restart's first
+    assert len(hop_starts(on.history["resolution"])) == 1 and not hop_starts(off.history["resolution"])
     with pytest.raises(ValueError, match="restart='converged'"):
         rover.minimize(fun, x0, seek="grid", restart="none", **kw)
 
@@ -1237,3 +1233,15 @@ def test_the_adjacent_figure_draws_a_miss_next_to_the_minimum(tmp_path):
     assert path.name == "adjacent.png" and path.stat().st_size > 0
     with pytest.raises(ValueError, match="no adjacent miss"):
         adjacent_figure(tmp_path, search=0)
+
+
+def test_the_hop_figure_draws_a_run_the_hop_solves(tmp_path):
+    from experiments.plots import hop_figure, hop_starts
+
+    # a design restart starts at the first zoom, a hop at an earlier schedule's narrower one
+    assert hop_starts([1.0, 0.5, 0.25, 1.0, 0.5, 0.1, 0.5, 0.25]) == [6]
+    assert hop_starts([1.0, 0.5, 0.25, 0.125]) == []
+    path = hop_figure(tmp_path, count=1)
+    assert path.name == "hop.png" and path.stat().st_size > 0
+    with pytest.raises(ValueError, match="no run the hop solves"):
+        hop_figure(tmp_path, search=0)
