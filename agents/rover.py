@@ -1167,6 +1167,21 @@ class RoverDescent:
             )
         return int(value), opts.max_iter
 
+    def _restart_rule(self, name: str, value: str | None, valid: tuple, acts: str, restart: str) -> str:
+        """``minimize``'s named option ``name`` (``abandon``, ``seek``), which acts only where
+        restarts run: checked against ``valid``, refused unless ``restart="converged"``, and the
+        policy's own where None (``"none"`` without restarts)."""
+        if value is not None and value not in valid:
+            raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
+        if value not in (None, "none") and restart != "converged":
+            raise ValueError(
+                f"{name}={value!r} {acts}: use restart='converged' (with an initial design, in 2-D), or "
+                f"{name}='none'; restart is {restart!r}"
+            )
+        if value is None:  # the policy's own, where restarts run
+            return getattr(self.policy, name, "none") if restart == "converged" else "none"
+        return value
+
     def _iteration_cost(self, move: str) -> int:
         """Evaluations per 2-D iteration: a grid, and the step's end point for some move rules."""
         return self.policy.grid_size**2 + (move in EVALUATING)
@@ -1541,16 +1556,13 @@ class RoverDescent:
             restart_distance = getattr(self.policy, "restart_distance", RESTART_DISTANCE)
         if restart is None:  # the policy's own where there is a design; none otherwise
             restart = getattr(self.policy, "restart", "none") if samples else "none"
-        if abandon is not None and abandon not in ABANDONS:
-            raise ValueError(f"unknown abandon {abandon!r}; valid: {', '.join(ABANDONS)}")
-        if abandon not in (None, "none") and restart != "converged":
-            raise ValueError(
-                f"abandon={abandon!r} hands a schedule's iterations to a restart from the design: use "
-                "restart='converged' (with an initial design, in 2-D), or abandon='none'; restart is "
-                f"{restart!r}"
-            )
-        if abandon is None:  # the policy's own, where restarts run
-            abandon = getattr(self.policy, "abandon", "none") if restart == "converged" else "none"
+        abandon = self._restart_rule(
+            "abandon",
+            abandon,
+            ABANDONS,
+            "hands a schedule's iterations to a restart from the design",
+            restart,
+        )
         if descend is not None and (
             isinstance(descend, bool) or not isinstance(descend, int | np.integer) or descend < 0
         ):
@@ -1600,16 +1612,9 @@ class RoverDescent:
             )
         if revisit is None:  # the policy's own, where restarts run
             revisit = getattr(self.policy, "revisit", 0) if restart == "converged" else 0
-        if seek is not None and seek not in SEEKS:
-            raise ValueError(f"unknown seek {seek!r}; valid: {', '.join(SEEKS)}")
-        if seek not in (None, "none") and restart != "converged":
-            raise ValueError(
-                f"seek={seek!r} moves a restart from the design to the model's bottom: use "
-                "restart='converged' (with an initial design, in 2-D), or seek='none'; restart is "
-                f"{restart!r}"
-            )
-        if seek is None:  # the policy's own, where restarts run
-            seek = getattr(self.policy, "seek", "none") if restart == "converged" else "none"
+        seek = self._restart_rule(
+            "seek", seek, SEEKS, "moves a restart from the design to the model's bottom", restart
+        )
         rec = Recorder(obj, opts.callback, extra=("step_size", "resolution"))
         try:
             if strategy is None:
