@@ -760,7 +760,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
     if args.seek and set(args.seek) != {"none"} and not restarts:
         parser.error(
-            "--seek model moves a restart from the design: run folders load each policy with its trained "
+            "--seek model and grid move a restart from the design: run folders load each policy with its trained "
             "settings (no restart), so pass --restart converged or --settings shipped"
         )
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
