@@ -760,8 +760,8 @@ def main(argv: list[str] | None = None) -> dict:
         )
     if args.seek and set(args.seek) != {"none"} and not restarts:
         parser.error(
-            "--seek model and grid move a restart from the design: run folders load each policy with its trained "
-            "settings (no restart), so pass --restart converged or --settings shipped"
+            "--seek model and grid move a restart from the design: run folders load each policy with its "
+            "trained settings (no restart), so pass --restart converged or --settings shipped"
         )
     if args.max_evals is not None:  # the runs' rows only: the references run at the BBOB budget
         rows = {row: options | {"max_evals": args.max_evals} for row, options in rows.items()}
