@@ -377,21 +377,28 @@ def explore_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -
     )
 
 
+def _ripple_runs(seed: int, search: int):
+    """``(family, f, f_star, bounds, x0)`` of the first ``search`` domain-box landscapes of
+    multiscale, then rippled, from ``seed``: the landscapes the ripple figures search."""
+    from experiments.bounded import problems
+
+    for family in ("multiscale", "rippled"):
+        for f, f_star, bounds, x0 in problems(family, search, seed, "domain"):
+            yield family, f, f_star, bounds, x0
+
+
 def adjacent_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -> Path:
     from agents.rover import RoverDescent
-    from experiments.bounded import BUDGET, problems
+    from experiments.bounded import BUDGET
     from experiments.failures import ADJACENT, CORE, outcome, recorded_run
 
     rover = RoverDescent.pretrained()
     shown = []
-    for family in ("multiscale", "rippled"):
-        for f, f_star, bounds, x0 in problems(family, search, seed, "domain"):
-            res, samples = recorded_run(rover, f, bounds, x0, BUDGET)
-            row = outcome(res, f, f_star, x0, samples)
-            if row["adjacent"] and not row["solved"]:
-                shown.append((family, f, bounds, res, samples, row))
-            if len(shown) == count:
-                break
+    for family, f, f_star, bounds, x0 in _ripple_runs(seed, search):
+        res, samples = recorded_run(rover, f, bounds, x0, BUDGET)
+        row = outcome(res, f, f_star, x0, samples)
+        if row["adjacent"] and not row["solved"]:
+            shown.append((family, f, bounds, res, samples, row))
         if len(shown) == count:
             break
     if not shown:
@@ -435,22 +442,19 @@ def hop_starts(resolution: np.ndarray) -> list[int]:
 
 def hop_figure(out: Path, seed: int = 0, count: int = 3, search: int = 50) -> Path:
     from agents.rover import RoverDescent
-    from experiments.bounded import BUDGET, problems
+    from experiments.bounded import BUDGET
     from experiments.failures import wavelength
 
     rover = RoverDescent.pretrained()
     shown = []
-    for family in ("multiscale", "rippled"):
-        for f, f_star, bounds, x0 in problems(family, search, seed, "domain"):
-            fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
-            span = float(fun(x0)[0]) - f_star
-            kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET}
-            runs = {s: rover.minimize(fun, x0, seek=s, **kw) for s in ("none", "grid")}
-            regrets = {s: max((runs[s].fun - f_star) / span, 1e-16) for s in runs}
-            if regrets["grid"] < 1e-3 <= regrets["none"] and hop_starts(runs["grid"].history["resolution"]):
-                shown.append((family, f, bounds, runs, regrets))
-            if len(shown) == count:
-                break
+    for family, f, f_star, bounds, x0 in _ripple_runs(seed, search):
+        fun = lambda x, f=f: f(np.atleast_2d(x))  # noqa: E731
+        span = float(fun(x0)[0]) - f_star
+        kw = {"bounds": bounds, "vectorized": True, "max_evals": BUDGET}
+        runs = {s: rover.minimize(fun, x0, seek=s, **kw) for s in ("none", "grid")}
+        regrets = {s: max((runs[s].fun - f_star) / span, 1e-16) for s in runs}
+        if regrets["grid"] < 1e-3 <= regrets["none"] and hop_starts(runs["grid"].history["resolution"]):
+            shown.append((family, f, bounds, runs, regrets))
         if len(shown) == count:
             break
     if not shown:
