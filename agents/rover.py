@@ -787,6 +787,16 @@ class RoverDescent:
             (bounded_policy or policy).deployed_seek = SHIPPED_SEEK
         return cls(policy, bounded_policy=bounded_policy)
 
+    def with_seek(self, seek: str | None) -> RoverDescent:
+        """This optimiser with ``seek`` as the default ``minimize(seek=...)`` of the policy that runs
+        bounded problems (``"none"``, ``"model"``, ``"grid"``; None: leave it as it is), so that a
+        measurement can show one set of weights with and without the hop. Returns ``self``."""
+        if seek is not None:
+            if seek not in SEEKS:
+                raise ValueError(f"unknown seek {seek!r}; valid: {', '.join(SEEKS)}")
+            (self.bounded_policy or self.policy).deployed_seek = seek
+        return self
+
     @classmethod
     def from_sb3(cls, run: str | Path) -> RoverDescent:
         """A Stable-Baselines3 agent trained on ``RoverLandscape-v0`` (a finished run folder of

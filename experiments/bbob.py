@@ -24,7 +24,6 @@ Nelder-Mead run with standard settings (initial step a fifth, a tenth of the dom
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import re
@@ -36,7 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from agents.baselines import BASELINES
-from agents.rover import SETTINGS, RoverDescent
+from agents.rover import SEEKS, SETTINGS, RoverDescent
 from experiments.anytime import Trace, fraction_reached
 from experiments.runs import cli
 
@@ -563,6 +562,13 @@ def main(argv: list[str] | None = None) -> dict:
         help="--policy files on the grid shape and boundary rule they were trained with (default), or "
         "on the shipped optimiser's (RoverDescent.pretrained(settings=...))",
     )
+    parser.add_argument(
+        "--seek",
+        choices=SEEKS,
+        default=None,
+        help="--policy files' default minimize(seek=...) on bounded problems (default: the settings' own; "
+        "not for Stable-Baselines3 runs)",
+    )
     parser.add_argument("--budget", type=int, default=BUDGET, help="evaluations per problem")
     parser.add_argument("--instances", default="1-5", help="BBOB instance indices, e.g. 1-5 or 1,3")
     parser.add_argument("--functions", default="1-24", help="BBOB function indices (all 24 by default)")
@@ -583,7 +589,7 @@ def main(argv: list[str] | None = None) -> dict:
         load = (
             RoverDescent.from_sb3
             if sb3_run
-            else functools.partial(RoverDescent.pretrained, settings=args.settings)
+            else lambda path: RoverDescent.pretrained(path, settings=args.settings).with_seek(args.seek)
         )
         optimizers[name] = lambda path=Path(path), load=load: _method(load(path))
     names = [args.optimizer] if args.optimizer else args.optimizers or list(OPTIMIZERS)

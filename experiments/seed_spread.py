@@ -1,8 +1,8 @@
 """The learned optimiser's test-function rows from several weights of one recipe.
 
     python -m experiments.seed_spread agents/pretrained/rover_box.pt runs/sweeps/guard/*guard-guard__[12]_* \
-        [--settings trained|shipped] [--baselines results/evaluation.csv] [--runs 20] \
-        [--out results/seed_spread.md]
+        [--settings trained|shipped] [--seek none|model|grid] [--baselines results/evaluation.csv] \
+        [--runs 20] [--out results/seed_spread.md]
 
 A row of ``make evaluate`` comes from one set of weights; two seeds of the same recipe can differ
 by more than a recipe change does (Rastrigin's global basin moved 6 of 20 between single seeds).
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from agents.rover import SETTINGS, RoverDescent
+from agents.rover import SEEKS, SETTINGS, RoverDescent
 from experiments.evaluation.runs import (
     BASELINE_NAMES,
     BASIN,
@@ -130,6 +130,12 @@ def main(argv: list[str] | None = None) -> list[str]:
         default="trained",
         help="each policy on its own grid shape and boundary rule (default) or the shipped optimiser's",
     )
+    parser.add_argument(
+        "--seek",
+        choices=SEEKS,
+        default=None,
+        help="the bounded policy's default minimize(seek=...) (default: the settings' own)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
     args = parser.parse_args(argv)
     baselines = baseline_medians(args.baselines)
@@ -137,7 +143,8 @@ def main(argv: list[str] | None = None) -> list[str]:
     rows = {}
     for item, path in tqdm(list(zip(args.weights, paths)), desc="weights", unit="policy"):
         label = item.name if item.is_dir() else str(path)
-        rows[label] = score(RoverDescent.pretrained(path, settings=args.settings), args.functions, args.runs)
+        rover = RoverDescent.pretrained(path, settings=args.settings).with_seek(args.seek)
+        rows[label] = score(rover, args.functions, args.runs)
     lines = report(rows, baselines, args.runs)
     text = "\n".join(lines) + "\n"
     if args.out:

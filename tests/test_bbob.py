@@ -84,6 +84,8 @@ def test_a_policy_file_runs_as_a_named_optimiser_and_bad_names_are_refused(tmp_p
     assert set(fr) == {"rover", "candidate"} and fr["rover"]["all"] == fr["candidate"]["all"]
     with pytest.raises(SystemExit):
         bbob.main([*candidate[:2], "--settings", "tuned", *args])
+    with pytest.raises(SystemExit):
+        bbob.main([*candidate, "--seek", "bowl", *args])
     for bad in ("rover=x.pt", f"nope={tmp_path / 'missing.pt'}", "candidate"):
         with pytest.raises(SystemExit, match="NEW_NAME=PATH"):
             bbob.main(["--policy", bad, *args])

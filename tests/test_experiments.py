@@ -819,7 +819,7 @@ def test_seed_spread_scores_within_2x_basin_and_divergence_per_weights():
     assert "within 2x on 1-1 of 2 functions" in lines[-1] and "from 1-2 of 2" in lines[-1]
 
 
-def test_seed_spread_reproduces_its_rows_from_the_same_weights(tmp_path):
+def test_seed_spread_reproduces_its_rows_from_the_same_weights(tmp_path, monkeypatch):
     from experiments import seed_spread
 
     csv_path = _baseline_csv(tmp_path / "evaluation.csv")
@@ -828,6 +828,15 @@ def test_seed_spread_reproduces_its_rows_from_the_same_weights(tmp_path):
     second = seed_spread.main([*args, "--functions", "mccormick"])
     assert first == second and (tmp_path / "s.md").read_text().splitlines() == first
     assert first[2].startswith("| agents/pretrained/rover_box.pt | ") and first[2].endswith("2 of 2 |")
+    seen = []
+    monkeypatch.setattr(seed_spread, "score", lambda rover, *a: seen.append(rover) or {"mccormick": {}})
+    monkeypatch.setattr(seed_spread, "report", lambda *a: [])
+    seed_spread.main([*args, "--settings", "shipped", "--seek", "none"])
+    seed_spread.main([*args, "--settings", "shipped"])
+    assert (seen[0].bounded_policy or seen[0].policy).seek == "none"
+    assert (seen[1].bounded_policy or seen[1].policy).seek == "grid"  # the settings' own
+    with pytest.raises(SystemExit):
+        seed_spread.main([*args, "--seek", "bowl"])
 
 
 def _decide_results(base: list[float], cand: list[float], paired: bool) -> dict:

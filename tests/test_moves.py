@@ -1209,7 +1209,7 @@ def test_seek_restarts_at_the_bowls_bottom_where_it_is_lower():
 
 
 def test_seek_grid_hops_to_the_bowls_bottom_at_the_zoom_that_saw_a_basin():
-    from agents.rover import RoverDescent
+    from agents.rover import RoverDescent, default_bounded_policy_path
     from experiments.bounded import problems
     from experiments.plots import hop_starts
 
@@ -1224,6 +1224,14 @@ def test_seek_grid_hops_to_the_bowls_bottom_at_the_zoom_that_saw_a_basin():
     assert len(hop_starts(on.history["resolution"])) == 1 and not hop_starts(off.history["resolution"])
     with pytest.raises(ValueError, match="restart='converged'"):
         rover.minimize(fun, x0, seek="grid", restart="none", **kw)
+    # with_seek: the same weights without the hop by default, for a measurement
+    plain = RoverDescent.pretrained().with_seek("none")
+    assert plain.bounded_policy.seek == "none" and plain.with_seek(None).bounded_policy.seek == "none"
+    np.testing.assert_array_equal(plain.minimize(fun, x0, **kw).history["x"], off.history["x"])
+    single = RoverDescent.pretrained(default_bounded_policy_path(), settings="shipped")  # one policy
+    assert single.bounded_policy is None and single.with_seek("model").policy.seek == "model"
+    with pytest.raises(ValueError, match="unknown seek 'bowl'"):
+        single.with_seek("bowl")
 
 
 def test_the_adjacent_figure_draws_a_miss_next_to_the_minimum(tmp_path):
