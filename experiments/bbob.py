@@ -27,6 +27,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -312,16 +314,15 @@ def run(
     import cocoex
 
     cocoex.log_level("warning")
-    folder = exdata / name
-    if folder.exists():
-        import shutil
-
-        shutil.rmtree(folder)
     options = f"dimensions:2 instance_indices:{instances} function_indices:{functions}"
     suite, twins = cocoex.Suite("bbob", "", options), cocoex.Suite("bbob", "", options)
-    cwd = Path.cwd()
-    exdata.parent.mkdir(parents=True, exist_ok=True)
-    os.chdir(exdata.parent)  # cocoex writes into ./exdata/<result_folder>
+    cwd, exdata = Path.cwd(), exdata.resolve()
+    exdata.mkdir(parents=True, exist_ok=True)
+    # cocoex always writes into ./exdata/<result_folder>, or a numbered twin of it where that exists
+    # (and reading the old one would score against another instance's f_opt): a fresh working
+    # folder, whose data then replaces exdata/<name>
+    staging = tempfile.TemporaryDirectory(dir=exdata, prefix=".staging-")
+    os.chdir(staging.name)
     try:
         observer = cocoex.Observer("bbob", f"result_folder: {name} algorithm_name: {name}")
         out = {}
@@ -341,8 +342,13 @@ def run(
                 "errors": (trace.best_at(grid) - fopt).tolist(),
                 "start_error": start - fopt,
             }
+        folder = exdata / name
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.move(Path(staging.name) / "exdata" / name, folder)
     finally:
         os.chdir(cwd)
+        staging.cleanup()
     return out
 
 
@@ -573,7 +579,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--instances", default="1-5", help="BBOB instance indices, e.g. 1-5 or 1,3")
     parser.add_argument("--functions", default="1-24", help="BBOB function indices (all 24 by default)")
     parser.add_argument("--out", type=Path, default=Path("results"))
-    parser.add_argument("--exdata", type=Path, default=Path("runs/bbob/exdata"))
+    parser.add_argument(
+        "--exdata",
+        type=Path,
+        default=Path("runs/bbob/exdata"),
+        help="COCO's data folders go to EXDATA/<optimiser>/, replacing an earlier run's",
+    )
     parser.add_argument(
         "--cocopp", action="store_true", help="also post-process with cocopp (into runs/bbob/ppdata)"
     )

@@ -1,5 +1,7 @@
 """Anytime measures and the COCO/BBOB runner (a tiny slice of the suite)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,18 @@ def test_bbob_runner_writes_coco_data_and_fractions(tmp_path):
     for name in ("grid_controller", "random_search"):  # COCO's own data folders
         assert (tmp_path / "exdata" / name / "bbobexp_f1.info").is_file()
     assert (tmp_path / "out" / "bbob.md").is_file() and (tmp_path / "out" / "bbob_ecdf.png").is_file()
+
+
+def test_a_rerun_into_any_data_folder_scores_the_same(tmp_path):
+    pytest.importorskip("cocoex")
+    from experiments import bbob
+
+    args = ["--optimizers", "random_search", "--functions", "1", "--instances", "1-2", "--budget", "60"]
+    args += ["--out", str(tmp_path / "out"), "--exdata", str(tmp_path / "coco")]  # not named exdata
+    first, second = bbob.main(args), bbob.main(args)  # the second replaces the first's data
+    assert json.dumps(first["fractions"]) == json.dumps(second["fractions"])  # NaN: no pairs in a group
+    assert [p.name for p in (tmp_path / "coco").iterdir()] == ["random_search"]  # no twin, no staging
+    assert (tmp_path / "coco" / "random_search" / "bbobexp_f1.info").is_file()
 
 
 def test_fopt_comes_from_the_coco_data_header(tmp_path):
