@@ -597,6 +597,10 @@ def main(argv: list[str] | None = None) -> dict:
             raise SystemExit(
                 f"--policy {item!r}: expected NEW_NAME=PATH of an existing policy file or SB3 run folder"
             )
+        if sb3_run and args.seek is not None:
+            raise SystemExit(
+                f"--seek acts on policy files' restarts; --policy {item!r} is a Stable-Baselines3 run"
+            )
         load = (
             RoverDescent.from_sb3
             if sb3_run

@@ -142,6 +142,8 @@ def test_an_sb3_run_folder_runs_as_a_named_optimiser(tmp_path):
     assert set(summary["fractions"]) == {"random_search", "tiny_ppo"}
     with pytest.raises(SystemExit, match="NEW_NAME=PATH"):
         bbob.main([*args, "--policy", f"tiny={tmp_path / 'runs'}"])  # a folder without model.zip
+    with pytest.raises(SystemExit, match="Stable-Baselines3 run"):
+        bbob.main([*args, "--policy", f"tiny_ppo={run}", "--seek", "none"])  # no restarts to seek from
 
 
 def test_divergence_is_reported_for_policies_given_on_the_command_line():
